@@ -1,0 +1,19 @@
+/* dfukit: dispatch between the file subcommands and the dfu-util compatible
+ * flashing command line, which takes no subcommand so that scripts written
+ * for dfu-util run unchanged. */
+#include <string.h>
+
+#include "tool.h"
+
+int main(int argc, char **argv)
+{
+	static const char *const file_cmds[] = {"suffix", "prefix", "pack", "info", "unpack"};
+
+	if (argc > 1) {
+		for (size_t i = 0; i < sizeof(file_cmds) / sizeof(file_cmds[0]); i++) {
+			if (strcmp(argv[1], file_cmds[i]) == 0)
+				return tool_files_main(argc - 1, argv + 1);
+		}
+	}
+	return tool_flash_main(argc, argv);
+}
