@@ -14,3 +14,7 @@ add_library(dfukit_formats STATIC
 )
 target_include_directories(dfukit_formats PUBLIC ${CMAKE_SOURCE_DIR}/include PRIVATE ${CMAKE_SOURCE_DIR}/lib)
 target_link_libraries(dfukit_formats PUBLIC ZLIB::ZLIB)
+# ELF input goes through elfutils' libelf (Debian libelf-dev) rather than a
+# hand-written reader.
+pkg_check_modules(LIBELF REQUIRED IMPORTED_TARGET libelf)
+target_link_libraries(dfukit_formats PUBLIC PkgConfig::LIBELF)

@@ -1,0 +1,2 @@
+/* keeps dfukit_emu_core non-empty until the device model lands */
+int emu_placeholder_unused;
