@@ -1,0 +1,7 @@
+#!/bin/bash
+# Configures and builds into build/ (extra arguments go to cmake).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh build
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo "$@" >/dev/null
+cmake --build build -j"$(nproc)"

@@ -1,0 +1,35 @@
+#!/bin/bash
+# The main job on the built-in virtual device: starts dfukit-emu as an
+# STM32F405 system bootloader on a USB/IP socket, lists it, flashes a
+# firmware image with dfukit (erase, download, verify by read-back, leave)
+# and checks the device's flash afterwards.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh build
+[ -x build/dfukit ] && [ -x build/dfukit-emu ] || bash scripts/build.sh
+work=$(mktemp -d)
+emu_pid=
+cleanup() {
+	[ -n "$emu_pid" ] && kill "$emu_pid" 2>/dev/null && wait "$emu_pid" 2>/dev/null
+	rm -rf "$work"
+}
+trap cleanup EXIT
+sock=unix:$work/usbip.sock
+build/dfukit-emu --profile stm32f405 --listen "$sock" --memory "$work/flash.mem" --stats "$work/stats.json" &
+emu_pid=$!
+for _ in $(seq 100); do [ -S "$work/usbip.sock" ] && break; sleep 0.05; done
+# A 96 KiB "firmware": crosses the 16 KiB sectors into the 64 KiB one.
+head -c 98304 /dev/urandom >"$work/fw.bin"
+set -x
+build/dfukit --usbip "$sock" -l
+build/dfukit --usbip "$sock" -a 0 -s 0x08000000:leave -D "$work/fw.bin"
+set +x
+kill "$emu_pid"; wait "$emu_pid" 2>/dev/null || true; emu_pid=
+# The first memory in the file is the internal flash at 0x08000000.
+if cmp -n 98304 "$work/fw.bin" "$work/flash.mem"; then
+	echo "demo: device flash matches the image"
+else
+	echo "demo: device flash differs from the image" >&2
+	exit 1
+fi
+echo "demo: emulator statistics: $(tr -d '\n' <"$work/stats.json")"

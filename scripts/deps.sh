@@ -1,0 +1,24 @@
+#!/bin/bash
+# Installs with apt-get whatever of the named package sets is missing
+# (Debian 12, as root). Usage: deps.sh [build] [test] [vm] [fuzz]
+set -euo pipefail
+declare -A SETS=(
+	[build]="build-essential cmake pkg-config libusb-1.0-0-dev zlib1g-dev libelf-dev libcmocka-dev"
+	[test]="dfu-util python3 time valgrind"
+	[vm]="qemu-system-x86 busybox-static usbutils dfu-util cpio"
+	[fuzz]="clang libclang-rt-14-dev"
+)
+want=""
+for s in "${@:-build}"; do want="$want ${SETS[$s]}"; done
+missing=""
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing$missing"
+if [ "$(id -u)" != 0 ]; then
+	echo "deps: missing packages and not root; install them:$missing" >&2
+	exit 1
+fi
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -1,0 +1,9 @@
+#!/bin/bash
+# Builds and runs every test (unit, file tools, emulator, flashing through
+# USB/IP, fault matrix and the QEMU end-to-end run through the real Linux USB
+# stack). Usage: scripts/test.sh [ctest arguments, e.g. -L unit]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/deps.sh build test vm
+bash scripts/build.sh
+ctest --test-dir build --output-on-failure -j2 "$@"
