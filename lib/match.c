@@ -1,1 +1,145 @@
-/* placeholder: being written */
+/* Device selection criteria with dfu-util's -d and -S syntax. */
+#include "dfukit/device.h"
+
+#include <string.h>
+
+void dfk_match_init(dfk_match *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->vid = m->pid = DFK_MATCH_ANY;
+	m->dfu_vid = m->dfu_pid = DFK_MATCH_ANY;
+	m->dfu_ids_given = false;
+	m->devnum = DFK_MATCH_ANY;
+	m->path = NULL;
+	m->cfg = DFK_MATCH_ANY;
+	m->intf = DFK_MATCH_ANY;
+	m->alt = DFK_MATCH_ANY;
+}
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* One ID field, s[0..n): empty or "*" = any, "-" = none, else 1-4 hex
+ * digits with an optional 0x. Stricter than dfu-util, which silently
+ * ignores trailing garbage. */
+static dfk_code parse_id(const char *spec, const char *s, size_t n, const char *what, int *out, dfk_error *err)
+{
+	unsigned v = 0;
+	size_t i;
+
+	if (n == 0 || (n == 1 && s[0] == '*')) {
+		*out = DFK_MATCH_ANY;
+		return DFK_OK;
+	}
+	if (n == 1 && s[0] == '-') {
+		*out = DFK_MATCH_NONE;
+		return DFK_OK;
+	}
+	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		s += 2;
+		n -= 2;
+	}
+	if (n > 4)
+		return dfk_error_set(err, DFK_ERR_USAGE, "-d \"%s\": %s \"%.*s\" is longer than 4 hex digits", spec,
+				     what, (int)n, s);
+	for (i = 0; i < n; i++) {
+		int h = hexval(s[i]);
+		if (h < 0)
+			return dfk_error_set(err, DFK_ERR_USAGE,
+					     "-d \"%s\": %s \"%.*s\" is not hexadecimal, \"*\" or \"-\"", spec, what,
+					     (int)n, s);
+		v = v * 16 + (unsigned)h;
+	}
+	*out = (int)v;
+	return DFK_OK;
+}
+
+/* "vid:pid", "vid", ":pid" or "" into two IDs. */
+static dfk_code parse_pair(const char *spec, const char *s, size_t n, bool dfu, int *vid, int *pid, dfk_error *err)
+{
+	const char *colon = memchr(s, ':', n);
+	size_t vn = colon ? (size_t)(colon - s) : n;
+	dfk_code rc;
+
+	rc = parse_id(spec, s, vn, dfu ? "DFU-mode vendor ID" : "vendor ID", vid, err);
+	if (rc != DFK_OK)
+		return rc;
+	if (!colon) {
+		*pid = DFK_MATCH_ANY;
+		return DFK_OK;
+	}
+	if (memchr(colon + 1, ':', n - vn - 1))
+		return dfk_error_set(err, DFK_ERR_USAGE, "-d \"%s\": more than one ':' in one ID pair", spec);
+	return parse_id(spec, colon + 1, n - vn - 1, dfu ? "DFU-mode product ID" : "product ID", pid, err);
+}
+
+dfk_code dfk_match_parse_device(dfk_match *m, const char *spec, dfk_error *err)
+{
+	const char *comma;
+	int vid, pid, dvid, dpid;
+	dfk_code rc;
+
+	if (!spec)
+		return dfk_error_set(err, DFK_ERR_USAGE, "-d needs an argument");
+	comma = strchr(spec, ',');
+	if (comma && strchr(comma + 1, ','))
+		return dfk_error_set(err, DFK_ERR_USAGE, "-d \"%s\": more than one ','", spec);
+	if (comma == spec) {
+		/* Only DFU-mode IDs: run-time devices are ignored. */
+		vid = pid = DFK_MATCH_NONE;
+	} else {
+		rc = parse_pair(spec, spec, comma ? (size_t)(comma - spec) : strlen(spec), false, &vid, &pid, err);
+		if (rc != DFK_OK)
+			return rc;
+	}
+	if (comma) {
+		rc = parse_pair(spec, comma + 1, strlen(comma + 1), true, &dvid, &dpid, err);
+		if (rc != DFK_OK)
+			return rc;
+	} else {
+		/* Without ",", the same IDs apply in DFU mode; dfu_ids_given lets the
+		 * finder also accept any DFU-mode device after a detach. */
+		dvid = vid;
+		dpid = pid;
+	}
+	m->vid = vid;
+	m->pid = pid;
+	m->dfu_vid = dvid;
+	m->dfu_pid = dpid;
+	m->dfu_ids_given = comma != NULL;
+	return DFK_OK;
+}
+
+dfk_code dfk_match_parse_serial(dfk_match *m, const char *spec, char *rt_buf, char *dfu_buf, size_t bufsz,
+				dfk_error *err)
+{
+	const char *comma;
+	size_t rn, dn;
+
+	if (!spec)
+		return dfk_error_set(err, DFK_ERR_USAGE, "-S needs an argument");
+	if (!rt_buf || !dfu_buf || bufsz == 0)
+		return dfk_error_set(err, DFK_ERR_SOFTWARE, "-S: no buffers");
+	comma = strchr(spec, ',');
+	rn = comma ? (size_t)(comma - spec) : strlen(spec);
+	dn = comma ? strlen(comma + 1) : rn;
+	if (rn >= bufsz || dn >= bufsz)
+		return dfk_error_set(err, DFK_ERR_USAGE, "-S \"%s\": serial longer than %zu characters", spec,
+				     bufsz - 1);
+	memcpy(rt_buf, spec, rn);
+	rt_buf[rn] = '\0';
+	/* One value applies to both modes. */
+	memcpy(dfu_buf, comma ? comma + 1 : spec, dn);
+	dfu_buf[dn] = '\0';
+	m->serial = rt_buf;
+	m->dfu_serial = dfu_buf;
+	return DFK_OK;
+}

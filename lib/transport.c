@@ -1,1 +1,89 @@
-/* placeholder: being written */
+/* Transport-independent wrappers over dfk_transport_ops. */
+#include "dfukit/transport.h"
+
+#include <string.h>
+
+void dfk_transport_free(dfk_transport *t)
+{
+	if (t && t->ops && t->ops->destroy)
+		t->ops->destroy(t);
+}
+
+dfk_code dfk_usb_control(dfk_usb *h, const dfk_setup *setup, uint8_t *data, size_t *actual, unsigned timeout_ms,
+			 dfk_error *err)
+{
+	size_t got = 0;
+	dfk_code rc;
+
+	if (actual)
+		*actual = 0;
+	if (!h || !h->ops || !h->ops->control || !setup)
+		return dfk_error_set(err, DFK_ERR_SOFTWARE, "control transfer on a closed device");
+	rc = h->ops->control(h, setup, data, &got, timeout_ms, err);
+	if (rc != DFK_OK)
+		return rc;
+	/* A backend must never report more than the buffer holds. */
+	if (got > setup->wLength)
+		return dfk_error_set(err, DFK_ERR_PROTOCOL, "control request 0x%02x: %zu bytes moved for wLength %u",
+				     setup->bRequest, got, setup->wLength);
+	if (actual)
+		*actual = got;
+	return DFK_OK;
+}
+
+#define USB_REQ_GET_DESCRIPTOR 0x06
+#define USB_DT_STRING 0x03
+#define LANGID_EN_US 0x0409
+
+static dfk_code get_string_desc(dfk_usb *h, uint8_t index, uint16_t langid, uint8_t *buf, size_t *got,
+				unsigned timeout_ms, dfk_error *err)
+{
+	dfk_setup s;
+	s.bmRequestType = 0x80; /* device-to-host, standard, device */
+	s.bRequest = USB_REQ_GET_DESCRIPTOR;
+	s.wValue = (uint16_t)((USB_DT_STRING << 8) | index);
+	s.wIndex = langid;
+	s.wLength = 255; /* bLength is one byte: no descriptor is longer */
+	return dfk_usb_control(h, &s, buf, got, timeout_ms, err);
+}
+
+dfk_code dfk_usb_get_string(dfk_usb *h, uint8_t index, uint16_t *langid, char *out, size_t outsz, unsigned timeout_ms,
+			    dfk_error *err)
+{
+	uint8_t buf[255];
+	size_t got = 0;
+	uint16_t lang = langid ? *langid : 0;
+	dfk_code rc;
+
+	if (!out || outsz == 0)
+		return dfk_error_set(err, DFK_ERR_SOFTWARE, "string descriptor: no output buffer");
+	out[0] = '\0';
+	if (index == 0)
+		return DFK_OK;
+	if (lang == 0) {
+		rc = get_string_desc(h, 0, 0, buf, &got, timeout_ms, err);
+		if (rc != DFK_OK) {
+			dfk_error_prefix(err, "reading the LANGID table");
+			return rc;
+		}
+		/* Devices with an empty or malformed table usually still answer in
+		 * US English, as libusb's ASCII helper and the OSes assume. */
+		if (got >= 4 && buf[1] == USB_DT_STRING && buf[0] >= 4)
+			lang = (uint16_t)(buf[2] | (buf[3] << 8));
+		if (lang == 0)
+			lang = LANGID_EN_US;
+		if (langid)
+			*langid = lang;
+	}
+	rc = get_string_desc(h, index, lang, buf, &got, timeout_ms, err);
+	if (rc != DFK_OK) {
+		dfk_error_prefix(err, "reading string descriptor %u", index);
+		return rc;
+	}
+	rc = dfk_string_desc_decode(buf, got, out, outsz, err);
+	if (rc != DFK_OK) {
+		dfk_error_prefix(err, "string descriptor %u", index);
+		return rc;
+	}
+	return DFK_OK;
+}
