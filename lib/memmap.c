@@ -213,7 +213,7 @@ dfk_code dfk_memmap_parse(const char *str, dfk_memmap *map, dfk_error *err)
 	p.pos = (size_t)(slash - str);
 
 	while (str[p.pos] == '/') {
-		uint32_t start;
+		uint32_t start = 0;
 		uint64_t addr;
 
 		p.pos++;
