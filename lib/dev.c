@@ -1,1 +1,194 @@
-/* placeholder: being written */
+/* An open DFU interface: the handle, the claimed interface, the selected alt
+ * and what belongs to it (transfer size, memory map). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "dfu_internal.h"
+#include "dfukit/device.h"
+
+/* libusb cannot move more than this in one control transfer on Linux usbfs
+ * and WinUSB; dfu-util clamps on Linux only, we clamp everywhere so the
+ * same command behaves the same on every transport. */
+#define DFK_MAX_TRANSFER 4096
+
+struct dfk_dev {
+	const dfk_ctx *ctx;
+	dfk_dfu_if ifc; /* a copy; ifc.dev still points into the dfk_found list */
+	dfk_usb *usb;
+	bool claimed;
+	uint16_t xfer;
+	uint16_t langid; /* LANGID cache for string reads */
+	bool have_map;
+	dfk_memmap map;
+};
+
+uint64_t dfk__now(const dfk_ctx *ctx)
+{
+	return ctx->clock.now_ms ? ctx->clock.now_ms(ctx->clock.user) : 0;
+}
+
+void dfk__sleep(const dfk_ctx *ctx, uint32_t ms)
+{
+	if (ms && ctx->clock.sleep_ms)
+		ctx->clock.sleep_ms(ctx->clock.user, ms);
+}
+
+void dfk__progress(const dfk_ctx *ctx, dfk_phase phase, uint64_t done, uint64_t total, uint32_t addr)
+{
+	if (ctx->progress)
+		ctx->progress(ctx->progress_user, phase, done, total, addr);
+}
+
+bool dfk__gone(dfk_code code)
+{
+	return code == DFK_ERR_NODEV || code == DFK_ERR_IO || code == DFK_ERR_STALL || code == DFK_ERR_TIMEOUT;
+}
+
+dfk_code dfk_dev_open(const dfk_ctx *ctx, const dfk_dfu_if *ifc, dfk_dev **out, dfk_error *err)
+{
+	DFK_ERR_ENSURE(err);
+	dfk_transport *t = ifc->transport;
+	dfk_dev *dev;
+	dfk_code code;
+
+	*out = NULL;
+	if (!t || !ifc->dev)
+		return dfk_error_set(err, DFK_ERR_SOFTWARE, "interface was not found through a transport");
+	dev = calloc(1, sizeof(*dev));
+	if (!dev)
+		return dfk_error_set(err, DFK_ERR_NOMEM, "out of memory");
+	dev->ctx = ctx;
+	dev->ifc = *ifc;
+	code = t->ops->open(t, ifc->dev, &dev->usb, err);
+	if (code) {
+		free(dev);
+		return dfk_error_prefix(err, "cannot open %04x:%04x at %s", ifc->dev->desc.idVendor,
+					ifc->dev->desc.idProduct, ifc->dev->path);
+	}
+	code = dev->usb->ops->claim(dev->usb, ifc->intf, err);
+	if (code) {
+		dfk_dev_close(dev);
+		return dfk_error_prefix(err, "cannot claim interface %u", ifc->intf);
+	}
+	dev->claimed = true;
+	/* SET_INTERFACE only when there is a choice: alt 0 is selected by
+	 * SET_CONFIGURATION already, and some devices stall it. */
+	if (ifc->nalts > 1) {
+		code = dev->usb->ops->set_alt(dev->usb, ifc->intf, ifc->alt, err);
+		if (code) {
+			dfk_dev_close(dev);
+			return dfk_error_prefix(err, "cannot select alt setting %u of interface %u", ifc->alt,
+						ifc->intf);
+		}
+	}
+	dev->xfer = ifc->func.wTransferSize;
+	if (dev->xfer > DFK_MAX_TRANSFER) {
+		dfk_log(ctx, DFK_LOG_INFO, "wTransferSize %u limited to %u", dev->xfer, DFK_MAX_TRANSFER);
+		dev->xfer = DFK_MAX_TRANSFER;
+	}
+	*out = dev;
+	return DFK_OK;
+}
+
+void dfk_dev_close(dfk_dev *dev)
+{
+	if (!dev)
+		return;
+	if (dev->usb) {
+		if (dev->claimed)
+			dev->usb->ops->release(dev->usb, dev->ifc.intf);
+		dev->usb->ops->close(dev->usb);
+	}
+	if (dev->have_map)
+		dfk_memmap_free(&dev->map);
+	free(dev);
+}
+
+const dfk_dfu_if *dfk_dev_if(const dfk_dev *dev)
+{
+	return &dev->ifc;
+}
+
+const dfk_ctx *dfk_dev_ctx(const dfk_dev *dev)
+{
+	return dev->ctx;
+}
+
+dfk_usb *dfk_dev_usb(dfk_dev *dev)
+{
+	return dev->usb;
+}
+
+uint16_t dfk_dev_transfer_size(const dfk_dev *dev)
+{
+	return dev->xfer;
+}
+
+void dfk_dev_set_transfer_size(dfk_dev *dev, uint16_t size)
+{
+	if (size)
+		dev->xfer = size;
+}
+
+static const dfk_intf_desc *find_alt(const dfk_dfu_if *ifc, uint8_t alt)
+{
+	const dfk_usb_dev *ud = ifc->dev;
+
+	for (size_t c = 0; c < ud->nconfigs; c++) {
+		const dfk_config_desc *cfg = &ud->configs[c];
+		if (cfg->bConfigurationValue != ifc->config)
+			continue;
+		for (size_t a = 0; a < cfg->nalts; a++)
+			if (cfg->alts[a].bInterfaceNumber == ifc->intf && cfg->alts[a].bAlternateSetting == alt)
+				return &cfg->alts[a];
+	}
+	return NULL;
+}
+
+dfk_code dfk_dev_select_alt(dfk_dev *dev, uint8_t alt, dfk_error *err)
+{
+	DFK_ERR_ENSURE(err);
+	const dfk_intf_desc *id;
+	char name[sizeof(dev->ifc.name)];
+	dfk_code code;
+
+	if (alt == dev->ifc.alt)
+		return DFK_OK;
+	id = find_alt(&dev->ifc, alt);
+	if (!id || id->bInterfaceClass != 0xFE || id->bInterfaceSubClass != 1)
+		return dfk_error_set(err, DFK_ERR_UNSUPPORTED, "interface %u has no DFU alt setting %u", dev->ifc.intf,
+				     alt);
+	code = dev->usb->ops->set_alt(dev->usb, dev->ifc.intf, alt, err);
+	if (code)
+		return dfk_error_prefix(err, "cannot select alt setting %u of interface %u", alt, dev->ifc.intf);
+	strcpy(name, "UNKNOWN");
+	if (id->iInterface) {
+		code = dfk_usb_get_string(dev->usb, id->iInterface, &dev->langid, name, sizeof(name),
+					  dev->ctx->usb_timeout_ms, err);
+		if (code)
+			return dfk_error_prefix(err, "cannot read the name of alt setting %u", alt);
+	}
+	dev->ifc.alt = alt;
+	memcpy(dev->ifc.name, name, sizeof(name));
+	if (dev->have_map) {
+		dfk_memmap_free(&dev->map);
+		dev->have_map = false;
+	}
+	return DFK_OK;
+}
+
+dfk_code dfk_dev_memmap(dfk_dev *dev, const dfk_memmap **map, dfk_error *err)
+{
+	DFK_ERR_ENSURE(err);
+	dfk_code code;
+
+	if (!dev->have_map) {
+		memset(&dev->map, 0, sizeof(dev->map));
+		code = dfk_memmap_parse(dev->ifc.name, &dev->map, err);
+		if (code)
+			return dfk_error_prefix(err, "memory map of alt setting %u", dev->ifc.alt);
+		dev->have_map = true;
+	}
+	*map = &dev->map;
+	return DFK_OK;
+}

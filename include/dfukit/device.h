@@ -99,6 +99,9 @@ typedef struct dfk_dfu_if {
 	dfk_func_desc func;
 	char name[256];	  /* iInterface string, UTF-8, not sanitised */
 	char serial[256]; /* iSerialNumber string */
+	/* Added by the engine: the transport that found it, which dfk_dev_open
+	 * opens it through (set by dfk_find). */
+	dfk_transport *transport;
 } dfk_dfu_if;
 
 typedef struct dfk_found {

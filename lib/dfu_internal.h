@@ -1,0 +1,46 @@
+/* Engine internals shared by dfu.c, dfuse.c and job.c (not public API). */
+#ifndef DFUKIT_DFU_INTERNAL_H
+#define DFUKIT_DFU_INTERNAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dfukit/dfu.h"
+
+/* Retries of a GETSTATUS that the device stalled while busy (STM32L4 ROMs
+ * stall polls that come too early for their own bwPollTimeout). */
+#define DFK_STALL_RETRIES 3
+/* Sleep before retrying a stalled poll when the device gave no timeout. */
+#define DFK_STALL_SLEEP_MS 10
+/* Interval between enumerations while waiting for a device to come back. */
+#define DFK_REENUM_POLL_MS 20
+
+/* Public entry points accept err == NULL; inside, messages are always built
+ * (dfk_error_prefix needs somewhere to put them). */
+#define DFK_ERR_ENSURE(err)                                                                                            \
+	dfk_error dfk__err_local;                                                                                      \
+	if (!(err))                                                                                                    \
+	(err) = &dfk__err_local
+
+uint64_t dfk__now(const dfk_ctx *ctx);
+void dfk__sleep(const dfk_ctx *ctx, uint32_t ms);
+void dfk__progress(const dfk_ctx *ctx, dfk_phase phase, uint64_t done, uint64_t total, uint32_t addr);
+
+/* True for the errors of a device that went away (or is resetting). */
+bool dfk__gone(dfk_code code);
+
+/* A DfuSe command (DNLOAD wValue 0) executed by the GETSTATUS polls after it;
+ * the device must end in dfuDNLOAD-IDLE (or dfuIDLE). */
+dfk_code dfk__dfuse_command(dfk_dev *dev, const uint8_t *cmd, uint16_t len, dfk_error *err);
+
+/* Receives each block read by dfk__dfuse_read_cb (and reports progress);
+ * non-zero stops the read with that code. */
+typedef dfk_code (*dfk__read_sink)(void *user, uint32_t addr, const uint8_t *data, size_t len, dfk_error *err);
+/* Reads len bytes from addr: SET_ADDRESS, ABORT, one UPLOAD per block
+ * (wBlockNum 2, 3, ...), ABORT. A short block ends the read early when
+ * allow_short (else it is an error); *got receives the byte count. */
+dfk_code dfk__dfuse_read_cb(dfk_dev *dev, uint32_t addr, uint64_t len, bool allow_short, dfk__read_sink sink,
+			    void *user, uint64_t *got, dfk_error *err);
+
+#endif

@@ -1,0 +1,784 @@
+/* Jobs (download, upload, verify, leave, detach, wait) against the fake
+ * devices of mock_dfu.c: control-transfer budgets, fault handling, safety
+ * rules. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "dfukit/dfukit.h"
+#include "mock_dfu.h"
+
+#define KIB 1024u
+#define BASE 0x08000000u
+
+typedef struct fx {
+	mock_bus bus;
+	mock_dev d;
+	dfk_ctx ctx;
+	dfk_found found;
+	dfk_dev *dev;
+	dfk_error err;
+	dfk_firmware fw;
+	dfk_job_opts o;
+	uint8_t *data;
+	unsigned progress[6];
+	uint64_t last_done[6], last_total[6];
+} fx;
+
+static void on_progress(void *user, dfk_phase phase, uint64_t done, uint64_t total, uint32_t addr)
+{
+	fx *f = user;
+	(void)addr;
+	f->progress[phase]++;
+	f->last_done[phase] = done;
+	f->last_total[phase] = total;
+}
+
+static fx *fx_new(void (*init)(mock_dev *), int alt)
+{
+	fx *f = calloc(1, sizeof(*f));
+	mock_bus_init(&f->bus);
+	init(&f->d);
+	mock_bus_add(&f->bus, &f->d);
+	mock_ctx(&f->ctx, &f->bus);
+	f->ctx.progress = on_progress;
+	f->ctx.progress_user = f;
+	dfk_firmware_init(&f->fw);
+	dfk_job_opts_init(&f->o);
+	assert_int_equal(mock_open(&f->bus, &f->ctx, alt, &f->found, &f->dev, &f->err), DFK_OK);
+	return f;
+}
+
+static void fx_free(fx *f)
+{
+	dfk_dev_close(f->dev);
+	dfk_found_free(&f->found);
+	dfk_firmware_free(&f->fw);
+	mock_free(&f->d);
+	free(f->data);
+	free(f);
+}
+
+static void f405(mock_dev *d)
+{
+	mock_init_f405(d);
+}
+
+static void f405_error(mock_dev *d)
+{
+	mock_init_f405(d);
+	d->state = DFK_STATE_ERROR; /* as the F405 ROM comes up */
+	d->status = DFK_STATUS_ERR_FIRMWARE;
+}
+
+/* Pseudo-random bytes, never 0xFF-only, so a missing write shows. */
+static uint8_t *pattern(size_t len, unsigned seed)
+{
+	uint8_t *p = malloc(len);
+	uint32_t x = 0x12345678u ^ seed;
+	for (size_t i = 0; i < len; i++) {
+		x = x * 1103515245u + 12345u;
+		p[i] = (uint8_t)(x >> 16);
+	}
+	return p;
+}
+
+/* A raw binary, placed at addr when addressed. */
+static void raw_fw(fx *f, size_t len, bool addressed, uint32_t addr)
+{
+	dfk_target *t;
+	f->data = pattern(len, (unsigned)len);
+	f->fw.format = DFK_FORMAT_RAW;
+	f->fw.addressed = addressed;
+	t = dfk_firmware_add_target(&f->fw, 0, NULL, &f->err);
+	assert_non_null(t);
+	assert_int_equal(dfk_image_add(&t->image, addressed ? addr : 0, f->data, len, &f->err), DFK_OK);
+}
+
+static uint8_t *mem_at(fx *f, uint32_t addr)
+{
+	return f->d.mem + (addr - f->d.mem_base);
+}
+
+/* ---- the benchmark job: 256 KiB to the F405 ---- */
+
+static void test_f405_256k_budget(void **state)
+{
+	fx *f = fx_new(f405_error, 0);
+	(void)state;
+
+	f->ctx.usb_timeout_ms = 1234;
+	raw_fw(f, 256 * KIB, true, BASE);
+	f->o.verify = false;
+	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
+	assert_memory_equal(mem_at(f, BASE), f->data, 256 * KIB);
+	/* everything, enumeration strings and SET_INTERFACE included */
+	printf("256 KiB to stm32f405, no verify: %u control transfers\n", mock_transfers(&f->d));
+	assert_true(mock_transfers(&f->d) <= 440);
+	/* each touched page erased exactly once; untouched ones never */
+	const uint32_t pages[] = {0x08000000, 0x08004000, 0x08008000, 0x0800C000, 0x08010000, 0x08020000};
+	for (size_t i = 0; i < 6; i++)
+		assert_int_equal(mock_erased(&f->d, pages[i]), 1);
+	assert_int_equal(f->d.n_erase, 6);
+	assert_int_equal(mock_erased(&f->d, 0x08040000), 0);
+	assert_int_equal(f->d.n_setaddr, 1); /* one contiguous run */
+	assert_int_equal(f->d.n_writes, 128);
+	assert_int_equal(f->d.n_dirty, 0); /* never wrote over unerased flash */
+	assert_int_equal(f->d.n_req[DFK_REQ_GETSTATE], 0);
+	assert_int_equal(f->d.n_early, 0); /* honoured every bwPollTimeout */
+	assert_int_equal(f->d.state, DFK_STATE_IDLE);
+	/* every request with the context's USB timeout */
+	assert_int_equal(f->d.timeout_min, 1234);
+	assert_int_equal(f->d.timeout_max, 1234);
+	assert_int_equal(f->last_done[DFK_PHASE_DOWNLOAD], 256 * KIB);
+	assert_int_equal(f->last_total[DFK_PHASE_DOWNLOAD], 256 * KIB);
+	assert_int_equal(f->last_done[DFK_PHASE_ERASE], f->last_total[DFK_PHASE_ERASE]);
+	fx_free(f);
+}
+
+static void test_f405_256k_verify_budget(void **state)
+{
+	fx *f = fx_new(f405_error, 0);
+	(void)state;
+
+	raw_fw(f, 256 * KIB, true, BASE);
+	assert_true(f->o.verify); /* the default */
+	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
+	printf("256 KiB to stm32f405 with verify: %u control transfers\n", mock_transfers(&f->d));
+	assert_true(mock_transfers(&f->d) <= 600);
+	assert_int_equal(f->d.n_req[DFK_REQ_UPLOAD], 128);
+	assert_int_equal(f->last_done[DFK_PHASE_VERIFY], 256 * KIB);
+	fx_free(f);
+}
+
+static void corrupting(mock_dev *d)
+{
+	mock_init_f405(d);
+	d->corrupt = true;
+	d->corrupt_addr = 0x08012345;
+}
+
+static void test_verify_names_first_difference(void **state)
+{
+	fx *f = fx_new(corrupting, 0);
+	(void)state;
+
+	raw_fw(f, 256 * KIB, true, BASE);
+	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_ERR_VERIFY);
+	assert_non_null(strstr(f->err.msg, "0x08012345"));
+	fx_free(f);
+}
+
+/* A write that fails at the n-th block: the error names its address and status. */
+static void write_fails_at(unsigned n, uint32_t addr)
+{
+	fx *f = fx_new(f405, 0);
+	char want[64];
+
+	f->d.fail_write_n = n;
+	f->d.fail_status = DFK_STATUS_ERR_PROG;
+	raw_fw(f, 256 * KIB, true, BASE);
+	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_ERR_PROTOCOL);
+	snprintf(want, sizeof(want), "at 0x%08X failed", addr);
+	assert_non_null(strstr(f->err.msg, want));
+	assert_non_null(strstr(f->err.msg, "errPROG in dfuERROR"));
+	assert_int_equal(f->d.n_writes, n); /* stopped there */
+	fx_free(f);
+}
+
+static void test_write_error_first_middle_last(void **state)
+{
+	(void)state;
+	write_fails_at(1, 0x08000000);
+	write_fails_at(65, 0x08020000);
+	write_fails_at(128, 0x0803F800);
+}
+
+static void test_disconnect_mid_download(void **state)
+{
+	fx *f = fx_new(f405, 0);
+	(void)state;
+
+	f->d.disconnect_after = mock_transfers(&f->d) + 100;
+	raw_fw(f, 256 * KIB, true, BASE);
+	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_ERR_NODEV);
+	assert_non_null(strstr(f->err.msg, "0x080"));
+	fx_free(f);
+}
+
+static void test_leave_and_vanish_is_success(void **state)
+{
+	fx *f = fx_new(f405, 0);
+	(void)state;
+
+	raw_fw(f, 10 * KIB, true, 0x08004000);
+	f->o.leave = true;
+	f->o.has_address = true;
+	f->o.address = 0x08004000;
+	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
+	assert_int_equal(f->d.n_leave, 1);
+	assert_int_equal(f->d.last_leave_ptr, 0x08004000);
+	assert_true(f->d.gone);
+	fx_free(f);
+}
+
+static void test_leave_vanish_before_status(void **state)
+{
+	fx *f = fx_new(f405, 0);
+	(void)state;
+
+	f->d.leave_vanish_early = true;
+	assert_int_equal(dfk_job_leave(f->dev, true, 0x08000000, &f->err), DFK_OK);
+	assert_int_equal(f->d.last_leave_ptr, 0x08000000);
+	fx_free(f);
+}
+
+static void test_leave_error_reported(void **state)
+{
+	fx *f = fx_new(f405, 0);
+	(void)state;
+
+	f->d.leave_error = true;
+	assert_int_equal(dfk_job_leave(f->dev, false, 0, &f->err), DFK_ERR_PROTOCOL);
+	assert_non_null(strstr(f->err.msg, "leave"));
+	assert_non_null(strstr(f->err.msg, "errTARGET"));
+	fx_free(f);
+}
+
+static void test_force_rules(void **state)
+{
+	fx *f = fx_new(f405, 0);
+	unsigned before = mock_transfers(&f->d);
+	(void)state;
+
+	raw_fw(f, 4 * KIB, true, BASE);
+	f->o.mass_erase = true;
+	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_ERR_USAGE);
+	assert_non_null(strstr(f->err.msg, "force"));
+	f->o.mass_erase = false;
+	f->o.unprotect = true;
+	assert_int_equal(dfk_job_dfuse_command(f->dev, &f->o, &f->err), DFK_ERR_USAGE);
+	assert_int_equal(mock_transfers(&f->d), before); /* refused before any request */
+	assert_int_equal(f->d.n_mass + f->d.n_unprotect, 0);
+
+	/* with force: one mass erase and no page erases */
+	f->o.unprotect = false;
+	f->o.mass_erase = true;
+	f->o.force = true;
+	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
+	assert_int_equal(f->d.n_mass, 1);
+	assert_int_equal(f->d.n_erase, 0);
+	assert_memory_equal(mem_at(f, BASE), f->data, 4 * KIB);
+	fx_free(f);
+}
+
+static void ro_first_page(mock_dev *d)
+{
+	mock_init_f405(d);
+	d->alt_names[0] = "@Internal Flash  /0x08000000/01*016Ka,03*016Kg,01*064Kg,07*128Kg";
+}
+
+static void test_read_only_refused_unless_force(void **state)
+{
+	fx *f = fx_new(ro_first_page, 0);
+	(void)state;
+
+	raw_fw(f, 20 * KIB, true, BASE);
+	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_ERR_USAGE);
+	assert_int_equal(f->d.n_erase + f->d.n_writes, 0);
+	f->o.force = true;
+	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
+	assert_memory_equal(mem_at(f, BASE), f->data, 20 * KIB);
+	fx_free(f);
+}
+
+static void test_partial_page_warning(void **state)
+{
+	fx *f = fx_new(f405, 0);
+	(void)state;
+
+	raw_fw(f, 1000, true, 0x08004100);
+	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
+	assert_non_null(strstr(f->bus.log, "0x08004000"));
+	assert_non_null(strstr(f->bus.log, "partly"));
+	assert_memory_equal(mem_at(f, 0x08004100), f->data, 1000);
+	fx_free(f);
+}
+
+static void test_dfuse_file_targets(void **state)
+{
+	fx *f = fx_new(f405, 0);
+	dfk_target *t0, *t1;
+	uint8_t a[3000], ob[16];
+	(void)state;
+
+	memset(a, 0x42, sizeof(a));
+	memset(ob, 0xAA, sizeof(ob));
+	f->fw.format = DFK_FORMAT_DFUSE;
+	t0 = dfk_firmware_add_target(&f->fw, 0, "Internal Flash", &f->err);
+	assert_int_equal(dfk_image_add(&t0->image, 0x08008000, a, sizeof(a), &f->err), DFK_OK);
+	assert_int_equal(dfk_image_add(&t0->image, 0x08020000, a, 100, &f->err), DFK_OK);
+	t1 = dfk_firmware_add_target(&f->fw, 3, "Device Feature", &f->err);
+	assert_int_equal(dfk_image_add(&t1->image, 0xFFFF0000, ob, 4, &f->err), DFK_OK);
+	f->o.leave = true;
+	/* alt 3's memory is not in the mock, so the write there fails: after
+	 * alt 0 was done, on the alt the file asked for */
+	assert_int_not_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
+	assert_int_equal(f->d.cur_alt, 3);
+	assert_non_null(strstr(f->err.msg, "0xFFFF0000"));
+	assert_memory_equal(mem_at(f, 0x08008000), a, sizeof(a));
+	assert_memory_equal(mem_at(f, 0x08020000), a, 100);
+	/* runs: 3000 bytes (a short tail block is addressed again) and 100;
+	 * each verified with one SET_ADDRESS; then alt 3 */
+	assert_int_equal(f->d.n_setaddr, 3 + 2 + 1);
+	fx_free(f);
+}
+
+static void test_dfuse_file_leaves_at_first_element(void **state)
+{
+	fx *f = fx_new(f405, 0);
+	dfk_target *t;
+	uint8_t a[3000];
+	(void)state;
+
+	memset(a, 0x42, sizeof(a));
+	f->fw.format = DFK_FORMAT_DFUSE;
+	t = dfk_firmware_add_target(&f->fw, 0, NULL, &f->err);
+	assert_int_equal(dfk_image_add(&t->image, 0x08008000, a, sizeof(a), &f->err), DFK_OK);
+	assert_int_equal(dfk_image_add(&t->image, 0x08020000, a, 100, &f->err), DFK_OK);
+	f->o.leave = true;
+	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
+	assert_int_equal(f->d.n_leave, 1);
+	assert_int_equal(f->d.last_leave_ptr, 0x08008000);
+	fx_free(f);
+}
+
+static void test_raw_needs_address_on_dfuse(void **state)
+{
+	fx *f = fx_new(f405, 0);
+	(void)state;
+
+	raw_fw(f, 1024, false, 0);
+	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_ERR_USAGE);
+	assert_non_null(strstr(f->err.msg, "-s"));
+	/* with -s ADDR the same unaddressed file goes there */
+	f->o.has_address = true;
+	f->o.address = 0x08010000;
+	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
+	assert_memory_equal(mem_at(f, 0x08010000), f->data, 1024);
+	fx_free(f);
+}
+
+static void test_skip_unchanged(void **state)
+{
+	fx *f = fx_new(f405, 0);
+	unsigned erases, writes;
+	(void)state;
+
+	raw_fw(f, 48 * KIB, true, BASE);
+	f->o.verify = false;
+	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
+	erases = f->d.n_erase;
+	writes = f->d.n_writes;
+	/* change one byte in the second 16K page of the image (a copy of f->data) */
+	f->fw.targets[0].image.elements[0].data[20000] ^= 0xFF;
+	f->data[20000] ^= 0xFF;
+	f->o.skip_unchanged = true;
+	f->o.verify = true;
+	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
+	assert_int_equal(f->d.n_erase - erases, 1);
+	assert_int_equal(mock_erased(&f->d, 0x08004000), 2);
+	assert_int_equal(mock_erased(&f->d, 0x08000000), 1);
+	assert_int_equal(f->d.n_writes - writes, 8); /* 16 KiB in 2 KiB blocks */
+	assert_memory_equal(mem_at(f, BASE), f->data, 48 * KIB);
+	fx_free(f);
+}
+
+static void test_will_reset(void **state)
+{
+	fx *f = fx_new(f405, 0);
+	(void)state;
+
+	raw_fw(f, 2048, true, BASE);
+	f->o.will_reset = true;
+	f->d.disconnect_after = 0;
+	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
+	/* no verify, no ABORT after the last write */
+	assert_int_equal(f->d.n_req[DFK_REQ_UPLOAD], 0);
+	assert_int_equal(f->d.n_req[DFK_REQ_ABORT], 0);
+	fx_free(f);
+}
+
+/* ---- upload ---- */
+
+static void test_dfuse_upload_to_file(void **state)
+{
+	fx *f = fx_new(f405, 0);
+	char path[] = "/tmp/dfk_test_job_XXXXXX";
+	int fd = mkstemp(path);
+	dfk_out *out;
+	uint64_t bytes = 0;
+	FILE *fp;
+	uint8_t back[5000];
+	(void)state;
+
+	close(fd);
+	for (size_t i = 0; i < 8192; i++)
+		f->d.mem[i] = (uint8_t)(i * 31);
+	f->o.has_address = true;
+	f->o.address = BASE;
+	f->o.has_length = true;
+	f->o.length = 5000;
+	assert_int_equal(dfk_out_open(&out, path, DFK_OUT_OVERWRITE, &f->err), DFK_OK);
+	assert_int_equal(dfk_job_upload(f->dev, &f->o, out, &bytes, &f->err), DFK_OK);
+	assert_int_equal(dfk_out_commit(out, &f->err), DFK_OK);
+	assert_int_equal(bytes, 5000);
+	assert_int_equal(f->d.n_req[DFK_REQ_UPLOAD], 3);
+	fp = fopen(path, "rb");
+	assert_non_null(fp);
+	assert_int_equal(fread(back, 1, sizeof(back), fp), 5000);
+	fclose(fp);
+	unlink(path);
+	assert_memory_equal(back, f->d.mem, 5000);
+	fx_free(f);
+}
+
+static void test_upload_unreadable_refused(void **state)
+{
+	fx *f = fx_new(ro_first_page, 0);
+	uint64_t bytes;
+	(void)state;
+
+	f->d.alt_names[0] = "@Internal Flash  /0x08000000/01*016Kd";
+	dfk_dev_close(f->dev);
+	dfk_found_free(&f->found);
+	assert_int_equal(mock_open(&f->bus, &f->ctx, 0, &f->found, &f->dev, &f->err), DFK_OK);
+	f->o.has_address = true;
+	f->o.address = BASE;
+	assert_int_equal(dfk_job_upload(f->dev, &f->o, NULL, &bytes, &f->err), DFK_ERR_USAGE);
+	assert_non_null(strstr(f->err.msg, "readable"));
+	assert_int_equal(f->d.n_req[DFK_REQ_UPLOAD], 0);
+	fx_free(f);
+}
+
+/* ---- plain DFU ---- */
+
+static void plain_tolerant(mock_dev *d)
+{
+	mock_init_plain(d, DFK_ATTR_CAN_DNLOAD | DFK_ATTR_CAN_UPLOAD | DFK_ATTR_MANIFEST_TOLERANT, 1024);
+}
+
+static void plain_reset(mock_dev *d)
+{
+	mock_init_plain(d, DFK_ATTR_CAN_DNLOAD | DFK_ATTR_CAN_UPLOAD, 1024);
+}
+
+static void plain_ok(fx *f, size_t len)
+{
+	raw_fw(f, len, false, 0);
+	/* what an upload of the device returns: what was downloaded */
+	f->d.ul = malloc(len);
+	memcpy(f->d.ul, f->data, len);
+	f->d.ul_len = len;
+}
+
+static void test_plain_download_tolerant(void **state)
+{
+	fx *f = fx_new(plain_tolerant, -1);
+	(void)state;
+
+	plain_ok(f, 256 * KIB + 100);
+	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
+	assert_int_equal(f->d.dl_len, 256 * KIB + 100);
+	assert_memory_equal(f->d.dl, f->data, f->d.dl_len);
+	assert_int_equal(f->d.n_bad_block, 0); /* blocks 0, 1, 2, ... */
+	assert_int_equal(f->d.n_writes, 257);
+	assert_int_equal(f->d.state, DFK_STATE_IDLE);
+	assert_int_equal(f->d.n_resets, 0);
+	assert_int_equal(f->d.n_req[DFK_REQ_UPLOAD], 257); /* verified */
+	assert_int_equal(f->d.n_early, 0);
+	fx_free(f);
+}
+
+static void test_plain_verify_mismatch(void **state)
+{
+	fx *f = fx_new(plain_tolerant, -1);
+	(void)state;
+
+	plain_ok(f, 10000);
+	f->d.ul[7777] ^= 1;
+	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_ERR_VERIFY);
+	assert_non_null(strstr(f->err.msg, "0x00001E61"));
+	fx_free(f);
+}
+
+static void test_plain_wait_reset(void **state)
+{
+	fx *f = fx_new(plain_reset, -1);
+	(void)state;
+
+	plain_ok(f, 5000);
+	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
+	assert_int_equal(f->d.n_resets, 1);
+	assert_int_equal(f->d.n_req[DFK_REQ_UPLOAD], 0); /* cannot verify a rebooted device */
+	assert_non_null(strstr(f->bus.log, "not verified"));
+	fx_free(f);
+}
+
+static void test_plain_manifest_vanish(void **state)
+{
+	fx *f = fx_new(plain_reset, -1);
+	(void)state;
+
+	f->d.manifest_vanish = true;
+	plain_ok(f, 5000);
+	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
+	assert_int_equal(f->d.dl_len, 5000);
+	fx_free(f);
+}
+
+static void test_plain_manifest_error(void **state)
+{
+	fx *f = fx_new(plain_tolerant, -1);
+	(void)state;
+
+	f->d.manifest_error = true;
+	plain_ok(f, 5000);
+	/* dfu-util says "Done!" here */
+	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_ERR_PROTOCOL);
+	assert_non_null(strstr(f->err.msg, "manifestation"));
+	assert_non_null(strstr(f->err.msg, "errVERIFY"));
+	fx_free(f);
+}
+
+static void test_plain_error_at_last_block(void **state)
+{
+	fx *f = fx_new(plain_tolerant, -1);
+	(void)state;
+
+	f->d.fail_write_n = 5;
+	f->d.fail_status = DFK_STATUS_ERR_WRITE;
+	plain_ok(f, 5000);
+	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_ERR_PROTOCOL);
+	assert_non_null(strstr(f->err.msg, "block 4"));
+	assert_non_null(strstr(f->err.msg, "errWRITE"));
+	assert_int_equal(f->d.n_req[DFK_REQ_DNLOAD], 5); /* no zero-length DNLOAD after it */
+	fx_free(f);
+}
+
+static void test_plain_upload(void **state)
+{
+	fx *f = fx_new(plain_tolerant, -1);
+	char path[] = "/tmp/dfk_test_job_XXXXXX";
+	int fd = mkstemp(path);
+	dfk_out *out;
+	uint64_t bytes = 0;
+	(void)state;
+
+	close(fd);
+	f->d.ul = pattern(3 * 1024, 9);
+	f->d.ul_len = 3 * 1024; /* a multiple of the transfer size: ends with a 0-byte block */
+	assert_int_equal(dfk_out_open(&out, path, DFK_OUT_OVERWRITE, &f->err), DFK_OK);
+	assert_int_equal(dfk_job_upload(f->dev, &f->o, out, &bytes, &f->err), DFK_OK);
+	assert_int_equal(bytes, 3 * 1024);
+	assert_int_equal(f->d.n_req[DFK_REQ_UPLOAD], 4);
+	assert_int_equal(dfk_out_size(out), 3 * 1024);
+	assert_int_equal(dfk_out_commit(out, &f->err), DFK_OK);
+	unlink(path);
+	fx_free(f);
+}
+
+static void test_capabilities_enforced(void **state)
+{
+	fx *f = fx_new(plain_tolerant, -1);
+	uint64_t bytes;
+	(void)state;
+
+	plain_ok(f, 100);
+	f->found.ifs[0].func.bmAttributes = 0;
+	dfk_dev_close(f->dev);
+	assert_int_equal(dfk_dev_open(&f->ctx, &f->found.ifs[0], &f->dev, &f->err), DFK_OK);
+	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_ERR_UNSUPPORTED);
+	assert_non_null(strstr(f->err.msg, "bitCanDnload"));
+	assert_int_equal(dfk_job_upload(f->dev, &f->o, NULL, &bytes, &f->err), DFK_ERR_UNSUPPORTED);
+	assert_non_null(strstr(f->err.msg, "bitCanUpload"));
+	assert_int_equal(f->d.n_req[DFK_REQ_DNLOAD] + f->d.n_req[DFK_REQ_UPLOAD], 0);
+	fx_free(f);
+}
+
+static void test_dfuse_file_never_raw(void **state)
+{
+	fx *f = fx_new(plain_tolerant, -1);
+	dfk_target *t;
+	uint8_t a[16] = {0};
+	(void)state;
+
+	f->fw.format = DFK_FORMAT_DFUSE;
+	t = dfk_firmware_add_target(&f->fw, 0, NULL, &f->err);
+	assert_int_equal(dfk_image_add(&t->image, 0x08000000, a, sizeof(a), &f->err), DFK_OK);
+	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_ERR_UNSUPPORTED);
+	assert_int_equal(f->d.n_req[DFK_REQ_DNLOAD], 0);
+	fx_free(f);
+}
+
+/* ---- detach and re-enumeration ---- */
+
+static void runtime(mock_dev *d)
+{
+	mock_init_plain(d, DFK_ATTR_CAN_DNLOAD | DFK_ATTR_CAN_UPLOAD, 1024);
+	d->protocol = 1;
+	d->pid = 0x1234;
+	d->dfu_pid = 0x6089;
+	d->reappear_after = 3;
+}
+
+static void test_detach_and_wait(void **state)
+{
+	fx *f = fx_new(runtime, -1);
+	dfk_found again;
+	dfk_match m;
+	(void)state;
+
+	assert_false(dfk_dev_if(f->dev)->dfu_mode);
+	assert_int_equal(dfk_job_detach(f->dev, &f->err), DFK_OK);
+	assert_true(f->d.detached);
+	assert_int_equal(f->d.n_resets, 1); /* no bitWillDetach: we reset */
+	dfk_match_init(&m);
+	m.vid = 0x1d50;
+	m.pid = 0x1234;
+	assert_int_equal(dfk_wait_for(&f->ctx, &f->bus.t, &m, "2-3.1", NULL, &again, &f->err), DFK_OK);
+	assert_int_equal(again.count, 1);
+	assert_true(again.ifs[0].dfu_mode);
+	assert_int_equal(again.ifs[0].dev->desc.idProduct, 0x6089);
+	/* polled, did not sleep a fixed time */
+	assert_true(f->bus.enumerations >= 4);
+	assert_true(f->bus.slept_ms < 1000);
+	dfk_found_free(&again);
+	fx_free(f);
+}
+
+static void test_wait_for_times_out(void **state)
+{
+	fx *f = fx_new(runtime, -1);
+	dfk_found again;
+	(void)state;
+
+	f->ctx.reenum_timeout_ms = 2000;
+	assert_int_equal(dfk_wait_for(&f->ctx, &f->bus.t, NULL, "2-3.1", NULL, &again, &f->err), DFK_ERR_NODEV);
+	assert_non_null(strstr(f->err.msg, "2-3.1"));
+	assert_true(f->bus.now_ms >= 2000 && f->bus.now_ms < 2100);
+	fx_free(f);
+}
+
+static void tiny_blocks(mock_dev *d)
+{
+	mock_init_f405(d);
+	d->func.wTransferSize = 8;
+	d->busy_ms = d->poll_ms = 0;
+}
+
+static void test_write_block_number_wraps(void **state)
+{
+	fx *f = fx_new(tiny_blocks, 0);
+	(void)state;
+
+	/* 76800 blocks: wBlockNum would pass 0xFFFF, the pointer is set again */
+	raw_fw(f, 600 * KIB, true, BASE);
+	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
+	assert_memory_equal(mem_at(f, BASE), f->data, 600 * KIB);
+	assert_int_equal(f->d.n_setaddr, 2 + 2); /* written and verified */
+	assert_int_equal(f->d.n_dirty, 0);
+	fx_free(f);
+}
+
+static void test_write_with_transfer_size_override(void **state)
+{
+	fx *f = fx_new(f405, 0);
+	(void)state;
+
+	raw_fw(f, 8 * KIB + 100, true, BASE);
+	dfk_dev_set_transfer_size(f->dev, 1024);
+	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
+	assert_memory_equal(mem_at(f, BASE), f->data, 8 * KIB + 100);
+	/* the device multiplies by its own 2048: every block addressed */
+	assert_true(f->d.n_setaddr >= 9);
+	fx_free(f);
+}
+
+static void plain_quick(mock_dev *d)
+{
+	mock_init_plain(d, DFK_ATTR_CAN_DNLOAD | DFK_ATTR_CAN_UPLOAD | DFK_ATTR_MANIFEST_TOLERANT, 1024);
+	d->quick = true;
+}
+
+static void test_plain_budget(void **state)
+{
+	fx *f = fx_new(plain_quick, -1);
+	(void)state;
+
+	/* dfu-util: 514 core transfers at best for 256 KiB in 1 KiB blocks */
+	plain_ok(f, 256 * KIB);
+	f->o.verify = false;
+	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
+	printf("256 KiB plain DFU, quick device: %u control transfers\n", mock_transfers(&f->d));
+	assert_true(mock_transfers(&f->d) <= 3 + 1 + 2 * 256 + 1 + 2);
+	assert_memory_equal(f->d.dl, f->data, 256 * KIB);
+	fx_free(f);
+}
+
+static void test_null_error_job(void **state)
+{
+	fx *f = fx_new(f405, 0);
+	(void)state;
+
+	raw_fw(f, 1024, false, 0);
+	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, NULL), DFK_ERR_USAGE);
+	fx_free(f);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_f405_256k_budget),
+	    cmocka_unit_test(test_f405_256k_verify_budget),
+	    cmocka_unit_test(test_verify_names_first_difference),
+	    cmocka_unit_test(test_write_error_first_middle_last),
+	    cmocka_unit_test(test_disconnect_mid_download),
+	    cmocka_unit_test(test_leave_and_vanish_is_success),
+	    cmocka_unit_test(test_leave_vanish_before_status),
+	    cmocka_unit_test(test_leave_error_reported),
+	    cmocka_unit_test(test_force_rules),
+	    cmocka_unit_test(test_read_only_refused_unless_force),
+	    cmocka_unit_test(test_partial_page_warning),
+	    cmocka_unit_test(test_dfuse_file_targets),
+	    cmocka_unit_test(test_dfuse_file_leaves_at_first_element),
+	    cmocka_unit_test(test_raw_needs_address_on_dfuse),
+	    cmocka_unit_test(test_skip_unchanged),
+	    cmocka_unit_test(test_will_reset),
+	    cmocka_unit_test(test_dfuse_upload_to_file),
+	    cmocka_unit_test(test_upload_unreadable_refused),
+	    cmocka_unit_test(test_plain_download_tolerant),
+	    cmocka_unit_test(test_plain_verify_mismatch),
+	    cmocka_unit_test(test_plain_wait_reset),
+	    cmocka_unit_test(test_plain_manifest_vanish),
+	    cmocka_unit_test(test_plain_manifest_error),
+	    cmocka_unit_test(test_plain_error_at_last_block),
+	    cmocka_unit_test(test_plain_upload),
+	    cmocka_unit_test(test_capabilities_enforced),
+	    cmocka_unit_test(test_dfuse_file_never_raw),
+	    cmocka_unit_test(test_detach_and_wait),
+	    cmocka_unit_test(test_wait_for_times_out),
+	    cmocka_unit_test(test_write_block_number_wraps),
+	    cmocka_unit_test(test_write_with_transfer_size_override),
+	    cmocka_unit_test(test_plain_budget),
+	    cmocka_unit_test(test_null_error_job),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
