@@ -36,6 +36,8 @@ typedef struct emu_config {
 void emu_profiles_print(FILE *f);
 /* Prints the --fault SPEC grammar for --help. */
 void emu_faults_help(FILE *f);
+/* Prints the --memory FILE layout for --help (added by the device model). */
+void emu_memory_help(FILE *f);
 
 /* Creates the device (memories created/erased to 0xFF or loaded from
  * memory_path). On failure returns NULL with a message in errbuf. */
@@ -79,7 +81,8 @@ typedef enum emu_event {
 /* Returns and clears the pending event. */
 emu_event emu_device_take_event(emu_device *dev);
 /* The host went away or re-attached: the device sees a USB reset (a DFU
- * device in dfuMANIFEST-WAIT-RESET or after DETACH changes mode here). */
+ * device in dfuMANIFEST-WAIT-RESET or after DETACH changes mode here, and
+ * then leaves EMU_EVENT_REENUMERATE pending). */
 void emu_device_bus_reset(emu_device *dev);
 
 /* Statistics for --stats: writes the JSON object described in --help. */

@@ -1,0 +1,70 @@
+/* Counters for --stats: what a host did to the device and how long the
+ * timing model kept it busy. Benchmarks read the JSON. */
+#include <inttypes.h>
+
+#include "emu_internal.h"
+
+static const char *const names[EMU_RQ_COUNT] = {"GET_STATUS",
+						"CLEAR_FEATURE",
+						"SET_FEATURE",
+						"SET_ADDRESS",
+						"GET_DESCRIPTOR",
+						"SET_DESCRIPTOR",
+						"GET_CONFIGURATION",
+						"SET_CONFIGURATION",
+						"GET_INTERFACE",
+						"SET_INTERFACE",
+						"SYNCH_FRAME",
+						"DETACH",
+						"DNLOAD",
+						"UPLOAD",
+						"GETSTATUS",
+						"CLRSTATUS",
+						"GETSTATE",
+						"ABORT",
+						"OTHER"};
+
+const char *emu_stats_name(int rq)
+{
+	return rq >= 0 && rq < EMU_RQ_COUNT ? names[rq] : "OTHER";
+}
+
+int emu_stats_classify(const uint8_t setup[8])
+{
+	unsigned type = setup[0] & 0x60, req = setup[1];
+	if (type == 0) {
+		static const int std[13] = {EMU_RQ_GET_STATUS,	      EMU_RQ_CLEAR_FEATURE,  EMU_RQ_OTHER,
+					    EMU_RQ_SET_FEATURE,	      EMU_RQ_OTHER,	     EMU_RQ_SET_ADDRESS,
+					    EMU_RQ_GET_DESCRIPTOR,    EMU_RQ_SET_DESCRIPTOR, EMU_RQ_GET_CONFIGURATION,
+					    EMU_RQ_SET_CONFIGURATION, EMU_RQ_GET_INTERFACE,  EMU_RQ_SET_INTERFACE,
+					    EMU_RQ_SYNCH_FRAME};
+		return req < 13 ? std[req] : EMU_RQ_OTHER;
+	}
+	if (type == 0x20 && req <= DFK_REQ_ABORT)
+		return EMU_RQ_DETACH + (int)req; /* same order as the DFU request codes */
+	return EMU_RQ_OTHER;
+}
+
+void emu_stats_count(emu_device *dev, const uint8_t setup[8])
+{
+	dev->stats.control_transfers++;
+	dev->stats.req[emu_stats_classify(setup)]++;
+}
+
+void emu_device_write_stats(const emu_device *dev, FILE *f)
+{
+	const emu_stats *s = &dev->stats;
+	fprintf(f, "{\"profile\":\"%s\",\"control_transfers\":%" PRIu64 ",\"requests\":{", dev->prof->name,
+		s->control_transfers);
+	for (int i = 0; i < EMU_RQ_COUNT; i++)
+		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", names[i], s->req[i]);
+	fprintf(f, "}");
+	/* The same counts at top level, for readers that look there. */
+	for (int i = 0; i < EMU_RQ_COUNT; i++)
+		fprintf(f, ",\"%s\":%" PRIu64, names[i], s->req[i]);
+	fprintf(f,
+		",\"bytes_down\":%" PRIu64 ",\"bytes_up\":%" PRIu64 ",\"busy_ms\":%" PRIu64 ",\"erased_pages\":%" PRIu64
+		",\"stalls\":%" PRIu64 "}\n",
+		s->bytes_down, s->bytes_up, s->busy_ms, s->erased_pages, s->stalls);
+	fflush(f);
+}
