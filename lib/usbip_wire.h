@@ -122,11 +122,13 @@ void dfk_usbip_interface_pack(const dfk_usbip_interface *intf, uint8_t out[DFK_U
 void dfk_usbip_interface_unpack(const uint8_t in[DFK_USBIP_INTERFACE_LEN], dfk_usbip_interface *intf);
 
 void dfk_usbip_header_pack(const dfk_usbip_header *h, uint8_t out[DFK_USBIP_HEADER_LEN]);
-/* Rejects unknown commands and negative or over-large (> 16 MiB) lengths. */
+/* Rejects unknown commands, negative or over-large (> 16 MiB) lengths and
+ * a CMD_SUBMIT direction other than 0/1. */
 dfk_code dfk_usbip_header_unpack(const uint8_t in[DFK_USBIP_HEADER_LEN], dfk_usbip_header *h, dfk_error *err);
 
-/* Reads/writes exactly len bytes on a blocking socket, retrying on EINTR
- * and short transfers; EOF is DFK_ERR_NODEV, other errors DFK_ERR_IO. */
+/* Reads/writes exactly len bytes on a socket or pipe, retrying on EINTR and
+ * short transfers (a non-blocking descriptor is waited for with poll);
+ * EOF is DFK_ERR_NODEV, other errors DFK_ERR_IO. */
 dfk_code dfk_usbip_read_full(int fd, void *buf, size_t len, dfk_error *err);
 dfk_code dfk_usbip_write_full(int fd, const void *buf, size_t len, dfk_error *err);
 

@@ -2,6 +2,8 @@
 #ifndef DFUKIT_TOOL_H
 #define DFUKIT_TOOL_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "dfukit/dfukit.h"
@@ -13,5 +15,69 @@ int tool_flash_main(int argc, char **argv);
 
 /* Writes s as a JSON string literal (with quotes) to f. */
 void tool_json_string(FILE *f, const char *s);
+
+/* ---- Flashing command line (tool_flash*.c, tool_ui.c, tool_list.c) ---- */
+
+#define TOOL_SERIAL_MAX 256
+
+typedef struct tool_flash_opts {
+	int verbose;
+	bool list, detach, wait, reset, json, overwrite, all, skip_unchanged;
+	int verify;	     /* -1: on when the device can upload; 0 off; 1 on (required) */
+	long detach_delay_s; /* -E; -1 when not given */
+	long wait_timeout_s; /* --wait-timeout; 0 = wait forever, as dfu-util */
+	dfk_match match;
+	char serial_rt[TOOL_SERIAL_MAX], serial_dfu[TOOL_SERIAL_MAX];
+	uint32_t transfer_size; /* -t; 0 = the device's wTransferSize */
+	const char *upload, *download;
+	bool has_upload_size;
+	uint64_t upload_size;			      /* -Z */
+	bool dfuse;				      /* -s given */
+	dfk_job_opts job;			      /* -s address, length and modifiers */
+	const char *usbip;			      /* --usbip or $DFUKIT_USBIP */
+	long poll_cap_ms, timeout_ms, usb_timeout_ms; /* -1: library default */
+} tool_flash_opts;
+
+/* Parses argv into o. Returns -1 to continue, otherwise the exit status
+ * (0 after --help/--version). */
+int tool_flash_parse(int argc, char **argv, tool_flash_opts *o);
+/* Parses -s's "[ADDR][:MODIFIER...]" into o->job (whole-word modifiers). */
+dfk_code tool_dfuse_spec_parse(const char *spec, dfk_job_opts *job, dfk_error *err);
+/* Strict unsigned number (decimal, 0x hex, 0 octal as strtoul base 0):
+ * the whole string, no sign, at most max. */
+bool tool_parse_u64(const char *s, uint64_t max, uint64_t *out);
+void tool_flash_usage(FILE *f);
+void tool_flash_banner(FILE *f);
+
+/* Output: progress bars, plain lines or JSON events (tool_ui.c). */
+typedef struct tool_ui {
+	bool json;
+	bool tty; /* stderr is a terminal: redraw bars in place */
+	int verbose;
+	int phase; /* -1 none */
+	int last_pct;
+	bool bar_open;	   /* a bar is drawn and not yet ended with a newline */
+	uint64_t expected; /* -Z: upload size for the bar when the device gives none */
+	long long last_step;
+	uint64_t start_ms;
+} tool_ui;
+void tool_ui_init(tool_ui *ui, bool json, int verbose);
+/* Hooks ui into the context's log and progress callbacks. */
+void tool_ui_attach(tool_ui *ui, dfk_ctx *ctx);
+/* An informational line (stdout; a JSON "info" event in --json mode). */
+void tool_ui_info(tool_ui *ui, const char *fmt, ...) DFK_PRINTF(2, 3);
+void tool_ui_warn(tool_ui *ui, const char *fmt, ...) DFK_PRINTF(2, 3);
+/* Ends a bar still open (before other output). */
+void tool_ui_break(tool_ui *ui);
+/* Prints the error once ("dfukit: msg" on stderr, or in the JSON result). */
+void tool_ui_error(tool_ui *ui, const char *msg);
+/* The final JSON result object ({"result":...,"exit":N,...}); extra is
+ * a pre-formatted list of ,"key":value members or NULL. */
+void tool_ui_result(tool_ui *ui, int exit_code, dfk_code code, const char *msg, const char *op, const char *extra);
+
+/* -l: one line per interface, dfu-util's format and order (tool_list.c). */
+void tool_list_print(tool_ui *ui, const dfk_found *found);
+/* Writes s sanitised (no control characters) into out. */
+void tool_sanitize(const char *s, char *out, size_t outsz);
 
 #endif

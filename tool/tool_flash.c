@@ -1,9 +1,534 @@
-/* placeholder until the flashing CLI lands */
+/* dfukit: the dfu-util compatible flashing command line.
+ *
+ * Flow: parse options, load the input file (so a bad file fails before any
+ * device is touched), pick the transport, find the interface, bring a
+ * run-time device into DFU mode (DETACH, then wait for it to re-enumerate on
+ * the same port path), and run the job through the library. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "tool.h"
+
+typedef struct flash_run {
+	tool_flash_opts *o;
+	tool_ui ui;
+	dfk_ctx ctx;
+	dfk_transport *t;
+	dfk_firmware fw;
+	bool have_fw;
+	dfk_out *out;
+	dfk_error err;
+	const char *op;
+	uint64_t bytes;
+	bool verified;
+	/* IDs of the run-time device before a detach, for the file-ID check. */
+	bool had_runtime;
+	uint16_t rt_vid, rt_pid;
+	char dev_json[1024];
+} flash_run;
+
+/* -e without a job: dfu-util's MODE_DETACH (a later -D/-U/-s wins). */
+static bool detach_only(const tool_flash_opts *o)
+{
+	return o->detach && !o->download && !o->upload && !o->dfuse;
+}
+
+static const char *op_name(const tool_flash_opts *o)
+{
+	if (o->list)
+		return "list";
+	if (o->download)
+		return "download";
+	if (o->upload)
+		return "upload";
+	if (o->dfuse)
+		return "dfuse-command";
+	if (o->detach)
+		return "detach";
+	return "reset";
+}
+
+static dfk_code open_transport(flash_run *r)
+{
+	if (r->o->usbip) {
+		dfk_code rc = dfk_transport_usbip_new(&r->t, r->o->usbip, &r->err);
+		if (rc)
+			return dfk_error_prefix(&r->err, "USB/IP %s", r->o->usbip);
+		return DFK_OK;
+	}
+	int level = r->o->verbose >= 3 ? 4 : 0;
+	return dfk_transport_libusb_new(&r->t, level, &r->err);
+}
+
+/* dfk_find, repeated every 20 ms with -w until something matches. */
+static dfk_code find_devices(flash_run *r, dfk_found *found)
+{
+	uint64_t start = r->ctx.clock.now_ms(r->ctx.clock.user);
+	bool told = false;
+	for (;;) {
+		memset(found, 0, sizeof(*found));
+		dfk_code rc = dfk_find(&r->ctx, r->t, &r->o->match, found, &r->err);
+		if (rc)
+			return rc;
+		if (found->count > 0 || !r->o->wait)
+			return DFK_OK;
+		dfk_found_free(found);
+		if (!told) {
+			tool_ui_info(&r->ui, "Waiting for a matching DFU device...");
+			told = true;
+		}
+		uint64_t now = r->ctx.clock.now_ms(r->ctx.clock.user);
+		if (r->o->wait_timeout_s > 0 && now - start >= (uint64_t)r->o->wait_timeout_s * 1000u)
+			return dfk_error_set(&r->err, DFK_ERR_NODEV, "no matching DFU device appeared within %ld s",
+					     r->o->wait_timeout_s);
+		r->ctx.clock.sleep_ms(r->ctx.clock.user, 20);
+	}
+}
+
+/* Keeps only the .dfu targets whose alt setting is among the matched
+ * interfaces (as dfu-util does with -a), warning about the others. The
+ * filtered firmware shares the images; free only its targets array. */
+static dfk_code filter_targets(flash_run *r, const dfk_dfu_if *const *alts, size_t nalts, dfk_firmware *view)
+{
+	*view = r->fw;
+	view->targets = calloc(r->fw.ntargets ? r->fw.ntargets : 1, sizeof(*view->targets));
+	if (!view->targets)
+		return dfk_error_set(&r->err, DFK_ERR_NOMEM, "out of memory");
+	view->ntargets = 0;
+	for (size_t i = 0; i < r->fw.ntargets; i++) {
+		bool ok = false;
+		for (size_t j = 0; j < nalts; j++)
+			ok = ok || alts[j]->alt == r->fw.targets[i].alt;
+		if (ok)
+			view->targets[view->ntargets++] = r->fw.targets[i];
+		else
+			tool_ui_warn(&r->ui, "skipping target %zu of the file: alt setting %u is not selected", i,
+				     r->fw.targets[i].alt);
+	}
+	if (view->ntargets == 0) {
+		free(view->targets);
+		view->targets = NULL;
+		return dfk_error_set(&r->err, DFK_ERR_USAGE,
+				     "no target of the DfuSe file is for a selected alt setting (check -a)");
+	}
+	return DFK_OK;
+}
+
+/* A DFU suffix with IDs other than 0xFFFF must name this device. */
+static dfk_code check_file_ids(flash_run *r, const dfk_dfu_if *ifc)
+{
+	if (!r->have_fw || !r->fw.has_suffix)
+		return DFK_OK;
+	const dfk_suffix *s = &r->fw.suffix;
+	uint16_t vid = ifc->dev->desc.idVendor, pid = ifc->dev->desc.idProduct;
+	bool vid_ok = s->idVendor == 0xffff || s->idVendor == vid || (r->had_runtime && s->idVendor == r->rt_vid);
+	bool pid_ok = s->idProduct == 0xffff || s->idProduct == pid || (r->had_runtime && s->idProduct == r->rt_pid);
+	if (vid_ok && pid_ok)
+		return DFK_OK;
+	return dfk_error_set(&r->err, DFK_ERR_USAGE, "%s: the DFU suffix is for %04x:%04x, the device is %04x:%04x",
+			     r->o->download, s->idVendor, s->idProduct, vid, pid);
+}
+
+/* The device of the last job as a JSON member for the --json result. */
+static void record_device(flash_run *r, const dfk_dfu_if *ifc, const char *path, const char *serial)
+{
+	FILE *f = fmemopen(r->dev_json, sizeof(r->dev_json), "w");
+	if (!f)
+		return;
+	fprintf(f, ",\"device\":{\"vid\":\"%04x\",\"pid\":\"%04x\",\"mode\":\"%s\",\"path\":", ifc->dev->desc.idVendor,
+		ifc->dev->desc.idProduct, ifc->dfu_mode ? "dfu" : "runtime");
+	tool_json_string(f, path);
+	fprintf(f, ",\"alt\":%u,\"serial\":", ifc->alt);
+	tool_json_string(f, serial);
+	fputc('}', f);
+	if (ferror(f) || ftell(f) >= (long)sizeof(r->dev_json) - 1)
+		r->dev_json[0] = '\0'; /* truncated: leave it out rather than emit broken JSON */
+	fclose(f);
+}
+
+static void describe(flash_run *r, const dfk_dfu_if *ifc)
+{
+	char name[256], serial[256], path[64];
+	tool_sanitize(ifc->name, name, sizeof(name));
+	tool_sanitize(ifc->serial, serial, sizeof(serial));
+	tool_sanitize(ifc->dev->path, path, sizeof(path));
+	record_device(r, ifc, path, serial);
+	tool_ui_info(
+	    &r->ui, "Opening DFU %s interface: [%04x:%04x] path=\"%s\" cfg=%u intf=%u alt=%u name=\"%s\" serial=\"%s\"",
+	    ifc->dfu_mode ? "mode" : "run-time", ifc->dev->desc.idVendor, ifc->dev->desc.idProduct, path, ifc->config,
+	    ifc->intf, ifc->alt, name, serial);
+	if (r->o->verbose >= 1)
+		tool_ui_info(&r->ui, "DFU version %04x, attributes 0x%02x, wTransferSize %u, wDetachTimeOut %u ms%s",
+			     ifc->func.bcdDFUVersion, ifc->func.bmAttributes, ifc->func.wTransferSize,
+			     ifc->func.wDetachTimeOut, ifc->dfuse ? " (DfuSe)" : "");
+}
+
+static dfk_code run_job(flash_run *r, dfk_dev *dev, const dfk_dfu_if *const *alts, size_t nalts)
+{
+	tool_flash_opts *o = r->o;
+	const dfk_dfu_if *ifc = dfk_dev_if(dev);
+	dfk_code rc;
+
+	if (o->transfer_size) {
+		tool_ui_warn(&r->ui, "transfer size set to %u by -t (the device says %u)", o->transfer_size,
+			     ifc->func.wTransferSize);
+		dfk_dev_set_transfer_size(dev, (uint16_t)o->transfer_size);
+	}
+	if (dfk_dev_transfer_size(dev) == 0 && (o->download || o->upload))
+		return dfk_error_set(&r->err, DFK_ERR_USAGE, "the device reports wTransferSize 0: give -t SIZE");
+
+	if (detach_only(o)) {
+		/* -e on a device already in DFU mode: DETACH asks it to leave. */
+		rc = dfk_dfu_detach(dev, ifc->func.wDetachTimeOut, &r->err);
+		if (rc && rc != DFK_ERR_NODEV)
+			return rc;
+		tool_ui_info(&r->ui, "DETACH sent to the DFU-mode device");
+		return DFK_OK;
+	}
+
+	dfk_job_opts jo = o->job;
+	jo.dfuse = o->dfuse;
+	jo.skip_unchanged = o->skip_unchanged;
+	bool can_upload = (ifc->func.bmAttributes & DFK_ATTR_CAN_UPLOAD) != 0;
+	if (o->download) {
+		if (o->verify == 1 && !can_upload)
+			return dfk_error_set(&r->err, DFK_ERR_UNSUPPORTED,
+					     "--verify: the device cannot upload (bitCanUpload is clear)");
+		if (o->skip_unchanged && !can_upload)
+			return dfk_error_set(&r->err, DFK_ERR_UNSUPPORTED,
+					     "--skip-unchanged: the device cannot upload (bitCanUpload is clear)");
+		jo.verify = o->verify < 0 ? can_upload : o->verify == 1;
+		rc = check_file_ids(r, ifc);
+		if (rc)
+			return rc;
+		const dfk_firmware *fw = &r->fw;
+		dfk_firmware view;
+		memset(&view, 0, sizeof(view));
+		if (r->fw.format == DFK_FORMAT_DFUSE) {
+			rc = filter_targets(r, alts, nalts, &view);
+			if (rc)
+				return rc;
+			fw = &view;
+		} else if (r->fw.ntargets > 0) {
+			r->fw.targets[0].alt = ifc->alt; /* non-DfuSe input goes to the opened alt */
+		}
+		r->bytes = dfk_firmware_bytes(fw);
+		rc = dfk_job_download(dev, fw, &jo, &r->err);
+		free(view.targets);
+		if (rc)
+			return rc;
+		r->verified = jo.verify;
+		tool_ui_info(&r->ui, "Download done: %llu bytes%s", (unsigned long long)r->bytes,
+			     jo.verify ? ", verified" : "");
+		/* Wrappers written for dfu-util look for this line. */
+		tool_ui_info(&r->ui, "File downloaded successfully");
+	} else if (o->upload) {
+		if (!can_upload)
+			return dfk_error_set(&r->err, DFK_ERR_UNSUPPORTED,
+					     "-U: the device cannot upload (bitCanUpload is clear)");
+		rc = dfk_job_upload(dev, &jo, r->out, &r->bytes, &r->err);
+		if (rc)
+			return rc;
+		if (o->has_upload_size && r->bytes != o->upload_size)
+			tool_ui_warn(&r->ui, "read %llu bytes, -Z said %llu", (unsigned long long)r->bytes,
+				     (unsigned long long)o->upload_size);
+		dfk_out *out = r->out;
+		r->out = NULL;
+		rc = dfk_out_commit(out, &r->err);
+		if (rc)
+			return rc;
+		tool_ui_info(&r->ui, "Upload done: %llu bytes written to %s", (unsigned long long)r->bytes, o->upload);
+	} else if (o->dfuse) {
+		rc = dfk_job_dfuse_command(dev, &jo, &r->err);
+		if (rc)
+			return rc;
+		if (jo.unprotect)
+			tool_ui_info(&r->ui, "Read unprotect sent: the device erases its flash and resets");
+		else
+			tool_ui_info(&r->ui, "DfuSe command%s%s done", jo.mass_erase ? " mass-erase" : "",
+				     jo.leave ? " leave" : "");
+	}
+
+	if (o->reset) {
+		if (jo.leave || jo.unprotect || jo.will_reset) {
+			tool_ui_info(&r->ui, "Not resetting: the device has left DFU mode already");
+		} else {
+			rc = dfk_job_reset(dev, &r->err);
+			if (rc)
+				return rc;
+			tool_ui_info(&r->ui, "Device reset");
+		}
+	}
+	return DFK_OK;
+}
+
+/* The DFU-mode interfaces of one device among found: all its matched alts
+ * (for multi-target .dfu files) and the one to open. */
+static dfk_code pick_alt(flash_run *r, const dfk_found *found, const dfk_usb_dev *udev, bool dfu_mode,
+			 const dfk_dfu_if **alts, size_t *nalts, const dfk_dfu_if **chosen)
+{
+	*nalts = 0;
+	for (size_t i = 0; i < found->count; i++) {
+		const dfk_dfu_if *f = &found->ifs[i];
+		if (f->dev == udev && f->dfu_mode == dfu_mode)
+			alts[(*nalts)++] = f;
+	}
+	if (*nalts == 0)
+		return dfk_error_set(&r->err, DFK_ERR_NODEV, "no matching DFU interface on the device");
+	*chosen = alts[0];
+	if (*nalts == 1 || !dfu_mode)
+		return DFK_OK;
+	/* Several alt settings of a DFU-mode device match. */
+	if (r->have_fw && r->fw.format == DFK_FORMAT_DFUSE) {
+		for (size_t t = 0; t < r->fw.ntargets; t++) {
+			for (size_t j = 0; j < *nalts; j++) {
+				if (alts[j]->alt == r->fw.targets[t].alt) {
+					*chosen = alts[j];
+					return DFK_OK;
+				}
+			}
+		}
+		return DFK_OK;
+	}
+	if (detach_only(r->o))
+		return DFK_OK;
+	if (r->o->reset && !r->o->download && !r->o->upload && !r->o->dfuse)
+		return DFK_OK;
+	char list[256] = "";
+	size_t len = 0;
+	for (size_t j = 0; j < *nalts && len < sizeof(list) - 16; j++)
+		len += (size_t)snprintf(list + len, sizeof(list) - len, "%s%u", j ? ", " : "", alts[j]->alt);
+	return dfk_error_set(&r->err, DFK_ERR_AMBIGUOUS,
+			     "%zu alternate settings match (alt %s): choose one with -a NUMBER or -a NAME", *nalts,
+			     list);
+}
+
+/* Opens the interface and runs the job on it. */
+static dfk_code on_dfu_if(flash_run *r, const dfk_found *found, const dfk_usb_dev *udev)
+{
+	const dfk_dfu_if **alts = calloc(found->count, sizeof(*alts));
+	if (!alts)
+		return dfk_error_set(&r->err, DFK_ERR_NOMEM, "out of memory");
+	const dfk_dfu_if *ifc = NULL;
+	size_t nalts = 0;
+	dfk_code rc = pick_alt(r, found, udev, true, alts, &nalts, &ifc);
+	if (rc == DFK_OK) {
+		describe(r, ifc);
+		dfk_dev *dev = NULL;
+		rc = dfk_dev_open(&r->ctx, ifc, &dev, &r->err);
+		if (rc == DFK_OK) {
+			rc = run_job(r, dev, alts, nalts);
+			dfk_dev_close(dev);
+		}
+	}
+	free(alts);
+	return rc;
+}
+
+/* A run-time interface: DETACH, then wait for the DFU-mode device on the
+ * same port path (device numbers change on re-enumeration, so -n is kept
+ * as the path) and continue there. */
+static dfk_code on_runtime_if(flash_run *r, const dfk_found *found, const dfk_usb_dev *udev)
+{
+	const dfk_dfu_if *ifc = NULL;
+	for (size_t i = 0; i < found->count && !ifc; i++)
+		if (found->ifs[i].dev == udev && !found->ifs[i].dfu_mode)
+			ifc = &found->ifs[i];
+	if (!ifc)
+		return dfk_error_set(&r->err, DFK_ERR_NODEV, "no run-time DFU interface on the device");
+	describe(r, ifc);
+	char path[sizeof(udev->path)];
+	snprintf(path, sizeof(path), "%s", udev->path);
+	r->had_runtime = true;
+	r->rt_vid = udev->desc.idVendor;
+	r->rt_pid = udev->desc.idProduct;
+
+	dfk_dev *dev = NULL;
+	dfk_code rc = dfk_dev_open(&r->ctx, ifc, &dev, &r->err);
+	if (rc)
+		return rc;
+	rc = dfk_job_detach(dev, &r->err);
+	dfk_dev_close(dev);
+	if (rc)
+		return rc;
+	if (detach_only(r->o)) {
+		tool_ui_info(&r->ui, "Detached: the device is switching to DFU mode");
+		return DFK_OK;
+	}
+	tool_ui_info(&r->ui, "Detached; waiting for the device in DFU mode on path \"%s\"", path);
+
+	dfk_match m = r->o->match;
+	m.devnum = DFK_MATCH_ANY; /* replaced by the path */
+	m.path = NULL;
+	if (m.dfu_ids_given) {
+		m.vid = m.dfu_vid;
+		m.pid = m.dfu_pid;
+	} else {
+		/* Only run-time IDs given: any DFU-mode IDs, as in dfu-util. */
+		m.vid = m.pid = m.dfu_vid = m.dfu_pid = DFK_MATCH_ANY;
+	}
+	m.serial = m.dfu_serial;
+	const char *serial = (m.dfu_serial && *m.dfu_serial) ? m.dfu_serial : NULL;
+	dfk_found again;
+	memset(&again, 0, sizeof(again));
+	rc = dfk_wait_for(&r->ctx, r->t, &m, path, serial, &again, &r->err);
+	if (rc)
+		return dfk_error_prefix(&r->err, "after DETACH");
+	const dfk_usb_dev *nd = NULL;
+	for (size_t i = 0; i < again.count && !nd; i++)
+		if (again.ifs[i].dfu_mode)
+			nd = again.ifs[i].dev;
+	if (!nd)
+		rc = dfk_error_set(&r->err, DFK_ERR_NODEV, "after DETACH: the device did not come back in DFU mode");
+	else
+		rc = on_dfu_if(r, &again, nd);
+	dfk_found_free(&again);
+	return rc;
+}
+
+static dfk_code on_device(flash_run *r, const dfk_found *found, const dfk_usb_dev *udev)
+{
+	for (size_t i = 0; i < found->count; i++)
+		if (found->ifs[i].dev == udev && found->ifs[i].dfu_mode)
+			return on_dfu_if(r, found, udev);
+	return on_runtime_if(r, found, udev);
+}
+
+static dfk_code run_devices(flash_run *r)
+{
+	dfk_found found;
+	memset(&found, 0, sizeof(found));
+	dfk_code rc = find_devices(r, &found);
+	if (rc)
+		return rc;
+	if (r->o->list) {
+		tool_list_print(&r->ui, &found);
+		dfk_found_free(&found);
+		return DFK_OK;
+	}
+	if (found.count == 0) {
+		dfk_found_free(&found);
+		return dfk_error_set(&r->err, DFK_ERR_NODEV, "no DFU capable USB device found%s",
+				     r->o->usbip ? " on the USB/IP server" : "");
+	}
+	/* Distinct devices, in the order -l prints them. */
+	const dfk_usb_dev **devs = calloc(found.count, sizeof(*devs));
+	if (!devs) {
+		dfk_found_free(&found);
+		return dfk_error_set(&r->err, DFK_ERR_NOMEM, "out of memory");
+	}
+	size_t ndevs = 0;
+	for (size_t i = found.count; i-- > 0;) {
+		bool seen = false;
+		for (size_t j = 0; j < ndevs; j++)
+			seen = seen || devs[j] == found.ifs[i].dev;
+		if (!seen)
+			devs[ndevs++] = found.ifs[i].dev;
+	}
+	if (ndevs > 1 && !r->o->all) {
+		rc =
+		    dfk_error_set(&r->err, DFK_ERR_AMBIGUOUS,
+				  "%zu DFU capable USB devices match: select one with -S SERIAL, -p PATH or -d VID:PID "
+				  "(see -l), or use --all",
+				  ndevs);
+	} else {
+		for (size_t j = 0; j < ndevs && rc == DFK_OK; j++) {
+			if (ndevs > 1) {
+				char path[64];
+				tool_sanitize(devs[j]->path, path, sizeof(path));
+				tool_ui_info(&r->ui, "Device %zu of %zu (path \"%s\")", j + 1, ndevs, path);
+			}
+			rc = on_device(r, &found, devs[j]);
+			if (rc && ndevs > 1) {
+				char path[64];
+				tool_sanitize(devs[j]->path, path, sizeof(path));
+				dfk_error_prefix(&r->err, "device at path \"%s\"", path);
+			}
+		}
+	}
+	free(devs);
+	dfk_found_free(&found);
+	return rc;
+}
+
+static dfk_code prepare_files(flash_run *r)
+{
+	tool_flash_opts *o = r->o;
+	if (o->download) {
+		dfk_load_opts lo;
+		memset(&lo, 0, sizeof(lo));
+		lo.format = DFK_FORMAT_UNKNOWN;
+		lo.has_address = o->job.has_address;
+		lo.address = o->job.address;
+		lo.alt = o->match.alt >= 0 ? (uint8_t)o->match.alt : 0;
+		dfk_firmware_init(&r->fw);
+		r->have_fw = true;
+		dfk_code rc = dfk_firmware_load(o->download, &lo, &r->fw, &r->err);
+		if (rc)
+			return rc;
+		if (o->verbose >= 1)
+			tool_ui_info(&r->ui, "%s: %s, %zu target(s), %llu bytes", o->download,
+				     dfk_format_name(r->fw.format), r->fw.ntargets,
+				     (unsigned long long)dfk_firmware_bytes(&r->fw));
+	}
+	if (o->upload)
+		return dfk_out_open(&r->out, o->upload, o->overwrite ? DFK_OUT_OVERWRITE : 0, &r->err);
+	return DFK_OK;
+}
+
 int tool_flash_main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "dfukit: flashing is not built yet\n");
-	return 70;
+	tool_flash_opts opts;
+	int ex = tool_flash_parse(argc, argv, &opts);
+	if (ex >= 0)
+		return ex;
+
+	flash_run r;
+	memset(&r, 0, sizeof(r));
+	r.o = &opts;
+	r.op = op_name(&opts);
+	dfk_error_clear(&r.err);
+	tool_ui_init(&r.ui, opts.json, opts.verbose);
+	if (opts.has_upload_size)
+		r.ui.expected = opts.upload_size;
+	if (!opts.json)
+		tool_flash_banner(stdout);
+
+	dfk_ctx_init(&r.ctx);
+	tool_ui_attach(&r.ui, &r.ctx);
+	if (opts.poll_cap_ms >= 0)
+		r.ctx.poll_cap_ms = (unsigned)opts.poll_cap_ms;
+	if (opts.timeout_ms > 0)
+		r.ctx.op_timeout_ms = (unsigned)opts.timeout_ms;
+	if (opts.usb_timeout_ms > 0)
+		r.ctx.usb_timeout_ms = (unsigned)opts.usb_timeout_ms;
+	/* -E: dfu-util sleeps this long and probes once; dfukit polls and
+	 * gives up after it (at least one second). */
+	if (opts.detach_delay_s >= 0)
+		r.ctx.reenum_timeout_ms = (unsigned)(opts.detach_delay_s < 1 ? 1 : opts.detach_delay_s) * 1000u;
+
+	dfk_code rc = prepare_files(&r);
+	if (rc == DFK_OK)
+		rc = open_transport(&r);
+	if (rc == DFK_OK)
+		rc = run_devices(&r);
+
+	if (r.out)
+		dfk_out_abort(r.out); /* never leave a partial upload behind */
+	if (r.have_fw)
+		dfk_firmware_free(&r.fw);
+	if (r.t)
+		dfk_transport_free(r.t);
+
+	ex = dfk_code_exit(rc);
+	if (rc)
+		tool_ui_error(&r.ui, r.err.msg[0] ? r.err.msg : "failed");
+	char extra[1200] = "";
+	if (rc == DFK_OK && (opts.download || opts.upload))
+		snprintf(extra, sizeof(extra), ",\"bytes\":%llu%s", (unsigned long long)r.bytes,
+			 opts.download ? (r.verified ? ",\"verified\":true" : ",\"verified\":false") : "");
+	size_t used = strlen(extra);
+	snprintf(extra + used, sizeof(extra) - used, "%s", r.dev_json);
+	tool_ui_result(&r.ui, ex, rc, r.err.msg, r.op, extra[0] ? extra : NULL);
+	return ex;
 }

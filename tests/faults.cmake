@@ -1,0 +1,31 @@
+# Reliability (issue 6): the fault matrix and the safety rules against
+# dfukit-emu (label "faults"), the main paths under valgrind (label
+# "valgrind"), and the replay of the device fuzz target's seeds.
+find_program(DFUKIT_PYTHON3 python3 REQUIRED)
+
+# One test per operation, so that ctest -j runs them side by side; each
+# prints its matrix (cells tried, cells passed).
+foreach(op download-raw download-dfu upload leave detach mass-erase)
+  add_test(NAME faults_matrix_${op}
+           COMMAND ${DFUKIT_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/faults/matrix.py ${CMAKE_BINARY_DIR} ${op})
+  set_tests_properties(faults_matrix_${op} PROPERTIES LABELS faults TIMEOUT 300)
+endforeach()
+
+add_test(NAME faults_safety COMMAND ${DFUKIT_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/faults/safety.py ${CMAKE_BINARY_DIR})
+set_tests_properties(faults_safety PROPERTIES LABELS faults TIMEOUT 300)
+
+# valgrind and ASan cannot run together; the sanitizer build has ASan.
+if(NOT DFUKIT_SANITIZE)
+  dfk_script_test(faults_valgrind faults/valgrind.sh valgrind)
+  set_tests_properties(faults_valgrind PROPERTIES TIMEOUT 600)
+endif()
+
+# The device fuzz target built with the replay driver instead of libFuzzer
+# (any compiler), run over its seed corpus.
+add_executable(replay_fuzz_device ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_device.c
+                                  ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/replay_main.c)
+target_include_directories(replay_fuzz_device PRIVATE ${CMAKE_SOURCE_DIR}/lib)
+target_link_libraries(replay_fuzz_device PRIVATE libdfukit)
+add_test(NAME faults_fuzz_device_replay COMMAND replay_fuzz_device ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/device
+                                                ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/regress/device)
+set_tests_properties(faults_fuzz_device_replay PROPERTIES LABELS "faults;fuzz" TIMEOUT 120)

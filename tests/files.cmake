@@ -1,0 +1,9 @@
+# File formats (Intel HEX, S-record, ELF) and the `dfukit` file commands.
+dfk_unit_test(test_ihex dfukit_formats)
+dfk_unit_test(test_srec dfukit_formats)
+dfk_unit_test(test_elf dfukit_formats)
+dfk_script_test(files_suffix files/suffix.sh files)
+dfk_script_test(files_prefix files/prefix.sh files)
+dfk_script_test(files_pack files/pack.sh files)
+dfk_script_test(files_interop files/interop.sh files)
+dfk_script_test(files_info files/info.sh files)

@@ -1,0 +1,29 @@
+# The three examples of dfu-util's DfuSe documentation, as written, on the
+# stm32f405 virtual device, and device memory compared after each.
+. "$(dirname "$0")/lib.sh" "$1"
+
+fresh_emu stm32f405
+rand_file "$TMP/fw.bin" 20000
+rand_file "$TMP/app.bin" 49152
+
+# 1. Flash a .dfu file made by `dfukit pack`.
+"$DFUKIT" pack -b "0x08000000:$TMP/fw.bin" "$TMP/fw.dfu" >/dev/null || fail "dfukit pack"
+expect 0 -a 0 -D "$TMP/fw.dfu"
+grep_out 'File downloaded successfully'
+mem_check 0x08000000 "$TMP/fw.bin"
+
+# 2. Read 1 KiB of flash at 0x08000000.
+expect 0 -a 0 -s 0x08000000:1024 -U "$TMP/out.bin"
+[ "$(stat -c %s "$TMP/out.bin")" = 1024 ] || fail "upload of 1024 bytes gave $(stat -c %s "$TMP/out.bin")"
+head -c 1024 "$TMP/fw.bin" | cmp -s - "$TMP/out.bin" || fail "uploaded 1 KiB differs from what was flashed"
+
+# 3. Flash a binary to 0x08004000 and leave: the device drops off the bus
+# after the leave request, which is success (dfu-util exits 74 here).
+expect 0 -a 0 -s 0x08004000:leave -D "$TMP/app.bin"
+grep_out 'File downloaded successfully'
+mem_check 0x08004000 "$TMP/app.bin"
+# The first 16 KiB page was not touched by the second download.
+head -c 16384 "$TMP/fw.bin" >"$TMP/page0.bin"
+mem_check 0x08000000 "$TMP/page0.bin"
+
+finish

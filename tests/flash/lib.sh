@@ -1,0 +1,90 @@
+# Helpers for the flashing tests: dfukit against dfukit-emu over USB/IP on a
+# unix socket in a temporary directory. The emulator is always killed by
+# the EXIT trap.
+. "$(dirname "${BASH_SOURCE[0]}")/../cli/lib.sh" "$1"
+EMU="$BUILD/dfukit-emu"
+EMU_PID=
+SOCK="$TMP/emu.sock"
+MEM="$TMP/mem.bin"
+STATS="$TMP/stats.json"
+
+stop_emu() {
+	if [ -n "$EMU_PID" ]; then
+		kill "$EMU_PID" 2>/dev/null
+		wait "$EMU_PID" 2>/dev/null
+		EMU_PID=
+	fi
+}
+trap 'stop_emu; cleanup_tmp' EXIT
+
+# start_emu PROFILE [EMU ARGS...]: a fresh device (unless the memory file
+# $MEM exists already: flash survives a restart). Sets DFUKIT_USBIP.
+start_emu() {
+	local profile=$1
+	shift
+	stop_emu
+	# A fresh log: the child truncates it only after fork, and the old one
+	# says "listening" too.
+	rm -f "$SOCK" "$STATS" "$TMP/emu.log"
+	"$EMU" --profile "$profile" --listen "unix:$SOCK" --memory "$MEM" --stats "$STATS" "$@" \
+		>"$TMP/emu.log" 2>&1 &
+	EMU_PID=$!
+	# Ready when it says so (the socket file alone may not be listening yet).
+	local i
+	for i in $(seq 1 3000); do
+		grep -q 'listening on' "$TMP/emu.log" && break
+		if ! kill -0 "$EMU_PID" 2>/dev/null; then
+			echo "dfukit-emu --profile $profile did not start:" >&2
+			cat "$TMP/emu.log" >&2
+			exit 1
+		fi
+		sleep 0.01
+	done
+	grep -q "listening on" "$TMP/emu.log" || { echo "dfukit-emu --profile $profile $*: not listening:" >&2; cat "$TMP/emu.log" >&2; exit 1; }
+	export DFUKIT_USBIP="unix:$SOCK"
+}
+
+# fresh_emu PROFILE [ARGS]: erased memories.
+fresh_emu() {
+	stop_emu
+	rm -f "$MEM"
+	start_emu "$@"
+}
+
+# stat_value NAME: a number from the last --stats JSON object.
+stat_value() {
+	grep -o "\"$1\": *[0-9]*" "$STATS" | tail -1 | grep -o '[0-9]*$'
+}
+
+# dev_read ALT ADDR LEN OUT: reads device memory with dfukit -U (DfuSe).
+dev_read() {
+	rm -f "$4"
+	"$DFUKIT" -a "$1" -s "$2:$3" -U "$4" --no-verify >"$TMP/read.out" 2>"$TMP/read.err" ||
+		fail "reading $3 bytes at $2 (alt $1) failed: $(cat "$TMP/read.err")"
+}
+
+# mem_check ADDR FILE [BASE]: the device's --memory file holds FILE at ADDR.
+# The file is the emulator's memories in alt-setting order; alt 0 (the
+# flash) comes first and starts at BASE (default 0x08000000, the STM32
+# flash; 0 for the plain DFU profiles). It is mmap()ed shared by the
+# emulator, so it can be read while the device runs. Checked directly,
+# not through dfukit, so a tool bug cannot hide itself.
+mem_check() {
+	local addr=$1 file=$2 base=${3:-0x08000000}
+	local len off
+	len=$(stat -c %s "$file")
+	off=$((addr - base))
+	cmp -s -i "$off:0" -n "$len" "$MEM" "$file" || fail "device memory at $addr differs from $file"
+}
+
+# mem_erased ADDR LEN [BASE]: the memory file holds 0xFF there.
+mem_erased() {
+	local addr=$1 len=$2 base=${3:-0x08000000}
+	head -c "$len" /dev/zero | tr '\0' '\377' >"$TMP/ff.bin"
+	cmp -s -i "$((addr - base)):0" -n "$len" "$MEM" "$TMP/ff.bin" || fail "device memory at $addr is not erased"
+}
+
+# rand_file PATH SIZE: deterministic pseudo-random bytes.
+rand_file() {
+	head -c "$2" /dev/urandom >"$1"
+}

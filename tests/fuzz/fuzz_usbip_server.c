@@ -1,0 +1,63 @@
+/* libFuzzer target: arbitrary bytes from a USB/IP host into dfukit-emu's
+ * per-connection input handling (emu_session), through a real device model.
+ * Byte 0 picks the profile and the timing, byte 1 how the stream is split
+ * into reads; the rest is the stream. Time advances between reads so that
+ * delayed replies and idle limits are exercised too. */
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "emu_device.h"
+#include "emu_server.h"
+
+static const char *const profiles[] = {"stm32f405", "dfu11", "stm32l476", "stm32f103-flash-loader", "stm32h743"};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	emu_config cfg;
+	char err[256];
+	uint64_t now = 1000;
+
+	if (size < 2)
+		return 0;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.profile = profiles[(data[0] & 0x7f) % (sizeof(profiles) / sizeof(profiles[0]))];
+	cfg.timing = (data[0] & 0x80) ? EMU_TIMING_REAL : EMU_TIMING_FAST;
+	size_t chunk = (size_t)data[1] * 7 + 1;
+	data += 2;
+	size -= 2;
+
+	/* A fresh device per input keeps runs reproducible. */
+	emu_device *dev = emu_device_new(&cfg, err, sizeof(err));
+	if (!dev)
+		return 0;
+	emu_session *s = emu_session_new(dev, EMU_FIRST_DEVNUM, false, now);
+	if (s) {
+		size_t off = 0;
+		while (off < size && !emu_session_done(s)) {
+			size_t n = size - off < chunk ? size - off : chunk;
+			size_t olen;
+			emu_session_input(s, data + off, n, now);
+			off += n;
+			now += 7;
+			emu_session_tick(s, now);
+			emu_session_output(s, &olen);
+			emu_session_consume(s, olen);
+		}
+		/* Let every delayed reply fall due. */
+		for (int i = 0; i < 8 && !emu_session_done(s); i++) {
+			uint64_t d = emu_session_deadline(s);
+			size_t olen;
+			if (d == UINT64_MAX)
+				break;
+			now = d > now ? d : now + 1;
+			emu_session_tick(s, now);
+			emu_session_output(s, &olen);
+			emu_session_consume(s, olen);
+		}
+		emu_session_free(s);
+	}
+	emu_device_bus_reset(dev);
+	emu_device_free(dev);
+	return 0;
+}

@@ -1,0 +1,50 @@
+# Shared by the guest scripts (busybox sh): start/stop the virtual device on
+# vhci-hcd, wait for it in sysfs, time jobs, read the emulator's stats.
+EMU_PID=
+now_ms() { awk '{printf "%d\n", $1 * 1000}' /proc/uptime; }
+dev_present() { # VID:PID
+	for d in /sys/bus/usb/devices/*; do
+		[ -f "$d/idVendor" ] || continue
+		[ "$(cat "$d/idVendor"):$(cat "$d/idProduct")" = "$1" ] || continue
+		[ "$(cat "$d/bConfigurationValue" 2>/dev/null)" = 1 ] || continue
+		bus=$(printf %03d "$(cat "$d/busnum")")
+		dev=$(printf %03d "$(cat "$d/devnum")")
+		[ -e "/dev/bus/usb/$bus/$dev" ] && return 0
+	done
+	return 1
+}
+wait_present() { # VID:PID
+	i=0
+	while [ $i -lt 300 ]; do
+		dev_present "$1" && return 0
+		sleep 0.05
+		i=$((i + 1))
+	done
+	echo "device $1 did not appear" >&2
+	return 1
+}
+emu_start() { # PROFILE MEMFILE STATSFILE [more emulator options]
+	p=$1 mem=$2 stats=$3
+	shift 3
+	/bin/dfukit-emu --profile "$p" --memory "$mem" --stats "$stats" --attach-vhci "$@" 2>>/tmp/emu.log &
+	EMU_PID=$!
+}
+emu_stop() {
+	[ -n "$EMU_PID" ] || return 0
+	kill "$EMU_PID" 2>/dev/null
+	wait "$EMU_PID" 2>/dev/null
+	EMU_PID=
+	# vhci needs a moment to tear the port down before the next attach.
+	i=0
+	while grep -q '^hs  000[0-7] 006' /sys/devices/platform/vhci_hcd.0/status 2>/dev/null && [ $i -lt 100 ]; do
+		sleep 0.05
+		i=$((i + 1))
+	done
+}
+stat_field() { # FILE KEY -> number (first occurrence)
+	sed -n "s/.*\"$2\": *\([0-9][0-9]*\).*/\1/p" "$1" 2>/dev/null | head -1
+}
+region() { # MEMFILE OFFSET LEN OUT
+	dd if="$1" of="$4" bs=1 skip=0 count=0 2>/dev/null
+	dd if="$1" of="$4" iflag=skip_bytes,count_bytes skip="$2" count="$3" 2>/dev/null
+}

@@ -1,0 +1,23 @@
+#!/bin/bash
+# The end-to-end test through the real Linux USB stack: boots Debian's kernel
+# under QEMU/TCG with dfukit-emu attached to vhci-hcd, and runs the same jobs
+# with dfukit (libusb) and dfu-util 0.11 (tests/vm/guest-test.sh).
+# Usage: vm-test.sh BUILD_DIR [GUEST_SCRIPT]   (the kernel is cached in BUILD_DIR/vm-cache)
+set -euo pipefail
+BUILD=$(cd "$1" && pwd)
+HERE=$(cd "$(dirname "$0")" && pwd)
+SRC=$(cd "$HERE/../.." && pwd)
+SCRIPT=${2:-$HERE/guest-test.sh}
+bash "$SRC/scripts/deps.sh" vm
+for t in qemu-system-x86_64 busybox dfu-util; do
+	command -v $t >/dev/null || { echo "vm-test: $t is missing" >&2; exit 1; }
+done
+bash "$HERE/fetch-kernel.sh" "$BUILD/vm-cache"
+# The guest gets a static emulator (no library juggling) and dfukit with its
+# shared libraries copied in by build-initramfs.sh.
+cmake -S "$SRC" -B "$BUILD/vm-static" -DCMAKE_BUILD_TYPE=Release -DDFUKIT_STATIC_EMU=ON -DDFUKIT_TESTS=OFF >/dev/null
+cmake --build "$BUILD/vm-static" --target dfukit-emu -j2 >/dev/null
+[ -x "$BUILD/dfukit" ] || { echo "vm-test: build $BUILD/dfukit first" >&2; exit 1; }
+bash "$HERE/build-initramfs.sh" "$BUILD/vm-cache" "$BUILD/vm-initramfs.cpio.gz" "$SCRIPT" \
+	"$HERE/guest-lib.sh:/guest-lib.sh" "$BUILD/dfukit:/bin/dfukit" "$BUILD/vm-static/dfukit-emu:/bin/dfukit-emu"
+bash "$HERE/run-qemu.sh" "$BUILD/vm-cache" "$BUILD/vm-initramfs.cpio.gz" "$BUILD/vm-serial.log" "${VM_TIMEOUT:-900}"

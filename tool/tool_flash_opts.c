@@ -1,0 +1,365 @@
+/* dfukit: parsing the dfu-util 0.11 compatible options (and dfukit's own).
+ * Numbers are checked by hand (whole string, no sign, range) because
+ * dfu-util's atoi/strtoul accept garbage and negative values silently. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tool.h"
+
+enum {
+	OPT_USBIP = 0x100,
+	OPT_VERIFY,
+	OPT_NO_VERIFY,
+	OPT_POLL_CAP,
+	OPT_TIMEOUT,
+	OPT_USB_TIMEOUT,
+	OPT_WAIT_TIMEOUT,
+	OPT_FORCE,
+	OPT_JSON,
+	OPT_SKIP_UNCHANGED,
+	OPT_ALL,
+};
+
+void tool_flash_banner(FILE *f)
+{
+	fprintf(f, "dfukit %s - USB DFU 1.1 / DfuSe flasher (dfu-util 0.11 command line)\n\n", DFUKIT_VERSION);
+}
+
+void tool_flash_usage(FILE *f)
+{
+	fprintf(f, "Usage: dfukit [options] ...            (dfu-util compatible)\n"
+		   "       dfukit suffix|prefix|pack|info|unpack ...  (file commands)\n"
+		   "  -h --help                     this text\n"
+		   "  -V --version                  print the version and exit\n"
+		   "  -v --verbose                  more output (repeat for more)\n"
+		   "  -l --list                     list DFU interfaces (run-time and DFU mode)\n"
+		   "  -e --detach                   detach the run-time device into DFU mode and stop\n"
+		   "  -E --detach-delay SECONDS     how long to wait for the device after detach\n"
+		   "  -d --device VID:PID[,VID:PID] run-time[,DFU-mode] IDs in hex (* any, - none)\n"
+		   "  -n --devnum N                 USB device number (kept across detach via the path)\n"
+		   "  -p --path BUS-PORT[.PORT...]  USB port path\n"
+		   "  -c --cfg N                    bConfigurationValue\n"
+		   "  -i --intf N                   interface index\n"
+		   "  -a --alt N|NAME               alternate setting by number or by name\n"
+		   "  -S --serial SERIAL[,DFU]      iSerialNumber (run-time[,DFU mode])\n"
+		   "  -t --transfer-size N          override wTransferSize (1..65535)\n"
+		   "  -U --upload FILE              read the device into FILE\n"
+		   "  -Z --upload-size N            expected upload size (plain DFU)\n"
+		   "  -D --download FILE            write FILE (.bin, .dfu, .hex, .srec, .elf)\n"
+		   "  -R --reset                    reset the device when done\n"
+		   "  -w --wait                     wait for a matching device to appear\n"
+		   "  -s --dfuse-address ADDR[:MOD...] DfuSe address; modifiers: force, leave,\n"
+		   "                                mass-erase, unprotect, will-reset, LENGTH\n"
+		   "dfukit extras:\n"
+		   "     --usbip HOST[:PORT]|unix:PATH  use a USB/IP server (also $DFUKIT_USBIP)\n"
+		   "     --verify / --no-verify     read back and compare (default: when possible)\n"
+		   "     --skip-unchanged           do not erase or write pages that already match\n"
+		   "     --force                    let -U replace an existing file\n"
+		   "     --json                     JSON events and result on stdout, one per line\n"
+		   "     --all                      run the job on every matching device in turn\n"
+		   "     --poll-cap MS              longest bwPollTimeout sleep honoured (60000)\n"
+		   "     --timeout MS               deadline for one device operation (120000)\n"
+		   "     --usb-timeout MS           deadline for one control transfer (5000)\n"
+		   "     --wait-timeout SECONDS     give up --wait after this long (0: never)\n"
+		   "Exit status: 0 ok, 64 usage, 65 bad data, 66 no input, 70 internal,\n"
+		   "73 cannot create, 74 I/O, 76 protocol.\n");
+}
+
+bool tool_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	if (!s || !*s || *s == '-' || *s == '+' || *s == ' ')
+		return false;
+	errno = 0;
+	char *end = NULL;
+	unsigned long long v = strtoull(s, &end, 0);
+	if (errno || !end || *end || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* One -s word after the address: whole-word match only (dfu-util 0.11
+ * accepts any prefix and then skips past the end of the string). */
+static dfk_code dfuse_word(const char *w, size_t n, dfk_job_opts *job, dfk_error *err)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+	} words[] = {
+	    {"force", offsetof(dfk_job_opts, force)},		{"leave", offsetof(dfk_job_opts, leave)},
+	    {"mass-erase", offsetof(dfk_job_opts, mass_erase)}, {"unprotect", offsetof(dfk_job_opts, unprotect)},
+	    {"will-reset", offsetof(dfk_job_opts, will_reset)},
+	};
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+		if (strlen(words[i].name) == n && memcmp(words[i].name, w, n) == 0) {
+			*(bool *)((char *)job + words[i].off) = true;
+			return DFK_OK;
+		}
+	}
+	char buf[64];
+	uint64_t v;
+	if (n > 0 && n < sizeof(buf)) {
+		memcpy(buf, w, n);
+		buf[n] = '\0';
+		if (tool_parse_u64(buf, UINT32_MAX, &v)) {
+			if (v == 0)
+				return dfk_error_set(err, DFK_ERR_USAGE, "-s: upload length must not be 0");
+			job->has_length = true;
+			job->length = (uint32_t)v;
+			return DFK_OK;
+		}
+	}
+	return dfk_error_set(
+	    err, DFK_ERR_USAGE,
+	    "-s: unknown modifier \"%.*s\" (force, leave, mass-erase, unprotect, will-reset or a length)",
+	    (int)(n > 40 ? 40 : n), w);
+}
+
+dfk_code tool_dfuse_spec_parse(const char *spec, dfk_job_opts *job, dfk_error *err)
+{
+	const char *colon = strchr(spec, ':');
+	size_t alen = colon ? (size_t)(colon - spec) : strlen(spec);
+	if (alen > 0) {
+		char buf[32];
+		uint64_t v;
+		if (alen >= sizeof(buf))
+			return dfk_error_set(err, DFK_ERR_USAGE, "-s: address is too long");
+		memcpy(buf, spec, alen);
+		buf[alen] = '\0';
+		if (!tool_parse_u64(buf, UINT32_MAX, &v))
+			return dfk_error_set(err, DFK_ERR_USAGE, "-s: invalid address \"%s\"", buf);
+		job->has_address = true;
+		job->address = (uint32_t)v;
+	}
+	while (colon) {
+		const char *w = colon + 1;
+		colon = strchr(w, ':');
+		size_t n = colon ? (size_t)(colon - w) : strlen(w);
+		if (n == 0)
+			return dfk_error_set(err, DFK_ERR_USAGE, "-s: empty modifier in \"%s\"", spec);
+		dfk_code rc = dfuse_word(w, n, job, err);
+		if (rc)
+			return rc;
+	}
+	if ((job->mass_erase || job->unprotect) && !job->force)
+		return dfk_error_set(err, DFK_ERR_USAGE, "-s: %s needs the force modifier too",
+				     job->mass_erase ? "mass-erase" : "unprotect");
+	return DFK_OK;
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "dfukit: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n");
+	return 64;
+}
+
+static bool num_arg(const char *s, uint64_t max, long *out)
+{
+	uint64_t v;
+	if (!tool_parse_u64(s, max, &v))
+		return false;
+	*out = (long)v;
+	return true;
+}
+
+int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
+{
+	static const struct option longopts[] = {
+	    {"help", no_argument, NULL, 'h'},
+	    {"version", no_argument, NULL, 'V'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"list", no_argument, NULL, 'l'},
+	    {"detach", no_argument, NULL, 'e'},
+	    {"detach-delay", required_argument, NULL, 'E'},
+	    {"device", required_argument, NULL, 'd'},
+	    {"devnum", required_argument, NULL, 'n'},
+	    {"path", required_argument, NULL, 'p'},
+	    {"cfg", required_argument, NULL, 'c'},
+	    {"configuration", required_argument, NULL, 'c'},
+	    {"intf", required_argument, NULL, 'i'},
+	    {"interface", required_argument, NULL, 'i'},
+	    {"alt", required_argument, NULL, 'a'},
+	    {"altsetting", required_argument, NULL, 'a'},
+	    {"serial", required_argument, NULL, 'S'},
+	    {"transfer-size", required_argument, NULL, 't'},
+	    {"upload", required_argument, NULL, 'U'},
+	    {"upload-size", required_argument, NULL, 'Z'},
+	    {"download", required_argument, NULL, 'D'},
+	    {"reset", no_argument, NULL, 'R'},
+	    {"wait", no_argument, NULL, 'w'}, /* dfu-util 0.11 wrongly wants an argument */
+	    {"dfuse-address", required_argument, NULL, 's'},
+	    {"usbip", required_argument, NULL, OPT_USBIP},
+	    {"verify", no_argument, NULL, OPT_VERIFY},
+	    {"no-verify", no_argument, NULL, OPT_NO_VERIFY},
+	    {"poll-cap", required_argument, NULL, OPT_POLL_CAP},
+	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+	    {"usb-timeout", required_argument, NULL, OPT_USB_TIMEOUT},
+	    {"wait-timeout", required_argument, NULL, OPT_WAIT_TIMEOUT},
+	    {"force", no_argument, NULL, OPT_FORCE},
+	    {"json", no_argument, NULL, OPT_JSON},
+	    {"skip-unchanged", no_argument, NULL, OPT_SKIP_UNCHANGED},
+	    {"all", no_argument, NULL, OPT_ALL},
+	    {NULL, 0, NULL, 0},
+	};
+	dfk_error err;
+	dfk_error_clear(&err);
+	memset(o, 0, sizeof(*o));
+	o->verify = -1;
+	o->detach_delay_s = -1;
+	o->poll_cap_ms = o->timeout_ms = o->usb_timeout_ms = -1;
+	dfk_match_init(&o->match);
+	dfk_job_opts_init(&o->job);
+	o->usbip = getenv("DFUKIT_USBIP");
+	if (o->usbip && !*o->usbip)
+		o->usbip = NULL;
+
+	long v;
+	uint64_t u;
+	int c;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, ":hVvleE:d:p:c:i:a:S:t:U:D:Rs:Z:wn:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'h': tool_flash_usage(stderr); return 0;
+		case 'V': tool_flash_banner(stdout); return 0;
+		case 'v': o->verbose++; break;
+		case 'l': o->list = true; break;
+		case 'e': o->detach = true; break;
+		case 'E':
+			if (!num_arg(optarg, 3600, &o->detach_delay_s))
+				return usage_error("-E: invalid number of seconds \"%s\" (0..3600)", optarg);
+			break;
+		case 'd':
+			if (dfk_match_parse_device(&o->match, optarg, &err)) {
+				fprintf(stderr, "dfukit: %s\n", err.msg);
+				return 64;
+			}
+			break;
+		case 'n':
+			if (!num_arg(optarg, 255, &v))
+				return usage_error("-n: invalid device number \"%s\" (0..255)", optarg);
+			o->match.devnum = (int)v;
+			break;
+		case 'p':
+			if (!*optarg || strlen(optarg) >= 64)
+				return usage_error("-p: invalid path \"%s\"", optarg);
+			o->match.path = optarg;
+			break;
+		case 'c':
+			if (!num_arg(optarg, 255, &v))
+				return usage_error("-c: invalid configuration value \"%s\" (0..255)", optarg);
+			o->match.cfg = v == 0 ? DFK_MATCH_ANY : (int)v; /* 0 means any, as in dfu-util */
+			break;
+		case 'i':
+			if (!num_arg(optarg, 255, &v))
+				return usage_error("-i: invalid interface index \"%s\" (0..255)", optarg);
+			o->match.intf = (int)v;
+			break;
+		case 'a':
+			/* A number selects bAlternateSetting; anything else is an
+			 * exact name (dfu-util's rule). */
+			if (tool_parse_u64(optarg, 255, &u)) {
+				o->match.alt = (int)u;
+				o->match.alt_name = NULL;
+			} else if (*optarg) {
+				o->match.alt = DFK_MATCH_ANY;
+				o->match.alt_name = optarg;
+			} else {
+				return usage_error("-a: empty alternate setting%s", "");
+			}
+			break;
+		case 'S':
+			if (dfk_match_parse_serial(&o->match, optarg, o->serial_rt, o->serial_dfu, TOOL_SERIAL_MAX,
+						   &err)) {
+				fprintf(stderr, "dfukit: %s\n", err.msg);
+				return 64;
+			}
+			break;
+		case 't':
+			if (!tool_parse_u64(optarg, 65535, &u) || u == 0)
+				return usage_error("-t: invalid transfer size \"%s\" (1..65535)", optarg);
+			o->transfer_size = (uint32_t)u;
+			break;
+		case 'U': o->upload = optarg; break;
+		case 'D': o->download = optarg; break;
+		case 'Z':
+			if (!tool_parse_u64(optarg, UINT32_MAX, &u))
+				return usage_error("-Z: invalid size \"%s\"", optarg);
+			o->has_upload_size = true;
+			o->upload_size = u;
+			break;
+		case 'R': o->reset = true; break;
+		case 'w': o->wait = true; break;
+		case 's':
+			o->dfuse = true;
+			if (tool_dfuse_spec_parse(optarg, &o->job, &err)) {
+				fprintf(stderr, "dfukit: %s\n", err.msg);
+				return 64;
+			}
+			break;
+		case OPT_USBIP:
+			if (!*optarg)
+				return usage_error("--usbip: empty address%s", "");
+			o->usbip = optarg;
+			break;
+		case OPT_VERIFY: o->verify = 1; break;
+		case OPT_NO_VERIFY: o->verify = 0; break;
+		case OPT_POLL_CAP:
+			if (!num_arg(optarg, 16777215, &o->poll_cap_ms))
+				return usage_error("--poll-cap: invalid milliseconds \"%s\"", optarg);
+			break;
+		case OPT_TIMEOUT:
+			if (!num_arg(optarg, 86400000, &o->timeout_ms) || o->timeout_ms == 0)
+				return usage_error("--timeout: invalid milliseconds \"%s\"", optarg);
+			break;
+		case OPT_USB_TIMEOUT:
+			if (!num_arg(optarg, 600000, &o->usb_timeout_ms) || o->usb_timeout_ms == 0)
+				return usage_error("--usb-timeout: invalid milliseconds \"%s\"", optarg);
+			break;
+		case OPT_WAIT_TIMEOUT:
+			if (!num_arg(optarg, 86400, &o->wait_timeout_s))
+				return usage_error("--wait-timeout: invalid seconds \"%s\"", optarg);
+			break;
+		case OPT_FORCE: o->overwrite = true; break;
+		case OPT_JSON: o->json = true; break;
+		case OPT_SKIP_UNCHANGED: o->skip_unchanged = true; break;
+		case OPT_ALL: o->all = true; break;
+		case ':':
+			fprintf(stderr, "dfukit: option %s needs an argument\n", argv[optind - 1]);
+			tool_flash_usage(stderr);
+			return 64;
+		default:
+			if (optopt && optopt < 0x100)
+				fprintf(stderr, "dfukit: unknown option -%c\n", optopt);
+			else
+				fprintf(stderr, "dfukit: unknown option %s\n", argv[optind - 1]);
+			tool_flash_usage(stderr);
+			return 64;
+		}
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument \"%s\"", argv[optind]);
+	if (o->upload && o->download)
+		return usage_error("-U and -D cannot be used together%s", "");
+	if (o->list && (o->upload || o->download))
+		return usage_error("-l cannot be combined with -U or -D%s", "");
+	if (!o->list && !o->detach && !o->upload && !o->download && !o->dfuse && !o->reset)
+		return usage_error("nothing to do: give -l, -e, -D FILE, -U FILE or -s ADDR:MODIFIERS%s", "");
+	if (o->all && o->upload)
+		return usage_error("--all cannot be used with -U (one output file)%s", "");
+	if (o->verify == 1 && !o->download)
+		return usage_error("--verify needs -D%s", "");
+	if (o->skip_unchanged && !o->download)
+		return usage_error("--skip-unchanged needs -D%s", "");
+	if (o->overwrite && !o->upload)
+		return usage_error("--force needs -U (use -s ...:force for the DfuSe modifier)%s", "");
+	if (o->dfuse && !o->upload && !o->download && !o->job.leave && !o->job.mass_erase && !o->job.unprotect)
+		return usage_error("-s without -D or -U needs leave, mass-erase or unprotect%s", "");
+	if (o->job.has_length && !o->upload)
+		return usage_error("-s: a length is only meaningful with -U%s", "");
+	return -1;
+}

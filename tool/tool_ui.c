@@ -1,0 +1,222 @@
+/* dfukit: what the flashing command line shows while it works.
+ *
+ * Three modes: a bar redrawn in place when stderr is a terminal, plain
+ * lines when it is not (CI logs), and JSON events on stdout with --json. The
+ * library reports through dfk_ctx callbacks and never prints itself. */
+#include <stdarg.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tool.h"
+
+#define BAR_WIDTH 30
+
+void tool_sanitize(const char *s, char *out, size_t outsz)
+{
+	dfk_sanitize(s ? s : "", out, outsz);
+}
+
+void tool_ui_init(tool_ui *ui, bool json, int verbose)
+{
+	memset(ui, 0, sizeof(*ui));
+	ui->json = json;
+	ui->verbose = verbose;
+	ui->tty = !json && isatty(STDERR_FILENO);
+	ui->phase = -1;
+	ui->last_pct = -1;
+}
+
+void tool_ui_break(tool_ui *ui)
+{
+	if (ui->bar_open) {
+		fputc('\n', stderr);
+		ui->bar_open = false;
+	}
+}
+
+static void json_event(const char *event, const char *key, const char *msg)
+{
+	char clean[DFK_ERROR_MSG_MAX];
+	tool_sanitize(msg, clean, sizeof(clean));
+	printf("{\"event\":\"%s\",\"%s\":", event, key);
+	tool_json_string(stdout, clean);
+	printf("}\n");
+	fflush(stdout);
+}
+
+static void vline(tool_ui *ui, FILE *f, const char *event, const char *prefix, const char *fmt, va_list ap)
+{
+	char buf[DFK_ERROR_MSG_MAX];
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	if (ui->json) {
+		json_event(event, "message", buf);
+		return;
+	}
+	char clean[DFK_ERROR_MSG_MAX];
+	tool_sanitize(buf, clean, sizeof(clean));
+	tool_ui_break(ui);
+	fprintf(f, "%s%s\n", prefix, clean);
+	fflush(f);
+}
+
+void tool_ui_info(tool_ui *ui, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vline(ui, stdout, "info", "", fmt, ap);
+	va_end(ap);
+}
+
+void tool_ui_warn(tool_ui *ui, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vline(ui, stderr, "warning", "dfukit: warning: ", fmt, ap);
+	va_end(ap);
+}
+
+void tool_ui_error(tool_ui *ui, const char *msg)
+{
+	if (ui->json)
+		return; /* the message goes into the result object */
+	char clean[DFK_ERROR_MSG_MAX];
+	tool_sanitize(msg, clean, sizeof(clean));
+	tool_ui_break(ui);
+	fprintf(stderr, "dfukit: %s\n", clean);
+}
+
+void tool_ui_result(tool_ui *ui, int exit_code, dfk_code code, const char *msg, const char *op, const char *extra)
+{
+	if (!ui->json)
+		return;
+	char clean[DFK_ERROR_MSG_MAX];
+	printf("{\"result\":\"%s\",\"exit\":%d", exit_code == 0 ? "ok" : "error", exit_code);
+	if (op) {
+		printf(",\"operation\":");
+		tool_json_string(stdout, op);
+	}
+	if (exit_code != 0) {
+		printf(",\"code\":\"%s\",\"message\":", dfk_code_name(code));
+		tool_sanitize(msg, clean, sizeof(clean));
+		tool_json_string(stdout, clean);
+	}
+	if (extra)
+		fputs(extra, stdout);
+	printf("}\n");
+	fflush(stdout);
+}
+
+static void on_log(void *user, dfk_log_level level, const char *msg)
+{
+	tool_ui *ui = user;
+	if (level <= DFK_LOG_WARN) {
+		tool_ui_warn(ui, "%s", msg);
+		return;
+	}
+	if ((level == DFK_LOG_INFO && ui->verbose >= 1) || (level == DFK_LOG_DEBUG && ui->verbose >= 2)) {
+		if (ui->json) {
+			json_event(level == DFK_LOG_INFO ? "info" : "debug", "message", msg);
+		} else {
+			char clean[DFK_ERROR_MSG_MAX];
+			tool_sanitize(msg, clean, sizeof(clean));
+			tool_ui_break(ui);
+			fprintf(stderr, "%s\n", clean);
+		}
+	}
+}
+
+static void draw_bar(tool_ui *ui, const char *name, int pct, uint64_t done)
+{
+	char bar[BAR_WIDTH + 1];
+	int fill = pct * BAR_WIDTH / 100;
+	for (int i = 0; i < BAR_WIDTH; i++)
+		bar[i] = i < fill ? '=' : ' ';
+	bar[BAR_WIDTH] = '\0';
+	fprintf(stderr, "\r%-9s [%s] %3d%% %12llu bytes", name, bar, pct, (unsigned long long)done);
+	ui->bar_open = true;
+}
+
+/* Plain DFU upload does not know its length (it ends at a short block):
+ * show the byte count, a step per 64 KiB. */
+static void on_progress_unknown(tool_ui *ui, const char *name, uint64_t done, uint32_t addr, bool first)
+{
+	long long step = (long long)(done / 65536u);
+	if (!first && step == ui->last_step)
+		return;
+	ui->last_step = step;
+	if (ui->json) {
+		printf("{\"event\":\"progress\",\"phase\":\"%s\",\"done\":%llu,\"total\":0,\"address\":%lu}\n", name,
+		       (unsigned long long)done, (unsigned long)addr);
+		fflush(stdout);
+	} else if (ui->tty) {
+		fprintf(stderr, "\r%-9s %12llu bytes", name, (unsigned long long)done);
+		ui->bar_open = true;
+		fflush(stderr);
+	} else if (first) {
+		fprintf(stderr, "%s: until the device ends the transfer\n", name);
+	}
+}
+
+static void on_progress(void *user, dfk_phase phase, uint64_t done, uint64_t total, uint32_t addr)
+{
+	tool_ui *ui = user;
+	if (total == 0 && phase == DFK_PHASE_UPLOAD)
+		total = ui->expected; /* -Z scales the bar, as in dfu-util */
+	int pct = total ? (int)(done * 100 / total) : 100;
+	if (pct > 100)
+		pct = 100;
+	bool new_phase = ui->phase != (int)phase || (done == 0 && ui->last_pct == 100);
+	if (new_phase) {
+		tool_ui_break(ui);
+		ui->phase = (int)phase;
+		ui->last_pct = -1;
+	}
+	if (total == 0 && phase == DFK_PHASE_UPLOAD) {
+		on_progress_unknown(ui, dfk_phase_name(phase), done, addr, new_phase);
+		ui->last_pct = 0;
+		return;
+	}
+	if (pct == ui->last_pct)
+		return;
+	int prev = ui->last_pct;
+	ui->last_pct = pct;
+	const char *name = dfk_phase_name(phase);
+	if (ui->json) {
+		printf("{\"event\":\"progress\",\"phase\":\"%s\",\"done\":%llu,\"total\":%llu,\"address\":%lu}\n", name,
+		       (unsigned long long)done, (unsigned long long)total, (unsigned long)addr);
+		fflush(stdout);
+		return;
+	}
+	/* Detach and manifestation are single steps, not worth a bar. */
+	if (phase == DFK_PHASE_DETACH || phase == DFK_PHASE_MANIFEST)
+		return;
+	if (ui->tty) {
+		draw_bar(ui, name, pct, done);
+		if (pct == 100)
+			tool_ui_break(ui);
+		fflush(stderr);
+		return;
+	}
+	/* Not a terminal: a line when a phase starts and ends, and every 25%
+	 * with -v, so logs stay short. */
+	if (total <= 1) { /* a single step (mass erase): no byte counts */
+		if (pct == 100)
+			fprintf(stderr, "%s: done\n", name);
+		return;
+	}
+	if (prev < 0)
+		fprintf(stderr, "%s: %llu bytes from 0x%08lx\n", name, (unsigned long long)total, (unsigned long)addr);
+	if (pct == 100)
+		fprintf(stderr, "%s: done, %llu bytes\n", name, (unsigned long long)done);
+	else if (ui->verbose >= 1 && prev >= 0 && pct / 25 != prev / 25)
+		fprintf(stderr, "%s: %d%% (%llu bytes, at 0x%08lx)\n", name, pct, (unsigned long long)done,
+			(unsigned long)addr);
+}
+
+void tool_ui_attach(tool_ui *ui, dfk_ctx *ctx)
+{
+	ctx->log = on_log;
+	ctx->log_user = ui;
+	ctx->progress = on_progress;
+	ctx->progress_user = ui;
+}
