@@ -5,7 +5,7 @@ find_program(DFUKIT_PYTHON3 python3 REQUIRED)
 
 # One test per operation, so that ctest -j runs them side by side; each
 # prints its matrix (cells tried, cells passed).
-foreach(op download-raw download-dfu upload leave detach mass-erase)
+foreach(op download-raw download-dfu upload leave detach mass-erase list)
   add_test(NAME faults_matrix_${op}
            COMMAND ${DFUKIT_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/faults/matrix.py ${CMAKE_BINARY_DIR} ${op})
   set_tests_properties(faults_matrix_${op} PROPERTIES LABELS faults TIMEOUT 300)

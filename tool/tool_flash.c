@@ -141,9 +141,11 @@ static void record_device(flash_run *r, const dfk_dfu_if *ifc, const char *path,
 	fprintf(f, ",\"alt\":%u,\"serial\":", ifc->alt);
 	tool_json_string(f, serial);
 	fputc('}', f);
-	if (ferror(f) || ftell(f) >= (long)sizeof(r->dev_json) - 1)
-		r->dev_json[0] = '\0'; /* truncated: leave it out rather than emit broken JSON */
+	long n = ftell(f);
+	bool bad = ferror(f) != 0;
 	fclose(f);
+	if (bad || n < 0 || n >= (long)sizeof(r->dev_json) - 1)
+		r->dev_json[0] = '\0'; /* truncated: leave it out rather than emit broken JSON */
 }
 
 static void describe(flash_run *r, const dfk_dfu_if *ifc)

@@ -221,7 +221,7 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 	uint64_t u;
 	int c;
 	opterr = 0;
-	optind = 1;
+	optind = 0; /* glibc: full re-initialisation (the parser is also unit-tested) */
 	while ((c = getopt_long(argc, argv, ":hVvleE:d:p:c:i:a:S:t:U:D:Rs:Z:wn:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h': tool_flash_usage(stderr); return 0;

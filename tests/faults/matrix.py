@@ -14,14 +14,20 @@ the job. Then begin = req S+1 (the job's first DFU request), end = req T
 (its last), middle = half way; status and short-reply faults at the end of
 a job that reads go on its last UPLOAD (upblock=N), since nothing is read
 after its last request. Hostile descriptors (desc=NAME) are always
-on, so they are one cell per operation.
+on, so they are one cell per operation. Cells where the fault cannot
+happen are "n/a": status and busy faults in jobs that send no GETSTATUS
+(detach from run-time mode, list), a short reply after the last read, and
+a device that vanishes or goes silent right after the leave request
+(that is what leaving looks like).
 
 A cell passes when dfukit
   - ends within the outer deadline (its own deadlines shortened with
-    --usb-timeout/--timeout/--poll-cap) and is not killed by a signal;
-  - exits non-zero (not 70, an internal error) printing no success line,
-    with exactly one error line that names the step (download/erase/write/
-    verify/read/leave/detach...) and, for DfuSe jobs, a 0x######## address,
+    --usb-timeout/--timeout/--poll-cap), is not killed by a signal and
+    prints no sanitizer report, and the emulator is still running;
+  - exits with a failure code (64, 65, 66, 73, 74 or 76; not 70, an
+    internal error) printing no success line, with exactly one error line
+    that names the step (download/erase/write/verify/read/leave/detach...)
+    and, for DfuSe jobs other than a mass erase, a 0x######## address,
     and for an injected status fault that status's name (errWRITE...);
   - leaves the device memory outside what the job was asked to touch
     unchanged (alt 0 is filled with a random pattern first; the other
@@ -31,7 +37,9 @@ A device that stalls once, reports an error status once or sends one short
 reply may be recovered from: exit 0 is then accepted ("rec" in the table)
 only when the result is checked correct in the device memory or the
 uploaded file. A device that vanishes, hangs or stays busy can never give
-a confirmed success. Failures listed in known_failures.txt (tool or engine
+a confirmed success. `dfukit -l` may list nothing (exit 0) for a faulty
+device, as dfu-util does; it must still not hang, crash or print control
+characters. Failures listed in known_failures.txt (tool or engine
 defects found by this matrix) are shown as "xfail" and do not fail the
 test; a line that matches no failing cell is reported as XPASS.
 """
@@ -346,6 +354,8 @@ class Matrix:
         is_desc = fault.startswith("desc=")
         if hung:
             return "FAIL", "still running after %.0f s (killed): hang" % fl.OUTER_DEADLINE_S
+        if dt > fl.TOOL_BUDGET_S:
+            return "FAIL", "took %.1f s, past its own deadlines (%s)" % (dt, " ".join(fl.TOOL_DEADLINES))
         if rc < 0:
             return "FAIL", "killed by signal %d" % -rc
         if fl.SANITIZER_RE.search(err):

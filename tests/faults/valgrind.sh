@@ -107,6 +107,24 @@ vg upload-fault 74 -a 0 -s 0x08004000:20000 -U "$TMP/up2.bin"
 stop_emu
 [ -e "$TMP/up2.bin" ] && { echo "FAIL upload-fault left $TMP/up2.bin"; fails=$((fails + 1)); }
 
+# Hostile descriptors: strings that need sanitising, a map that does not parse.
+start_emu_desc() {
+	rm -f "$TMP/emu.sock"
+	"$EMU" --profile stm32f405 --listen "unix:$TMP/emu.sock" --memory "$TMP/mem-d.bin" "$@" >"$TMP/emu.log" 2>&1 &
+	EMU_PID=$!
+	for _ in $(seq 1 500); do
+		grep -q 'listening on' "$TMP/emu.log" && return 0
+		sleep 0.01
+	done
+	exit 1
+}
+start_emu_desc --fault desc=str-long --fault desc=str-badlen --fault desc=str-odd
+vg list-hostile-strings 0 -l
+stop_emu
+start_emu_desc --fault desc=memmap-garbage
+vg download-bad-memmap 65 -a 0 -s 0x08004000 -D "$TMP/a.bin"
+stop_emu
+
 # Plain DFU 1.1: detach from run-time mode, then download and upload.
 start_emu dfu11
 vg detach 0 -e

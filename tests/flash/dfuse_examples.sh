@@ -26,4 +26,13 @@ mem_check 0x08004000 "$TMP/app.bin"
 head -c 16384 "$TMP/fw.bin" >"$TMP/page0.bin"
 mem_check 0x08000000 "$TMP/page0.bin"
 
+# As Arduino, PlatformIO and QMK recipes call dfu-util: long options with
+# '=', 0x-prefixed IDs, -a0 glued.
+start_emu stm32f405
+expect 0 --device 0x0483:0xdf11 -a0 --dfuse-address=0x08040000:leave --download "$TMP/app.bin"
+mem_check 0x08040000 "$TMP/app.bin"
+start_emu stm32f405
+expect 0 -w -d 0483:DF11 --alt=0 -s 0x08060000:leave -D "$TMP/app.bin" --reset
+mem_check 0x08060000 "$TMP/app.bin"
+
 finish

@@ -13,14 +13,23 @@ dev_present() { # VID:PID
 	done
 	return 1
 }
-wait_present() { # VID:PID
+wait_present() { # VID:PID [TENTHS]: the device is configured and has its node
 	i=0
-	while [ $i -lt 300 ]; do
+	while [ $i -lt "${2:-150}" ]; do
 		dev_present "$1" && return 0
-		sleep 0.05
+		sleep 0.1
 		i=$((i + 1))
 	done
 	echo "device $1 did not appear" >&2
+	return 1
+}
+wait_gone() { # VID:PID [TENTHS]
+	i=0
+	while [ $i -lt "${2:-30}" ]; do
+		dev_present "$1" || return 0
+		sleep 0.1
+		i=$((i + 1))
+	done
 	return 1
 }
 emu_start() { # PROFILE MEMFILE STATSFILE [more emulator options]
@@ -29,7 +38,7 @@ emu_start() { # PROFILE MEMFILE STATSFILE [more emulator options]
 	/bin/dfukit-emu --profile "$p" --memory "$mem" --stats "$stats" --attach-vhci "$@" 2>>/tmp/emu.log &
 	EMU_PID=$!
 }
-emu_stop() {
+emu_stop() { # the emulator writes its memory and stats and detaches at SIGTERM
 	[ -n "$EMU_PID" ] || return 0
 	kill "$EMU_PID" 2>/dev/null
 	wait "$EMU_PID" 2>/dev/null
@@ -44,7 +53,6 @@ emu_stop() {
 stat_field() { # FILE KEY -> number (first occurrence)
 	sed -n "s/.*\"$2\": *\([0-9][0-9]*\).*/\1/p" "$1" 2>/dev/null | head -1
 }
-region() { # MEMFILE OFFSET LEN OUT
-	dd if="$1" of="$4" bs=1 skip=0 count=0 2>/dev/null
-	dd if="$1" of="$4" iflag=skip_bytes,count_bytes skip="$2" count="$3" 2>/dev/null
+mem_region() { # MEMFILE OFFSET LEN OUT: LEN bytes at OFFSET (multiples of 1 KiB)
+	dd if="$1" of="$4" bs=1024 skip=$(($2 / 1024)) count=$(($3 / 1024)) 2>/dev/null
 }
