@@ -165,12 +165,34 @@ static void describe(flash_run *r, const dfk_dfu_if *ifc)
 			     ifc->func.wDetachTimeOut, ifc->dfuse ? " (DfuSe)" : "");
 }
 
+/* -v: the DfuSe memory map as the library parsed it. */
+static void show_memmap(flash_run *r, dfk_dev *dev)
+{
+	const dfk_memmap *map = NULL;
+	dfk_error err;
+	dfk_error_clear(&err);
+	if (dfk_dev_memmap(dev, &map, &err) || !map)
+		return; /* the job reports a bad map when it needs one */
+	char name[256];
+	tool_sanitize(map->name, name, sizeof(name));
+	tool_ui_info(&r->ui, "Memory map \"%s\": %zu segment(s)", name, map->count);
+	for (size_t i = 0; i < map->count; i++) {
+		const dfk_mem_segment *sg = &map->segs[i];
+		tool_ui_info(&r->ui, "  0x%08lx-0x%08llx %u page(s) of %u bytes %s%s%s", (unsigned long)sg->start,
+			     (unsigned long long)(sg->end - 1), sg->pages, sg->page_size,
+			     sg->perms & DFK_MEM_READABLE ? "r" : "-", sg->perms & DFK_MEM_ERASABLE ? "e" : "-",
+			     sg->perms & DFK_MEM_WRITEABLE ? "w" : "-");
+	}
+}
+
 static dfk_code run_job(flash_run *r, dfk_dev *dev, const dfk_dfu_if *const *alts, size_t nalts)
 {
 	tool_flash_opts *o = r->o;
 	const dfk_dfu_if *ifc = dfk_dev_if(dev);
 	dfk_code rc;
 
+	if (o->verbose >= 1 && (ifc->dfuse || o->dfuse))
+		show_memmap(r, dev);
 	if (o->transfer_size) {
 		tool_ui_warn(&r->ui, "transfer size set to %u by -t (the device says %u)", o->transfer_size,
 			     ifc->func.wTransferSize);

@@ -23,6 +23,7 @@ grep -v '^{.*}$' "$TMP/out" && fail "--json printed a non-JSON line"
 # -v shows the DFU attributes and per-25% lines.
 expect 0 -v -a 0 -s 0x08000000:4096 -U "$TMP/v.bin"
 grep_out 'wTransferSize 2048'
+grep_out '^  0x08020000-0x080fffff 7 page\(s\) of 131072 bytes rew$'
 head -c 4096 "$TMP/fw.bin" | cmp -s - "$TMP/v.bin" || fail "-v upload content"
 
 # -e on a device already in DFU mode sends DETACH and succeeds.

@@ -9,6 +9,10 @@ mount -t devtmpfs devtmpfs /dev
 mount -t tmpfs tmpfs /tmp
 mkdir -p /run /var/run
 ip link set lo up 2>/dev/null
+# Kernel messages stay in dmesg: the console carries the test's lines.
+dmesg -n 1
+# libusb hears of new devices only through udev; see uevent-relay.c.
+[ -x /bin/uevent-relay ] && /bin/uevent-relay &
 rc=1
 [ -x /test.sh ] && { /test.sh; rc=$?; }
 echo "@@EXIT $rc"

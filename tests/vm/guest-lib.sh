@@ -53,6 +53,6 @@ emu_stop() { # the emulator writes its memory and stats and detaches at SIGTERM
 stat_field() { # FILE KEY -> number (first occurrence)
 	sed -n "s/.*\"$2\": *\([0-9][0-9]*\).*/\1/p" "$1" 2>/dev/null | head -1
 }
-mem_region() { # MEMFILE OFFSET LEN OUT: LEN bytes at OFFSET (multiples of 1 KiB)
-	dd if="$1" of="$4" bs=1024 skip=$(($2 / 1024)) count=$(($3 / 1024)) 2>/dev/null
+mem_region() { # MEMFILE OFFSET LEN OUT: LEN bytes at OFFSET
+	tail -c +$(($2 + 1)) "$1" | head -c "$3" >"$4"
 }

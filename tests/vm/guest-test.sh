@@ -2,119 +2,197 @@
 # Runs in the QEMU guest as /test.sh: for each profile of dfukit-emu, the same
 # jobs with dfukit (libusb transport, through vhci-hcd and the kernel's USB
 # stack) and with dfu-util 0.11, each on a fresh virtual device. Prints one
-# "@@JOB" line per job and exits non-zero when a dfukit job does not do what
-# it must (dfu-util's results are recorded as the reference, not judged),
-# or when the two tools' -l lines differ.
+# "@@JOB" line per job (exit code, device memory check, the emulator's
+# --stats) and exits non-zero when a dfukit job does not do what it must, or
+# when the two tools' -l lines differ for the same device. dfu-util's results
+# are recorded as the reference ("ref" instead of a verdict), not judged.
 . /guest-lib.sh
-modprobe vhci-hcd || { echo "vhci-hcd: cannot load"; exit 2; }
+modprobe vhci-hcd || {
+	echo "vhci-hcd: cannot load"
+	exit 2
+}
 fail=0
 T=/tmp/t
 mkdir -p $T
 head -c 32768 /dev/urandom >$T/fw.bin
+# Not a multiple of any page or transfer size: the tail block is short.
 head -c 40000 /dev/urandom >$T/fw-odd.bin
 
-# job TOOL PROFILE JOB EXPECT MEMCHECK -- command...
-#   EXPECT: ok | fail; MEMCHECK: "OFFSET LEN FILE" compared with the memory file, or "-"
-job() {
-	tool=$1 prof=$2 name=$3 expect=$4 memcheck=$5
-	shift 6
-	t0=$(now_ms)
-	"$@" >$T/out 2>&1
-	rc=$?
-	t1=$(now_ms)
-	emu_stop
-	mem=-
-	if [ "$memcheck" != - ]; then
-		set -- $memcheck
-		dd if=$MEM of=$T/region bs=1024 skip=$(($1 / 1024)) count=$(($2 / 1024)) 2>/dev/null
-		head -c "$2" "$3" >$T/want
-		if cmp -s $T/region $T/want; then mem=match; else mem=differ; fi
-	fi
-	ctl=$(stat_field $STATS control_transfers)
-	verdict=ok
-	if [ "$tool" = dfukit ]; then
-		case "$expect:$rc:$mem" in
-		ok:0:match | ok:0:- | fail:[1-9]*:- | fail:[1-9]*:match) ;;
-		*) verdict=FAIL; fail=$((fail + 1)); sed 's/^/    | /' $T/out ;;
-		esac
-	fi
-	echo "@@JOB $tool $prof $name rc=$rc expect=$expect mem=$mem ctl=${ctl:-?} ms=$((t1 - t0)) $verdict"
+flunk() { # WHAT: one dfukit failure
+	echo "@@FAIL $*"
+	fail=$((fail + 1))
 }
-fresh() { # PROFILE: a new device with erased memory
+
+# fresh PROFILE VID:PID: a new device with erased memory
+fresh() {
 	MEM=$T/mem-$1
-	STATS=$T/stats.json
+	STATS=$T/stats-$1.json
 	rm -f "$MEM" "$STATS"
 	emu_start "$1" "$MEM" "$STATS"
+	wait_present "$2"
 }
-again() { # PROFILE: the same memory as the last job
-	STATS=$T/stats.json
+# again PROFILE VID:PID: the same memory as the last job
+again() {
+	STATS=$T/stats-$1.json
 	rm -f "$STATS"
 	emu_start "$1" "$MEM" "$STATS"
+	wait_present "$2"
+}
+
+# job TOOL PROFILE NAME EXPECT MEMCHECK POST -- command...
+#   EXPECT   ok | fail (non-zero exit)
+#   MEMCHECK "OFFSET LEN FILE": LEN bytes of the memory file at OFFSET equal FILE's
+#            first LEN bytes; "same": the memory is what a fresh device has; "-"
+#   POST     checked before the device is stopped: "gone VID:PID" (it left the
+#            bus), "present VID:PID" (it re-enumerated as that), or "-"
+# Call it right after fresh/again; $? of that (device present) is the first argument.
+job() {
+	up=$1 tool=$2 prof=$3 name=$4 expect=$5 memcheck=$6 post=$7
+	shift 8
+	t0=$(now_ms)
+	rc=-
+	if [ "$up" = 0 ]; then
+		"$@" >$T/out 2>&1
+		rc=$?
+	else
+		echo "the device did not appear" >$T/out
+	fi
+	t1=$(now_ms)
+	after=-
+	case "$post" in
+	gone\ *) if wait_gone "${post#gone }" 50; then after=gone; else after=still-there; fi ;;
+	present\ *) if wait_present "${post#present }" 50 2>/dev/null; then after=present; else after=missing; fi ;;
+	esac
+	emu_stop
+	mem=-
+	case "$memcheck" in
+	-) ;;
+	same) if cmp -s "$MEM" $T/pristine-$prof; then mem=same; else mem=changed; fi ;;
+	*)
+		set -- $memcheck
+		mem_region "$MEM" "$1" "$2" $T/region
+		head -c "$2" "$3" >$T/want
+		if cmp -s $T/region $T/want; then mem=match; else mem=differ; fi
+		;;
+	esac
+	ctl=$(stat_field "$STATS" control_transfers)
+	verdict=ref
+	if [ "$tool" = dfukit ]; then
+		verdict=ok
+		case "$expect:$rc" in ok:0 | fail:[1-9]*) ;; *) verdict=FAIL ;; esac
+		case "$mem" in differ | changed) verdict=FAIL ;; esac
+		case "$after" in still-there | missing) verdict=FAIL ;; esac
+	fi
+	echo "@@JOB $tool $prof $name rc=$rc expect=$expect mem=$mem after=$after ctl=${ctl:-?} ms=$((t1 - t0)) $verdict"
+	echo "@@STATS $tool $prof $name $(cat "$STATS" 2>/dev/null)"
+	if [ $verdict = FAIL ]; then
+		flunk "$tool $prof $name"
+		sed 's/^/    | /' $T/out | tail -25
+	elif [ "$expect:$rc" != ok:0 ] && [ "$rc" = 0 -o "$expect" = ok ]; then
+		# The reference did not do what was expected: keep its words.
+		sed 's/^/    | /' $T/out | tail -8
+	fi
+}
+
+# list PROFILE VID:PID LABEL: both tools list the same enumeration of the
+# device; their "Found" lines must be equal.
+list() {
+	dfukit -l >$T/list-dfukit 2>&1
+	rk=$?
+	dfu-util -l >$T/list-dfu-util 2>&1
+	ru=$?
+	grep '^Found' $T/list-dfukit >$T/found-dfukit
+	grep '^Found' $T/list-dfu-util >$T/found-dfu-util
+	n=$(wc -l <$T/found-dfukit)
+	if [ $rk = 0 ] && [ "$n" -gt 0 ] && cmp -s $T/found-dfukit $T/found-dfu-util; then
+		echo "@@LIST $1 $3 same lines=$n rc=$rk/$ru"
+	else
+		echo "@@LIST $1 $3 DIFFER lines=$n rc=$rk/$ru FAIL"
+		diff $T/found-dfukit $T/found-dfu-util
+		flunk "list $1 $3"
+	fi
 }
 
 for prof in stm32f405 stm32f103-flash-loader stm32l476 stm32h743; do
 	addr=0x08000000
-	[ $prof = stm32f103-flash-loader ] && addr=0x08003000
+	leave_post="gone 0483:df11"
+	if [ $prof = stm32f103-flash-loader ]; then
+		# The loader's own first 12 KiB are read-only.
+		addr=0x08003000
+		leave_post="present 0483:5740"
+	fi
 	off=$((addr - 0x08000000))
+	fresh $prof 0483:df11 || flunk "$prof did not appear"
+	list $prof 0483:df11 dfu-mode
+	emu_stop
+	cp $T/mem-$prof $T/pristine-$prof
+	dfukit pack -b $addr:$T/fw-odd.bin $T/fw-$prof.dfu >/dev/null || flunk "dfukit pack $prof"
+	cp $T/fw-$prof.dfu $T/bad-$prof.dfu
+	# Inside the image: the suffix CRC no longer matches.
+	printf 'XXXX' | dd of=$T/bad-$prof.dfu bs=1 seek=300 conv=notrunc 2>/dev/null
 	for tool in dfukit dfu-util; do
-		fresh $prof
-		wait_present 0483:df11 || fail=$((fail + 1))
-		$tool -l 2>/dev/null | grep '^Found' >$T/list-$tool-$prof
-		emu_stop
-		echo "@@JOB $tool $prof list rc=0 lines=$(wc -l <$T/list-$tool-$prof)"
-
-		fresh $prof; wait_present 0483:df11
-		job $tool $prof download-raw ok "$off 32768 $T/fw.bin" -- $tool -a 0 -s $addr -D $T/fw.bin
-		again $prof; wait_present 0483:df11
-		job $tool $prof upload ok - -- $tool -a 0 -s $addr:32768 -U $T/up-$tool-$prof.bin
-		if [ $tool = dfukit ]; then
-			cmp -s $T/up-$tool-$prof.bin $T/fw.bin || { echo "@@JOB $tool $prof upload-content differ FAIL"; fail=$((fail + 1)); }
+		fresh $prof 0483:df11
+		job $? $tool $prof download-raw ok "$off 32768 $T/fw.bin" - -- $tool -a 0 -s $addr -D $T/fw.bin
+		again $prof 0483:df11
+		rm -f $T/up.bin
+		job $? $tool $prof upload ok "$off 32768 $T/fw.bin" - -- $tool -a 0 -s $addr:32768 -U $T/up.bin
+		if cmp -s $T/up.bin $T/fw.bin; then
+			echo "@@JOB $tool $prof upload-content match"
+		else
+			echo "@@JOB $tool $prof upload-content differ"
+			[ $tool = dfukit ] && flunk "$tool $prof upload-content"
 		fi
-		/bin/dfukit pack -b $addr:$T/fw-odd.bin $T/fw-$prof.dfu >/dev/null
-		fresh $prof; wait_present 0483:df11
-		job $tool $prof download-dfu ok "$off 39936 $T/fw-odd.bin" -- $tool -a 0 -D $T/fw-$prof.dfu
-		fresh $prof; wait_present 0483:df11
-		job $tool $prof leave ok - -- $tool -a 0 -s $addr:leave
-		cp $T/fw-$prof.dfu $T/bad.dfu
-		printf 'XXXX' | dd of=$T/bad.dfu bs=1 seek=300 conv=notrunc 2>/dev/null
-		fresh $prof; wait_present 0483:df11
-		job $tool $prof bad-file fail - -- $tool -a 0 -D $T/bad.dfu
+		fresh $prof 0483:df11
+		job $? $tool $prof download-dfu ok "$off 40000 $T/fw-odd.bin" - -- $tool -a 0 -D $T/fw-$prof.dfu
+		fresh $prof 0483:df11
+		job $? $tool $prof leave ok same "$leave_post" -- $tool -a 0 -s $addr:leave
+		fresh $prof 0483:df11
+		job $? $tool $prof bad-file fail same - -- $tool -a 0 -D $T/bad-$prof.dfu
 		if [ $prof = stm32f103-flash-loader ]; then
-			fresh $prof; wait_present 0483:df11
-			job $tool $prof read-only fail - -- $tool -a 0 -s 0x08000000 -D $T/fw.bin
+			fresh $prof 0483:df11
+			job $? $tool $prof read-only fail same - -- $tool -a 0 -s 0x08000000 -D $T/fw.bin
 		fi
 	done
-	if cmp -s $T/list-dfukit-$prof $T/list-dfu-util-$prof; then
-		echo "@@LIST $prof same"
-	else
-		echo "@@LIST $prof DIFFER FAIL"
-		diff $T/list-dfukit-$prof $T/list-dfu-util-$prof
-		fail=$((fail + 1))
-	fi
 done
 
+# Plain DFU 1.1, starting in run-time mode (1209:df10 -> 1209:df11).
+prof=dfu11
+cp $T/fw.bin $T/fw-dfu11.dfu
+dfukit suffix -a $T/fw-dfu11.dfu -v 1209 -p df11 >/dev/null || flunk "dfukit suffix"
+cp $T/fw-dfu11.dfu $T/bad-dfu11.dfu
+printf 'XXXX' | dd of=$T/bad-dfu11.dfu bs=1 seek=300 conv=notrunc 2>/dev/null
+fresh $prof 1209:df10 || flunk "$prof did not appear"
+list $prof 1209:df10 runtime
+emu_stop
+cp $T/mem-$prof $T/pristine-$prof
 for tool in dfukit dfu-util; do
-	prof=dfu11
-	fresh $prof; wait_present 1209:df10
-	$tool -l 2>/dev/null | grep '^Found' >$T/list-$tool-$prof
-	emu_stop
-	echo "@@JOB $tool $prof list rc=0 lines=$(wc -l <$T/list-$tool-$prof)"
-	fresh $prof; wait_present 1209:df10
-	job $tool $prof detach ok - -- $tool -e
-	fresh $prof; wait_present 1209:df10
-	job $tool $prof download ok "0 32768 $T/fw.bin" -- $tool -a 0 -D $T/fw.bin
-	again $prof; wait_present 1209:df10
-	job $tool $prof upload ok - -- $tool -a 0 -U $T/up-$tool-dfu11.bin
+	fresh $prof 1209:df10
+	job $? $tool $prof detach ok same "present 1209:df11" -- $tool -e
 	if [ $tool = dfukit ]; then
-		head -c 32768 $T/up-$tool-dfu11.bin | cmp -s - $T/fw.bin || { echo "@@JOB $tool $prof upload-content differ FAIL"; fail=$((fail + 1)); }
+		# The same device, now in DFU mode: list it with both tools.
+		again $prof 1209:df10
+		dfukit -e >/dev/null 2>&1
+		if wait_present 1209:df11 50; then list $prof 1209:df11 dfu-mode; else flunk "$prof no DFU mode after -e"; fi
+		emu_stop
 	fi
+	fresh $prof 1209:df10
+	job $? $tool $prof download-raw ok "0 32768 $T/fw.bin" - -- $tool -a 0 -D $T/fw.bin
+	again $prof 1209:df10
+	rm -f $T/up.bin
+	job $? $tool $prof upload ok "0 32768 $T/fw.bin" - -- $tool -a 0 -U $T/up.bin
+	# An upload returns what the last download of this run wrote, or the
+	# whole memory: the first 32 KiB must be the image.
+	if head -c 32768 $T/up.bin | cmp -s - $T/fw.bin; then
+		echo "@@JOB $tool $prof upload-content match"
+	else
+		echo "@@JOB $tool $prof upload-content differ"
+		[ $tool = dfukit ] && flunk "$tool $prof upload-content"
+	fi
+	fresh $prof 1209:df10
+	job $? $tool $prof download-dfu ok "0 32768 $T/fw.bin" - -- $tool -a 0 -D $T/fw-dfu11.dfu
+	fresh $prof 1209:df10
+	job $? $tool $prof bad-file fail same - -- $tool -a 0 -D $T/bad-dfu11.dfu
 done
-if cmp -s $T/list-dfukit-dfu11 $T/list-dfu-util-dfu11; then
-	echo "@@LIST dfu11 same"
-else
-	echo "@@LIST dfu11 DIFFER FAIL"
-	diff $T/list-dfukit-dfu11 $T/list-dfu-util-dfu11
-	fail=$((fail + 1))
-fi
+[ $fail = 0 ] || sed 's/^/    emu| /' /tmp/emu.log | tail -20
 echo "@@FAILURES $fail"
 [ $fail = 0 ]

@@ -18,6 +18,7 @@ bash "$HERE/fetch-kernel.sh" "$BUILD/vm-cache"
 cmake -S "$SRC" -B "$BUILD/vm-static" -DCMAKE_BUILD_TYPE=Release -DDFUKIT_STATIC_EMU=ON -DDFUKIT_TESTS=OFF >/dev/null
 cmake --build "$BUILD/vm-static" --target dfukit-emu -j2 >/dev/null
 [ -x "$BUILD/dfukit" ] || { echo "vm-test: build $BUILD/dfukit first" >&2; exit 1; }
+cc -static -O2 -Wall -Wextra -Werror -o "$BUILD/vm-uevent-relay" "$HERE/uevent-relay.c"
 bash "$HERE/build-initramfs.sh" "$BUILD/vm-cache" "$BUILD/vm-initramfs.cpio.gz" "$SCRIPT" \
-	"$HERE/guest-lib.sh:/guest-lib.sh" "$BUILD/dfukit:/bin/dfukit" "$BUILD/vm-static/dfukit-emu:/bin/dfukit-emu"
+	"$HERE/guest-lib.sh:/guest-lib.sh" "$BUILD/dfukit:/bin/dfukit" "$BUILD/vm-static/dfukit-emu:/bin/dfukit-emu" "$BUILD/vm-uevent-relay:/bin/uevent-relay"
 bash "$HERE/run-qemu.sh" "$BUILD/vm-cache" "$BUILD/vm-initramfs.cpio.gz" "$BUILD/vm-serial.log" "${VM_TIMEOUT:-900}"
