@@ -41,7 +41,7 @@ static const uint8_t h743_option[4] = {0xF0, 0xAA, 0xC6, 0x13};
 		.has_runtime = true, .rt_pid = 0xdf10, .rt_bcd = 0x0100, .rt_product = "dfukit-emu application",       \
 		.rt_intf = "DFU runtime", .starts_runtime = true, .attrs = attributes, .detach_timeout = 1000,         \
 		.xfer_size = 1024, .bcd_dfu = 0x0110,                                                                  \
-		.alts = {{"Flash", EMU_MEM_FLASH, 128 * 1024, 1024, NULL, 0},                                          \
+		.alts = {{"Flash", EMU_MEM_FLASH, 512 * 1024, 1024, NULL, 0},                                          \
 			 {"EEPROM", EMU_MEM_RAM, 4096, 0, NULL, 0}},                                                   \
 		.nalts = 2, .start_state = DFK_STATE_IDLE, .start_status = DFK_STATUS_OK, .leave = EMU_LEAVE_RUNTIME,  \
 		.rdp_alt = -1, .t = {20, 0, 10, 0, 0, 1, 50, 100, EMU_EARLY_SPEC},                                     \

@@ -10,6 +10,8 @@ add_library(dfukit_formats STATIC
   lib/dfuse_file.c
   lib/ihex.c
   lib/srec.c
+  lib/text.c
+  lib/image_run.c
   lib/elf.c
 )
 target_include_directories(dfukit_formats PUBLIC ${CMAKE_SOURCE_DIR}/include PRIVATE ${CMAKE_SOURCE_DIR}/lib)

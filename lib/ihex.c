@@ -7,58 +7,8 @@
 #include <string.h>
 
 #include "dfukit/formats.h"
-
-/* Contiguous data records are gathered into one run before going into the
- * image, so a 64 MiB file becomes a few elements, not 4 million. */
-typedef struct ihex_run {
-	uint64_t addr;
-	uint8_t *data;
-	size_t len, cap;
-} ihex_run;
-
-static dfk_code run_flush(ihex_run *run, dfk_image *img, size_t line, dfk_error *err)
-{
-	dfk_code rc;
-
-	if (run->len == 0)
-		return DFK_OK;
-	rc = dfk_image_add_owned(img, (uint32_t)run->addr, run->data, run->len, err);
-	run->data = NULL;
-	run->len = run->cap = 0;
-	if (rc != DFK_OK)
-		return dfk_error_prefix(err, "line %zu", line);
-	return DFK_OK;
-}
-
-static dfk_code run_append(ihex_run *run, const uint8_t *data, size_t len, dfk_error *err)
-{
-	if (run->len + len > run->cap) {
-		size_t cap = run->cap ? run->cap * 2 : 4096;
-		uint8_t *p;
-
-		while (cap < run->len + len)
-			cap *= 2;
-		p = realloc(run->data, cap);
-		if (!p)
-			return dfk_error_set(err, DFK_ERR_NOMEM, "out of memory");
-		run->data = p;
-		run->cap = cap;
-	}
-	memcpy(run->data + run->len, data, len);
-	run->len += len;
-	return DFK_OK;
-}
-
-static int hexval(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
+#include "image_run.h"
+#include "text.h"
 
 static const char *rec_name(unsigned type)
 {
@@ -75,7 +25,7 @@ static const char *rec_name(unsigned type)
 
 dfk_code dfk_ihex_parse(const uint8_t *buf, size_t len, dfk_image *img, dfk_error *err)
 {
-	ihex_run run = {0};
+	dfk__run run = {0};
 	uint64_t base = 0, data_bytes = 0;
 	size_t pos = 0, line = 0;
 	bool eof = false;
@@ -84,24 +34,13 @@ dfk_code dfk_ihex_parse(const uint8_t *buf, size_t len, dfk_image *img, dfk_erro
 	if (len == 0)
 		return dfk_error_set(err, DFK_ERR_DATA, "empty Intel HEX file");
 
-	while (pos < len) {
-		size_t start = pos, end, n, i;
+	for (size_t start, end; dfk__next_line(buf, len, &pos, &start, &end);) {
+		size_t n, i;
 		uint8_t rec[5 + 255];
 		unsigned sum = 0, count, type;
 		uint64_t addr;
 
 		line++;
-		while (pos < len && buf[pos] != '\n')
-			pos++;
-		end = pos;
-		if (pos < len)
-			pos++; /* the '\n' */
-		/* Trailing blanks, CR (CRLF files) and DOS's ^Z end marker are not part of a record. */
-		while (end > start &&
-		       (buf[end - 1] == '\r' || buf[end - 1] == ' ' || buf[end - 1] == '\t' || buf[end - 1] == 0x1a))
-			end--;
-		while (start < end && (buf[start] == ' ' || buf[start] == '\t'))
-			start++;
 		if (start == end)
 			continue;
 		if (buf[start] != ':') {
@@ -121,18 +60,11 @@ dfk_code dfk_ihex_parse(const uint8_t *buf, size_t len, dfk_image *img, dfk_erro
 					   start, n);
 			goto fail;
 		}
-		for (i = 0; i < n / 2; i++) {
-			int hi = hexval(buf[start + 1 + 2 * i]), lo = hexval(buf[start + 2 + 2 * i]);
-
-			if (hi < 0 || lo < 0) {
-				size_t bad = start + 1 + 2 * i + (hi < 0 ? 0 : 1);
-				rc = dfk_error_set(err, DFK_ERR_DATA, "line %zu (offset %zu): invalid hex digit 0x%02x",
-						   line, bad, buf[bad]);
-				goto fail;
-			}
-			rec[i] = (uint8_t)(hi << 4 | lo);
+		rc = dfk__hex_bytes(buf, start + 1, n / 2, rec, line, err);
+		if (rc != DFK_OK)
+			goto fail;
+		for (i = 0; i < n / 2; i++)
 			sum += rec[i];
-		}
 		count = rec[0];
 		type = rec[3];
 		if (n / 2 != (size_t)count + 5) {
@@ -154,21 +86,7 @@ dfk_code dfk_ihex_parse(const uint8_t *buf, size_t len, dfk_image *img, dfk_erro
 		case 0:
 			if (count == 0)
 				break;
-			addr += base;
-			if (addr + count > 0x100000000ull) {
-				rc = dfk_error_set(
-				    err, DFK_ERR_DATA,
-				    "line %zu (offset %zu): data at 0x%llx passes the 4 GiB address space", line, start,
-				    (unsigned long long)addr);
-				goto fail;
-			}
-			if (run.len == 0 || addr != run.addr + run.len) {
-				rc = run_flush(&run, img, line, err);
-				if (rc != DFK_OK)
-					goto fail;
-				run.addr = addr;
-			}
-			rc = run_append(&run, rec + 4, count, err);
+			rc = dfk__run_add(&run, img, addr + base, rec + 4, count, line, start, err);
 			if (rc != DFK_OK)
 				goto fail;
 			data_bytes += count;
@@ -220,12 +138,12 @@ dfk_code dfk_ihex_parse(const uint8_t *buf, size_t len, dfk_image *img, dfk_erro
 		rc = dfk_error_set(err, DFK_ERR_DATA, "no data records in Intel HEX file");
 		goto fail;
 	}
-	rc = run_flush(&run, img, line, err);
+	rc = dfk__run_flush(&run, img, line, err);
 	if (rc != DFK_OK)
 		return rc;
 	return dfk_image_coalesce(img, err);
 fail:
-	free(run.data);
+	dfk__run_free(&run);
 	return rc;
 }
 

@@ -1,5 +1,6 @@
 /* Device selection criteria with dfu-util's -d and -S syntax. */
 #include "dfukit/device.h"
+#include "text.h"
 
 #include <string.h>
 
@@ -14,17 +15,6 @@ void dfk_match_init(dfk_match *m)
 	m->cfg = DFK_MATCH_ANY;
 	m->intf = DFK_MATCH_ANY;
 	m->alt = DFK_MATCH_ANY;
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* One ID field, s[0..n): empty or "*" = any, "-" = none, else 1-4 hex
@@ -51,7 +41,7 @@ static dfk_code parse_id(const char *spec, const char *s, size_t n, const char *
 		return dfk_error_set(err, DFK_ERR_USAGE, "-d \"%s\": %s \"%.*s\" is longer than 4 hex digits", spec,
 				     what, (int)n, s);
 	for (i = 0; i < n; i++) {
-		int h = hexval(s[i]);
+		int h = dfk__hexval(s[i]);
 		if (h < 0)
 			return dfk_error_set(err, DFK_ERR_USAGE,
 					     "-d \"%s\": %s \"%.*s\" is not hexadecimal, \"*\" or \"-\"", spec, what,

@@ -4,6 +4,7 @@
  * Hand-written rather than sscanf-based so that every number is range
  * checked and every error can name its offset in the string. */
 #include "dfukit/memmap.h"
+#include "text.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -34,17 +35,6 @@ static dfk_code fail(parser *p, const char *what)
 static bool is_digit(char c)
 {
 	return c >= '0' && c <= '9';
-}
-
-static int hexval(char c)
-{
-	if (is_digit(c))
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Decimal number at p->pos, at most UINT32_MAX. */
@@ -80,10 +70,10 @@ static dfk_code parse_addr(parser *p, uint32_t *out)
 		return fail(p, "expected \"0x\" and a hexadecimal address");
 	p->pos += 2;
 	start = p->pos;
-	if (hexval(p->s[p->pos]) < 0)
+	if (dfk__hexval(p->s[p->pos]) < 0)
 		return fail(p, "expected a hexadecimal address");
-	while (hexval(p->s[p->pos]) >= 0) {
-		v = v * 16 + (uint64_t)hexval(p->s[p->pos]);
+	while (dfk__hexval(p->s[p->pos]) >= 0) {
+		v = v * 16 + (uint64_t)dfk__hexval(p->s[p->pos]);
 		if (v >= ADDR_LIMIT) {
 			p->pos = start;
 			return fail(p, "address does not fit in 32 bits");

@@ -23,7 +23,7 @@ TOOL_DEADLINES = ["--usb-timeout", "1000", "--timeout", "2000", "--poll-cap", "2
 OUTER_DEADLINE_S = 20.0
 # A job that gives up later than this has not kept to its own deadlines: a
 # few control transfers timing out (1 s each) or one status wait (2 s).
-TOOL_BUDGET_S = 8.0
+TOOL_BUDGET_S = 10.0
 
 # Size of alt 0 (the flash) in the memory file, per profile: what the fault
 # tests fill with a pattern before a job. Base address of alt 0.

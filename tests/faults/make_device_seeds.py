@@ -7,7 +7,7 @@ business, so the seeds are grown rather than written: the replay build of
 the target runs with FUZZ_DEVICE_TRACE=1 (it prints each request and how
 much input is left), and each request made at the end of the input gets the
 answer a well-behaved device would give, until the jobs end by themselves.
-Usage: make_device_seeds.py REPLAY_BINARY OUT_DIR"""
+Usage: make_device_seeds.py BUILD/tests/replay_fuzz_device tests/fuzz/corpus/device"""
 
 import os
 import re
@@ -99,7 +99,7 @@ def grow(replay, head, dev, limit=3000):
 
 
 def main():
-    replay, out = sys.argv[1], sys.argv[2]
+    replay, out = os.path.abspath(sys.argv[1]), sys.argv[2]
     os.makedirs(out, exist_ok=True)
     f405 = {1: "STMicroelectronics", 2: "STM32  BOOTLOADER", 3: "3276346C3034",
             4: "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg", 5: "@Option Bytes  /0x1FFFC000/01*016 e"}

@@ -279,6 +279,7 @@ class Matrix:
     def __init__(self, build, tmp):
         self.build = build
         self.tmp = tmp
+        self.slowest = (0.0, "")
 
     def new_work(self, op):
         work = tempfile.mkdtemp(prefix=op.name + "-", dir=self.tmp)
@@ -342,6 +343,7 @@ class Matrix:
             return "FAIL", "dfukit-emu exited (status %s) during the job: %s" % (emu_died, emu.log_text()[-500:]), ""
         after = open(emu.mem, "rb").read()
         cmd = "dfukit-emu --profile %s --fault %s; dfukit %s" % (op.profile, fault, " ".join(args))
+        self.slowest = max(self.slowest, (dt, fault))
         verdict, why = self.judge(op, fault, work, rc, out, err, dt, hung, before, after, confirm)
         detail = "%s\n    exit %s in %.1fs\n    stderr: %s" % (cmd, rc, dt, err.strip().replace("\n", "\n            "))
         if verdict != "FAIL":
@@ -470,7 +472,7 @@ def main():
                     table.setdefault((k, p), "n/a")
             rows = KINDS + ["desc=" + d for d in DESCS]
             print(fl.format_table(name, rows, POSITIONS + ["any"], table))
-            print()
+            print("slowest cell so far: %.1f s (%s)\n" % matrix.slowest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     for name, where, why in xfails:

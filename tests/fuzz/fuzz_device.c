@@ -1,6 +1,7 @@
 /* A hostile device: the engine's high layer (dfk_find, dfk_dev_open,
- * dfk_dev_memmap, a DfuSe or plain DFU download job with verify and an
- * upload job) against an in-process fake transport whose descriptors and
+ * dfk_dev_memmap, a DfuSe or plain DFU download job with verify, an
+ * upload job and a leave, or a detach and the wait for re-enumeration)
+ * against an in-process fake transport whose descriptors and
  * control-transfer answers all come from the fuzz input.
  *
  * Input: a device descriptor (18 bytes), a configuration length (2 bytes,
@@ -259,6 +260,23 @@ static void run_jobs(dfk_dev *dev, const dfk_dfu_if *ifc)
 		(void)dfk_job_upload(dev, &o, out, &bytes, &err);
 		dfk_out_abort(out);
 	}
+	if (ifc->dfuse)
+		(void)dfk_job_leave(dev, true, addr, &err);
+}
+
+/* A run-time interface: DETACH, then wait for the device to come back in
+ * DFU mode (the fake clock bounds the wait). */
+static void run_detach(const dfk_ctx *ctx, dfk_transport *t, dfk_dev *dev, const dfk_dfu_if *ifc)
+{
+	dfk_error err;
+	char path[sizeof(ifc->dev->path)];
+	snprintf(path, sizeof(path), "%s", ifc->dev->path);
+	if (dfk_job_detach(dev, &err) != DFK_OK)
+		return;
+	dfk_found again;
+	memset(&again, 0, sizeof(again));
+	if (dfk_wait_for(ctx, t, NULL, path, NULL, &again, &err) == DFK_OK)
+		dfk_found_free(&again);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -284,11 +302,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (size_t i = 0; i < found.count; i++) {
 		const dfk_dfu_if *ifc = &found.ifs[i];
 		dfk_dev *dev = NULL;
-		if (!ifc->dfu_mode)
-			continue;
 		if (dfk_dev_open(&ctx, ifc, &dev, &err) != DFK_OK)
 			continue;
-		run_jobs(dev, ifc);
+		if (ifc->dfu_mode)
+			run_jobs(dev, ifc);
+		else
+			run_detach(&ctx, &t, dev, ifc);
 		dfk_dev_close(dev);
 		break; /* one device job per input keeps runs short */
 	}

@@ -44,7 +44,9 @@ enum devlist_mode {
 enum import_mode {
 	IM_OK,
 	IM_WRONG_BUSID,
-	IM_REFUSE, /* ST_NODEV */
+	IM_REFUSE,	/* ST_NODEV */
+	IM_BAD_VERSION, /* version 0x0106 */
+	IM_TRUNCATED,	/* status OK, then a third of the device record */
 };
 
 /* What the fake device does with a request (matched on bRequest, for
@@ -424,7 +426,11 @@ static void serve_conn(struct server *s, int fd)
 	if (s->import == IM_WRONG_BUSID)
 		snprintf(other.busid, sizeof(other.busid), "9-9");
 	pack_dev(&other, 1, dev);
-	send_op(fd, DFK_USBIP_VERSION, DFK_USBIP_OP_REP_IMPORT, 0);
+	send_op(fd, s->import == IM_BAD_VERSION ? 0x0106 : DFK_USBIP_VERSION, DFK_USBIP_OP_REP_IMPORT, 0);
+	if (s->import == IM_TRUNCATED) {
+		wr(fd, dev, sizeof(dev) / 3);
+		return;
+	}
 	wr(fd, dev, sizeof(dev));
 	serve_urbs(s, fd, f);
 	pthread_mutex_lock(&s->lock);
@@ -925,8 +931,9 @@ static void test_silent_server(void **state)
 static void test_hostile_import(void **state)
 {
 	(void)state;
-	const enum import_mode modes[] = {IM_WRONG_BUSID, IM_REFUSE};
-	for (size_t i = 0; i < 2; i++) {
+	const enum import_mode modes[] = {IM_WRONG_BUSID, IM_REFUSE, IM_BAD_VERSION, IM_TRUNCATED};
+	const dfk_code want[] = {DFK_ERR_PROTOCOL, DFK_ERR_NODEV, DFK_ERR_PROTOCOL, DFK_ERR_NODEV};
+	for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
 		struct server *s = server_start(false);
 		s->import = modes[i];
 		dfk_transport *t = client(s);
@@ -939,7 +946,7 @@ static void test_hostile_import(void **state)
 		assert_int_equal(l.devs[0].nconfigs, 0);
 		dfk_usb *h = (dfk_usb *)1;
 		dfk_code rc = t->ops->open(t, &l.devs[0], &h, &err);
-		assert_int_equal(rc, modes[i] == IM_REFUSE ? DFK_ERR_NODEV : DFK_ERR_PROTOCOL);
+		assert_int_equal(rc, want[i]);
 		assert_null(h);
 		t->ops->list_free(t, &l);
 		dfk_transport_free(t);

@@ -1,0 +1,62 @@
+/* Runs of contiguous record data, for ihex.c and srec.c. */
+#include "image_run.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+dfk_code dfk__run_flush(dfk__run *run, dfk_image *img, size_t line, dfk_error *err)
+{
+	dfk_code rc;
+
+	if (run->len == 0)
+		return DFK_OK;
+	rc = dfk_image_add_owned(img, (uint32_t)run->addr, run->data, run->len, err);
+	run->data = NULL;
+	run->len = run->cap = 0;
+	if (rc != DFK_OK)
+		return dfk_error_prefix(err, "line %zu", line);
+	return DFK_OK;
+}
+
+static dfk_code run_append(dfk__run *run, const uint8_t *data, size_t len, dfk_error *err)
+{
+	if (run->len + len > run->cap) {
+		size_t cap = run->cap ? run->cap * 2 : 4096;
+		uint8_t *p;
+
+		while (cap < run->len + len)
+			cap *= 2;
+		p = realloc(run->data, cap);
+		if (!p)
+			return dfk_error_set(err, DFK_ERR_NOMEM, "out of memory");
+		run->data = p;
+		run->cap = cap;
+	}
+	memcpy(run->data + run->len, data, len);
+	run->len += len;
+	return DFK_OK;
+}
+
+dfk_code dfk__run_add(dfk__run *run, dfk_image *img, uint64_t addr, const uint8_t *data, size_t len, size_t line,
+		      size_t offset, dfk_error *err)
+{
+	if (addr + len > 0x100000000ull)
+		return dfk_error_set(err, DFK_ERR_DATA,
+				     "line %zu (offset %zu): data at 0x%llx passes the 4 GiB address space", line,
+				     offset, (unsigned long long)addr);
+	if (run->len == 0 || addr != run->addr + run->len) {
+		dfk_code rc = dfk__run_flush(run, img, line, err);
+
+		if (rc != DFK_OK)
+			return rc;
+		run->addr = addr;
+	}
+	return run_append(run, data, len, err);
+}
+
+void dfk__run_free(dfk__run *run)
+{
+	free(run->data);
+	run->data = NULL;
+	run->len = run->cap = 0;
+}
