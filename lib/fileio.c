@@ -364,7 +364,7 @@ dfk_code dfk_out_commit(dfk_out *out, dfk_error *err)
 		out_free(out);
 		return DFK_OK;
 	}
-	if (fsync(out->fd) != 0) {
+	if ((out->flags & DFK_OUT_SYNC) && fsync(out->fd) != 0) {
 		e = errno;
 		rc = dfk_error_set(err, DFK_ERR_IO, "%s: fsync failed: %s", out->path, strerror(e));
 		dfk_out_abort(out);
@@ -395,7 +395,8 @@ dfk_code dfk_out_commit(dfk_out *out, dfk_error *err)
 		dfk_out_abort(out);
 		return rc;
 	}
-	sync_dir(out->path);
+	if (out->flags & DFK_OUT_SYNC)
+		sync_dir(out->path);
 	out_free(out);
 	return DFK_OK;
 }

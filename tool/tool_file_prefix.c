@@ -69,32 +69,6 @@ static int pfile_read(const char *path, pfile *pf)
 	return 0;
 }
 
-/* Writes head + body (+ the old suffix, new CRC) over path. */
-static int pfile_write(const char *path, const pfile *pf, const uint8_t *head, size_t head_len, const uint8_t *body,
-		       size_t body_len)
-{
-	dfk_error err = {0};
-	dfk_out *out;
-	uint8_t sfx[DFK_SUFFIX_LEN];
-
-	if (dfk_out_open(&out, path, DFK_OUT_OVERWRITE, &err) != DFK_OK)
-		return tf_fail(cmd, &err);
-	if ((head_len && dfk_out_write(out, head, head_len, &err) != DFK_OK) ||
-	    (body_len && dfk_out_write(out, body, body_len, &err) != DFK_OK))
-		goto fail;
-	if (pf->has_suffix) {
-		dfk_suffix_build(sfx, &pf->suffix, dfk_out_crc(out));
-		if (dfk_out_write(out, sfx, sizeof(sfx), &err) != DFK_OK)
-			goto fail;
-	}
-	if (dfk_out_commit(out, &err) != DFK_OK)
-		return tf_fail(cmd, &err);
-	return 0;
-fail:
-	dfk_out_abort(out);
-	return tf_fail(cmd, &err);
-}
-
 int tool_file_prefix(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -126,10 +100,8 @@ int tool_file_prefix(int argc, char **argv)
 		case 'c':
 		case 'a':
 		case 'D':
-			if (mode && mode != c)
-				return tf_usage(cmd, "give only one of -c, -a and -D");
-			mode = c;
-			file = optarg;
+			if (tf_mode_opt(cmd, c, optarg, &mode, &file))
+				return 64;
 			break;
 		case 's':
 			if (!tf_parse_u32(optarg, 0, &addr))
@@ -142,10 +114,8 @@ int tool_file_prefix(int argc, char **argv)
 		default: return tf_usage(cmd, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind < argc)
-		return tf_usage(cmd, "unexpected argument '%s'", argv[optind]);
-	if (!mode)
-		return tf_usage(cmd, "give one of -c FILE, -a FILE or -D FILE");
+	if (tf_mode_end(cmd, argc, argv, mode))
+		return 64;
 	if (has_addr && mode != 'a')
 		return tf_usage(cmd, "-s goes with -a (use -T with -c or -D)");
 	if ((has_addr || stellaris) && lpc)
@@ -171,7 +141,8 @@ int tool_file_prefix(int argc, char **argv)
 			dfk_error_prefix(&err, "%s", file);
 			ret = tf_fail(cmd, &err);
 		} else {
-			ret = pfile_write(file, &pf, head, head_len, pf.blob.data, pf.body_len);
+			ret = tf_rewrite(cmd, file, head, head_len, pf.blob.data, pf.body_len,
+					 pf.has_suffix ? &pf.suffix : NULL);
 			if (ret == 0)
 				printf("Added %s prefix to %s\n", type_name(want), file);
 		}
@@ -195,7 +166,8 @@ int tool_file_prefix(int argc, char **argv)
 		printf("Payload:   %zu bytes\n", pf.body_len - pf.prefix_len);
 		ret = 0;
 	} else {
-		ret = pfile_write(file, &pf, NULL, 0, pf.blob.data + pf.prefix_len, pf.body_len - pf.prefix_len);
+		ret = tf_rewrite(cmd, file, NULL, 0, pf.blob.data + pf.prefix_len, pf.body_len - pf.prefix_len,
+				 pf.has_suffix ? &pf.suffix : NULL);
 		if (ret == 0)
 			printf("Removed %s prefix from %s\n", type_name(pf.type), file);
 	}

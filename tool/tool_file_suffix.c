@@ -63,31 +63,6 @@ static int do_check(const char *path)
 	return 0;
 }
 
-/* Writes payload (+ a new suffix when fields is set) over path, atomically. */
-static int rewrite(const char *path, const uint8_t *payload, size_t len, const dfk_suffix *fields)
-{
-	dfk_error err = {0};
-	dfk_out *out;
-	uint8_t sfx[DFK_SUFFIX_LEN];
-
-	if (dfk_out_open(&out, path, DFK_OUT_OVERWRITE, &err) != DFK_OK)
-		return tf_fail(cmd, &err);
-	if (len > 0 && dfk_out_write(out, payload, len, &err) != DFK_OK) {
-		dfk_out_abort(out);
-		return tf_fail(cmd, &err);
-	}
-	if (fields) {
-		dfk_suffix_build(sfx, fields, dfk_out_crc(out));
-		if (dfk_out_write(out, sfx, sizeof(sfx), &err) != DFK_OK) {
-			dfk_out_abort(out);
-			return tf_fail(cmd, &err);
-		}
-	}
-	if (dfk_out_commit(out, &err) != DFK_OK)
-		return tf_fail(cmd, &err);
-	return 0;
-}
-
 static int do_add(const char *path, const dfk_suffix *fields)
 {
 	dfk_error err = {0};
@@ -107,7 +82,7 @@ static int do_add(const char *path, const dfk_suffix *fields)
 		/* As dfu-suffix: a broken suffix is taken for payload and a new one is appended. */
 		fprintf(stderr, "dfukit suffix: warning: %s: %s; treating those bytes as payload\n", path, err.msg);
 	}
-	ret = rewrite(path, blob.data, blob.len, fields);
+	ret = tf_rewrite(cmd, path, NULL, 0, blob.data, blob.len, fields);
 	dfk_blob_free(&blob);
 	if (ret == 0)
 		printf("Added DFU suffix to %s\n", path);
@@ -128,7 +103,7 @@ static int do_delete(const char *path)
 		dfk_error_prefix(&err, "%s", path);
 		return tf_fail(cmd, &err);
 	}
-	ret = rewrite(path, blob.data, blob.len - sfx.bLength, NULL);
+	ret = tf_rewrite(cmd, path, NULL, 0, blob.data, blob.len - sfx.bLength, NULL);
 	dfk_blob_free(&blob);
 	if (ret == 0)
 		printf("Removed DFU suffix from %s\n", path);
@@ -158,10 +133,8 @@ int tool_file_suffix(int argc, char **argv)
 		case 'c':
 		case 'a':
 		case 'D':
-			if (mode && mode != c)
-				return tf_usage(cmd, "give only one of -c, -a and -D");
-			mode = c;
-			file = optarg;
+			if (tf_mode_opt(cmd, c, optarg, &mode, &file))
+				return 64;
 			break;
 		case 'v':
 		case 'p':
@@ -181,10 +154,8 @@ int tool_file_suffix(int argc, char **argv)
 		default: return tf_usage(cmd, "unknown option '%s'", argv[optind - 1]);
 		}
 	}
-	if (optind < argc)
-		return tf_usage(cmd, "unexpected argument '%s'", argv[optind]);
-	if (!mode)
-		return tf_usage(cmd, "give one of -c FILE, -a FILE or -D FILE");
+	if (tf_mode_end(cmd, argc, argv, mode))
+		return 64;
 	if (mode == 'c')
 		return do_check(file);
 	if (mode == 'a')

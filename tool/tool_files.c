@@ -2,6 +2,7 @@
  * subcommands share. */
 #include <ctype.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,6 +50,49 @@ bool tf_parse_u16_hex(const char *s, uint16_t *v)
 		return false;
 	*v = (uint16_t)x;
 	return true;
+}
+
+int tf_mode_opt(const char *cmd, int c, const char *arg, int *mode, const char **file)
+{
+	if (*mode && *mode != c)
+		return tf_usage(cmd, "give only one of -c, -a and -D");
+	*mode = c;
+	*file = arg;
+	return 0;
+}
+
+int tf_mode_end(const char *cmd, int argc, char **argv, int mode)
+{
+	if (optind < argc)
+		return tf_usage(cmd, "unexpected argument '%s'", argv[optind]);
+	if (!mode)
+		return tf_usage(cmd, "give one of -c FILE, -a FILE or -D FILE");
+	return 0;
+}
+
+int tf_rewrite(const char *cmd, const char *path, const uint8_t *head, size_t head_len, const uint8_t *body,
+	       size_t body_len, const dfk_suffix *suffix)
+{
+	dfk_error err = {0};
+	dfk_out *out;
+	uint8_t sfx[DFK_SUFFIX_LEN];
+
+	if (dfk_out_open(&out, path, DFK_OUT_OVERWRITE, &err) != DFK_OK)
+		return tf_fail(cmd, &err);
+	if ((head_len && dfk_out_write(out, head, head_len, &err) != DFK_OK) ||
+	    (body_len && dfk_out_write(out, body, body_len, &err) != DFK_OK))
+		goto fail;
+	if (suffix) {
+		dfk_suffix_build(sfx, suffix, dfk_out_crc(out));
+		if (dfk_out_write(out, sfx, sizeof(sfx), &err) != DFK_OK)
+			goto fail;
+	}
+	if (dfk_out_commit(out, &err) != DFK_OK)
+		return tf_fail(cmd, &err);
+	return 0;
+fail:
+	dfk_out_abort(out);
+	return tf_fail(cmd, &err);
 }
 
 int tool_files_main(int argc, char **argv)

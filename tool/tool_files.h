@@ -21,4 +21,15 @@ int tf_usage(const char *cmd, const char *fmt, ...) DFK_PRINTF(2, 3);
 bool tf_parse_u32(const char *s, int base, uint32_t *v);
 bool tf_parse_u16_hex(const char *s, uint16_t *v);
 
+/* Option c (one of -c, -a, -D: check, add, delete FILE, as in dfu-suffix and
+ * dfu-prefix) with its argument: only one mode may be given. 0 or 64. */
+int tf_mode_opt(const char *cmd, int c, const char *arg, int *mode, const char **file);
+/* After getopt: no operand may be left and a mode must be given. 0 or 64. */
+int tf_mode_end(const char *cmd, int argc, char **argv, int mode);
+
+/* Replaces path atomically with head + body, and suffix (its CRC recomputed
+ * over what precedes it) when not NULL. 0 or the exit code, message printed. */
+int tf_rewrite(const char *cmd, const char *path, const uint8_t *head, size_t head_len, const uint8_t *body,
+	       size_t body_len, const dfk_suffix *suffix);
+
 #endif

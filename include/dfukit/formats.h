@@ -62,6 +62,10 @@ void dfk_blob_free(dfk_blob *blob);
  * dfk_out_commit, so an existing file is never half-overwritten. */
 typedef struct dfk_out dfk_out;
 #define DFK_OUT_OVERWRITE 1u /* replace an existing file; else DFK_ERR_EXISTS */
+/* fsync the file and its directory before the rename: for data that exists
+ * nowhere else (a device read-out). Without it the rename still never
+ * exposes a partial file, but a power cut may lose the new contents. */
+#define DFK_OUT_SYNC 2u
 dfk_code dfk_out_open(dfk_out **out, const char *path, unsigned flags, dfk_error *err);
 dfk_code dfk_out_write(dfk_out *out, const void *data, size_t len, dfk_error *err);
 uint32_t dfk_out_crc(const dfk_out *out); /* running zlib CRC of all bytes written */
