@@ -26,7 +26,7 @@ static const char *rec_name(unsigned type)
 dfk_code dfk_ihex_parse(const uint8_t *buf, size_t len, dfk_image *img, dfk_error *err)
 {
 	dfk__run run = {0};
-	uint64_t base = 0, data_bytes = 0;
+	uint64_t base = 0;
 	size_t pos = 0, line = 0;
 	bool eof = false;
 	dfk_code rc = DFK_OK;
@@ -89,7 +89,6 @@ dfk_code dfk_ihex_parse(const uint8_t *buf, size_t len, dfk_image *img, dfk_erro
 			rc = dfk__run_add(&run, img, addr + base, rec + 4, count, line, start, err);
 			if (rc != DFK_OK)
 				goto fail;
-			data_bytes += count;
 			break;
 		case 1:
 			if (count != 0) {
@@ -134,14 +133,7 @@ dfk_code dfk_ihex_parse(const uint8_t *buf, size_t len, dfk_image *img, dfk_erro
 				   line, len);
 		goto fail;
 	}
-	if (data_bytes == 0) {
-		rc = dfk_error_set(err, DFK_ERR_DATA, "no data records in Intel HEX file");
-		goto fail;
-	}
-	rc = dfk__run_flush(&run, img, line, err);
-	if (rc != DFK_OK)
-		return rc;
-	return dfk_image_coalesce(img, err);
+	return dfk__run_finish(&run, img, line, "Intel HEX", err);
 fail:
 	dfk__run_free(&run);
 	return rc;

@@ -4,7 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-dfk_code dfk__run_flush(dfk__run *run, dfk_image *img, size_t line, dfk_error *err)
+/* Puts the current run (if any) into img; line names the place on error. */
+static dfk_code run_flush(dfk__run *run, dfk_image *img, size_t line, dfk_error *err)
 {
 	dfk_code rc;
 
@@ -34,6 +35,7 @@ static dfk_code run_append(dfk__run *run, const uint8_t *data, size_t len, dfk_e
 	}
 	memcpy(run->data + run->len, data, len);
 	run->len += len;
+	run->total += len;
 	return DFK_OK;
 }
 
@@ -45,13 +47,27 @@ dfk_code dfk__run_add(dfk__run *run, dfk_image *img, uint64_t addr, const uint8_
 				     "line %zu (offset %zu): data at 0x%llx passes the 4 GiB address space", line,
 				     offset, (unsigned long long)addr);
 	if (run->len == 0 || addr != run->addr + run->len) {
-		dfk_code rc = dfk__run_flush(run, img, line, err);
+		dfk_code rc = run_flush(run, img, line, err);
 
 		if (rc != DFK_OK)
 			return rc;
 		run->addr = addr;
 	}
 	return run_append(run, data, len, err);
+}
+
+dfk_code dfk__run_finish(dfk__run *run, dfk_image *img, size_t line, const char *format, dfk_error *err)
+{
+	dfk_code rc;
+
+	if (run->total == 0) {
+		dfk__run_free(run);
+		return dfk_error_set(err, DFK_ERR_DATA, "no data records in %s file", format);
+	}
+	rc = run_flush(run, img, line, err);
+	if (rc != DFK_OK)
+		return rc;
+	return dfk_image_coalesce(img, err);
 }
 
 void dfk__run_free(dfk__run *run)

@@ -13,6 +13,7 @@ typedef struct dfk__run {
 	uint64_t addr;
 	uint8_t *data;
 	size_t len, cap;
+	uint64_t total; /* data bytes taken in, all runs */
 } dfk__run;
 
 /* Adds the len bytes of the record at line/offset that hold addr..: they
@@ -21,8 +22,9 @@ typedef struct dfk__run {
 dfk_code dfk__run_add(dfk__run *run, dfk_image *img, uint64_t addr, const uint8_t *data, size_t len, size_t line,
 		      size_t offset, dfk_error *err);
 
-/* Puts the current run (if any) into img; line names the place on error. */
-dfk_code dfk__run_flush(dfk__run *run, dfk_image *img, size_t line, dfk_error *err);
+/* At the end of a file of the given format: flushes the run and coalesces
+ * img; a file without any data bytes is refused. Frees the run. */
+dfk_code dfk__run_finish(dfk__run *run, dfk_image *img, size_t line, const char *format, dfk_error *err);
 
 /* Frees a run that will not be flushed (after an error). */
 void dfk__run_free(dfk__run *run);

@@ -494,23 +494,32 @@ static dfk_code finish_idle(dfk_dev *dev, dfk_error *err)
 	return code ? dfk_error_prefix(err, "returning to dfuIDLE failed") : DFK_OK;
 }
 
+/* Every DfuSe job starts in dfuIDLE; with -U it also ends there, as the
+ * read-unprotect erases the flash and resets the device (*resetting). */
+static dfk_code dfuse_begin(dfk_dev *dev, const dfk_job_opts *o, bool *resetting, dfk_error *err)
+{
+	dfk_code code = dfk_dfu_make_idle(dev, err);
+
+	*resetting = false;
+	if (code || !o->unprotect)
+		return code;
+	*resetting = true;
+	code = dfk_dfuse_read_unprotect(dev, err);
+	if (!code)
+		dfk_log(dfk_dev_ctx(dev), DFK_LOG_INFO, "device disconnects, erases its flash and resets now");
+	return code;
+}
+
 static dfk_code dfuse_download(dfk_dev *dev, const dfk_firmware *fw, const dfk_job_opts *o, dfk_error *err)
 {
-	const dfk_ctx *ctx = dfk_dev_ctx(dev);
 	bool dfuse_file = fw->format == DFK_FORMAT_DFUSE;
-	bool have_leave_addr = false;
+	bool have_leave_addr = false, resetting;
 	uint32_t leave_addr = 0;
 	dfk_code code;
 
-	code = dfk_dfu_make_idle(dev, err);
-	if (code)
+	code = dfuse_begin(dev, o, &resetting, err);
+	if (code || resetting)
 		return code;
-	if (o->unprotect) {
-		code = dfk_dfuse_read_unprotect(dev, err);
-		if (!code)
-			dfk_log(ctx, DFK_LOG_INFO, "device disconnects, erases its flash and resets now");
-		return code;
-	}
 	if (o->mass_erase) {
 		code = dfk_dfuse_mass_erase(dev, err);
 		if (code)
@@ -676,21 +685,16 @@ dfk_code dfk_job_dfuse_command(dfk_dev *dev, const dfk_job_opts *o, dfk_error *e
 	DFK_ERR_ENSURE(err);
 	const dfk_ctx *ctx = dfk_dev_ctx(dev);
 	dfk_code code = check_force(o, err);
+	bool resetting;
 
 	if (code)
 		return code;
 	if (!o->mass_erase && !o->unprotect && !o->leave)
 		return dfk_error_set(err, DFK_ERR_USAGE,
 				     "nothing to do: -s without -D or -U needs leave, mass-erase or unprotect");
-	code = dfk_dfu_make_idle(dev, err);
-	if (code)
+	code = dfuse_begin(dev, o, &resetting, err);
+	if (code || resetting)
 		return code;
-	if (o->unprotect) {
-		code = dfk_dfuse_read_unprotect(dev, err);
-		if (!code)
-			dfk_log(ctx, DFK_LOG_INFO, "device disconnects, erases its flash and resets now");
-		return code;
-	}
 	if (o->mass_erase) {
 		dfk__progress(ctx, DFK_PHASE_ERASE, 0, 1, 0);
 		code = dfk_dfuse_mass_erase(dev, err);

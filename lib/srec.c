@@ -15,7 +15,7 @@ static const unsigned addr_len[10] = {2, 2, 3, 4, 0, 2, 3, 4, 3, 2};
 dfk_code dfk_srec_parse(const uint8_t *buf, size_t len, dfk_image *img, char *name, dfk_error *err)
 {
 	dfk__run run = {0};
-	uint64_t data_records = 0, data_bytes = 0;
+	uint64_t data_records = 0;
 	size_t pos = 0, line = 0;
 	bool done = false;
 	dfk_code rc = DFK_OK;
@@ -104,7 +104,6 @@ dfk_code dfk_srec_parse(const uint8_t *buf, size_t len, dfk_image *img, char *na
 			rc = dfk__run_add(&run, img, addr, data, dlen, line, start, err);
 			if (rc != DFK_OK)
 				goto fail;
-			data_bytes += dlen;
 			break;
 		case 5:
 		case 6:
@@ -134,14 +133,7 @@ dfk_code dfk_srec_parse(const uint8_t *buf, size_t len, dfk_image *img, char *na
 				   line, len);
 		goto fail;
 	}
-	if (data_bytes == 0) {
-		rc = dfk_error_set(err, DFK_ERR_DATA, "no data records in S-record file");
-		goto fail;
-	}
-	rc = dfk__run_flush(&run, img, line, err);
-	if (rc != DFK_OK)
-		return rc;
-	return dfk_image_coalesce(img, err);
+	return dfk__run_finish(&run, img, line, "S-record", err);
 fail:
 	dfk__run_free(&run);
 	return rc;

@@ -691,3 +691,18 @@ dfk_code mock_open(mock_bus *b, const dfk_ctx *ctx, int alt, dfk_found *found, d
 		return dfk_error_set(err, DFK_ERR_NODEV, "mock: nothing found");
 	return dfk_dev_open(ctx, &found->ifs[0], dev, err);
 }
+
+dfk_code mock_rig_open(mock_rig *r, int alt)
+{
+	mock_bus_init(&r->bus);
+	mock_bus_add(&r->bus, &r->d);
+	mock_ctx(&r->ctx, &r->bus);
+	return mock_open(&r->bus, &r->ctx, alt, &r->found, &r->dev, &r->err);
+}
+
+void mock_rig_close(mock_rig *r)
+{
+	dfk_dev_close(r->dev);
+	dfk_found_free(&r->found);
+	mock_free(&r->d);
+}

@@ -123,4 +123,20 @@ void mock_ctx(dfk_ctx *ctx, mock_bus *b);
  * and opens it, as the tool does. */
 dfk_code mock_open(mock_bus *b, const dfk_ctx *ctx, int alt, dfk_found *found, dfk_dev **dev, dfk_error *err);
 
+/* One device alone on its bus, opened as the tool does: what most engine
+ * tests start from. Set d up (mock_init_*) before mock_rig_open. */
+typedef struct mock_rig {
+	mock_bus bus;
+	mock_dev d;
+	dfk_ctx ctx;
+	dfk_found found;
+	dfk_dev *dev;
+	dfk_error err;
+} mock_rig;
+
+/* Puts d on the bus, makes ctx and opens d's alt (-1: any) into dev. */
+dfk_code mock_rig_open(mock_rig *r, int alt);
+/* Closes dev and frees what the rig holds (not r itself). */
+void mock_rig_close(mock_rig *r);
+
 #endif

@@ -12,33 +12,21 @@
 #include "dfukit/dfukit.h"
 #include "mock_dfu.h"
 
-typedef struct fx {
-	mock_bus bus;
-	mock_dev d;
-	dfk_ctx ctx;
-	dfk_found found;
-	dfk_dev *dev;
-	dfk_error err;
-} fx;
+typedef mock_rig fx;
 
 static fx *open_f405(void (*tweak)(mock_dev *))
 {
 	fx *f = calloc(1, sizeof(*f));
-	mock_bus_init(&f->bus);
 	mock_init_f405(&f->d);
 	if (tweak)
 		tweak(&f->d);
-	mock_bus_add(&f->bus, &f->d);
-	mock_ctx(&f->ctx, &f->bus);
-	assert_int_equal(mock_open(&f->bus, &f->ctx, 0, &f->found, &f->dev, &f->err), DFK_OK);
+	assert_int_equal(mock_rig_open(f, 0), DFK_OK);
 	return f;
 }
 
 static void fx_free(fx *f)
 {
-	dfk_dev_close(f->dev);
-	dfk_found_free(&f->found);
-	mock_free(&f->d);
+	mock_rig_close(f);
 	free(f);
 }
 
@@ -118,26 +106,16 @@ static void test_make_idle_aborts(void **state)
 
 static void test_make_idle_runtime(void **state)
 {
-	mock_bus bus;
-	mock_dev d;
-	dfk_ctx ctx;
-	dfk_found found;
-	dfk_dev *dev;
-	dfk_error err;
+	mock_rig r;
 	(void)state;
 
-	mock_bus_init(&bus);
-	mock_init_plain(&d, 0x0F, 1024);
-	d.protocol = 1;
-	mock_bus_add(&bus, &d);
-	mock_ctx(&ctx, &bus);
-	assert_int_equal(mock_open(&bus, &ctx, -1, &found, &dev, &err), DFK_OK);
-	assert_false(dfk_dev_if(dev)->dfu_mode);
-	assert_int_equal(dfk_dfu_make_idle(dev, &err), DFK_ERR_PROTOCOL);
-	assert_non_null(strstr(err.msg, "run-time"));
-	dfk_dev_close(dev);
-	dfk_found_free(&found);
-	mock_free(&d);
+	mock_init_plain(&r.d, 0x0F, 1024);
+	r.d.protocol = 1;
+	assert_int_equal(mock_rig_open(&r, -1), DFK_OK);
+	assert_false(dfk_dev_if(r.dev)->dfu_mode);
+	assert_int_equal(dfk_dfu_make_idle(r.dev, &r.err), DFK_ERR_PROTOCOL);
+	assert_non_null(strstr(r.err.msg, "run-time"));
+	mock_rig_close(&r);
 }
 
 static void test_erase_error_names_page_and_status(void **state)

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "dfukit/formats.h"
+#include "text_format_test.h"
 
 /* Appends one record with a correct checksum to buf. */
 static void rec(char *buf, unsigned type, unsigned addr, const uint8_t *data, unsigned n)
@@ -27,20 +28,12 @@ static void rec(char *buf, unsigned type, unsigned addr, const uint8_t *data, un
 
 static dfk_code parse(const char *text, dfk_image *img, dfk_error *err)
 {
-	dfk_image_init(img);
-	dfk_error_clear(err);
-	return dfk_ihex_parse((const uint8_t *)text, strlen(text), img, err);
+	return text_parse(dfk_ihex_parse, text, img, err);
 }
 
 static void expect_error(const char *text, const char *needle)
 {
-	dfk_image img;
-	dfk_error err;
-
-	assert_int_equal(parse(text, &img, &err), DFK_ERR_DATA);
-	if (!strstr(err.msg, needle))
-		fail_msg("message '%s' lacks '%s'", err.msg, needle);
-	dfk_image_free(&img);
+	text_expect_error(dfk_ihex_parse, text, needle);
 }
 
 static void test_linear_and_coalesce(void **state)
@@ -215,10 +208,8 @@ static void test_write_roundtrip(void **state)
  * accepts it or reports DATA with a line number. */
 static void test_mutations(void **state)
 {
-	char text[8192] = "", buf[8192];
+	char text[8192] = "";
 	uint8_t d[16], ext[2] = {0x08, 0x00};
-	size_t n;
-	unsigned seed = 12345;
 
 	(void)state;
 	for (int i = 0; i < 16; i++)
@@ -227,27 +218,7 @@ static void test_mutations(void **state)
 	for (unsigned a = 0; a < 0x100; a += 16)
 		rec(text, 0, a, d, 16);
 	rec(text, 1, 0, NULL, 0);
-	n = strlen(text);
-	for (int it = 0; it < 5000; it++) {
-		dfk_image img;
-		dfk_error err;
-		dfk_code rc;
-		size_t len = n;
-
-		memcpy(buf, text, n);
-		for (int k = 0; k < 1 + it % 4; k++) {
-			seed = seed * 1103515245u + 12345u;
-			buf[(seed >> 8) % n] = (char)(seed >> 20);
-		}
-		if (it % 7 == 0)
-			len = (seed >> 4) % n;
-		dfk_image_init(&img);
-		rc = dfk_ihex_parse((const uint8_t *)buf, len, &img, &err);
-		assert_true(rc == DFK_OK || rc == DFK_ERR_DATA);
-		if (rc == DFK_ERR_DATA)
-			assert_true(strlen(err.msg) > 0);
-		dfk_image_free(&img);
-	}
+	text_mutations(dfk_ihex_parse, text, 12345);
 }
 
 int main(void)

@@ -19,12 +19,7 @@
 #define BASE 0x08000000u
 
 typedef struct fx {
-	mock_bus bus;
-	mock_dev d;
-	dfk_ctx ctx;
-	dfk_found found;
-	dfk_dev *dev;
-	dfk_error err;
+	mock_rig r;
 	dfk_firmware fw;
 	dfk_job_opts o;
 	uint8_t *data;
@@ -44,24 +39,20 @@ static void on_progress(void *user, dfk_phase phase, uint64_t done, uint64_t tot
 static fx *fx_new(void (*init)(mock_dev *), int alt)
 {
 	fx *f = calloc(1, sizeof(*f));
-	mock_bus_init(&f->bus);
-	init(&f->d);
-	mock_bus_add(&f->bus, &f->d);
-	mock_ctx(&f->ctx, &f->bus);
-	f->ctx.progress = on_progress;
-	f->ctx.progress_user = f;
+	init(&f->r.d);
+	assert_int_equal(mock_rig_open(&f->r, alt), DFK_OK);
+	/* dev keeps a pointer to ctx: hooks set after the open still apply. */
+	f->r.ctx.progress = on_progress;
+	f->r.ctx.progress_user = f;
 	dfk_firmware_init(&f->fw);
 	dfk_job_opts_init(&f->o);
-	assert_int_equal(mock_open(&f->bus, &f->ctx, alt, &f->found, &f->dev, &f->err), DFK_OK);
 	return f;
 }
 
 static void fx_free(fx *f)
 {
-	dfk_dev_close(f->dev);
-	dfk_found_free(&f->found);
+	mock_rig_close(&f->r);
 	dfk_firmware_free(&f->fw);
-	mock_free(&f->d);
 	free(f->data);
 	free(f);
 }
@@ -97,14 +88,14 @@ static void raw_fw(fx *f, size_t len, bool addressed, uint32_t addr)
 	f->data = pattern(len, (unsigned)len);
 	f->fw.format = DFK_FORMAT_RAW;
 	f->fw.addressed = addressed;
-	t = dfk_firmware_add_target(&f->fw, 0, NULL, &f->err);
+	t = dfk_firmware_add_target(&f->fw, 0, NULL, &f->r.err);
 	assert_non_null(t);
-	assert_int_equal(dfk_image_add(&t->image, addressed ? addr : 0, f->data, len, &f->err), DFK_OK);
+	assert_int_equal(dfk_image_add(&t->image, addressed ? addr : 0, f->data, len, &f->r.err), DFK_OK);
 }
 
 static uint8_t *mem_at(fx *f, uint32_t addr)
 {
-	return f->d.mem + (addr - f->d.mem_base);
+	return f->r.d.mem + (addr - f->r.d.mem_base);
 }
 
 /* ---- the benchmark job: 256 KiB to the F405 ---- */
@@ -114,29 +105,29 @@ static void test_f405_256k_budget(void **state)
 	fx *f = fx_new(f405_error, 0);
 	(void)state;
 
-	f->ctx.usb_timeout_ms = 1234;
+	f->r.ctx.usb_timeout_ms = 1234;
 	raw_fw(f, 256 * KIB, true, BASE);
 	f->o.verify = false;
-	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
 	assert_memory_equal(mem_at(f, BASE), f->data, 256 * KIB);
 	/* everything, enumeration strings and SET_INTERFACE included */
-	printf("256 KiB to stm32f405, no verify: %u control transfers\n", mock_transfers(&f->d));
-	assert_true(mock_transfers(&f->d) <= 440);
+	printf("256 KiB to stm32f405, no verify: %u control transfers\n", mock_transfers(&f->r.d));
+	assert_true(mock_transfers(&f->r.d) <= 440);
 	/* each touched page erased exactly once; untouched ones never */
 	const uint32_t pages[] = {0x08000000, 0x08004000, 0x08008000, 0x0800C000, 0x08010000, 0x08020000};
 	for (size_t i = 0; i < 6; i++)
-		assert_int_equal(mock_erased(&f->d, pages[i]), 1);
-	assert_int_equal(f->d.n_erase, 6);
-	assert_int_equal(mock_erased(&f->d, 0x08040000), 0);
-	assert_int_equal(f->d.n_setaddr, 1); /* one contiguous run */
-	assert_int_equal(f->d.n_writes, 128);
-	assert_int_equal(f->d.n_dirty, 0); /* never wrote over unerased flash */
-	assert_int_equal(f->d.n_req[DFK_REQ_GETSTATE], 0);
-	assert_int_equal(f->d.n_early, 0); /* honoured every bwPollTimeout */
-	assert_int_equal(f->d.state, DFK_STATE_IDLE);
+		assert_int_equal(mock_erased(&f->r.d, pages[i]), 1);
+	assert_int_equal(f->r.d.n_erase, 6);
+	assert_int_equal(mock_erased(&f->r.d, 0x08040000), 0);
+	assert_int_equal(f->r.d.n_setaddr, 1); /* one contiguous run */
+	assert_int_equal(f->r.d.n_writes, 128);
+	assert_int_equal(f->r.d.n_dirty, 0); /* never wrote over unerased flash */
+	assert_int_equal(f->r.d.n_req[DFK_REQ_GETSTATE], 0);
+	assert_int_equal(f->r.d.n_early, 0); /* honoured every bwPollTimeout */
+	assert_int_equal(f->r.d.state, DFK_STATE_IDLE);
 	/* every request with the context's USB timeout */
-	assert_int_equal(f->d.timeout_min, 1234);
-	assert_int_equal(f->d.timeout_max, 1234);
+	assert_int_equal(f->r.d.timeout_min, 1234);
+	assert_int_equal(f->r.d.timeout_max, 1234);
 	assert_int_equal(f->last_done[DFK_PHASE_DOWNLOAD], 256 * KIB);
 	assert_int_equal(f->last_total[DFK_PHASE_DOWNLOAD], 256 * KIB);
 	assert_int_equal(f->last_done[DFK_PHASE_ERASE], f->last_total[DFK_PHASE_ERASE]);
@@ -150,10 +141,10 @@ static void test_f405_256k_verify_budget(void **state)
 
 	raw_fw(f, 256 * KIB, true, BASE);
 	assert_true(f->o.verify); /* the default */
-	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
-	printf("256 KiB to stm32f405 with verify: %u control transfers\n", mock_transfers(&f->d));
-	assert_true(mock_transfers(&f->d) <= 600);
-	assert_int_equal(f->d.n_req[DFK_REQ_UPLOAD], 128);
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
+	printf("256 KiB to stm32f405 with verify: %u control transfers\n", mock_transfers(&f->r.d));
+	assert_true(mock_transfers(&f->r.d) <= 600);
+	assert_int_equal(f->r.d.n_req[DFK_REQ_UPLOAD], 128);
 	assert_int_equal(f->last_done[DFK_PHASE_VERIFY], 256 * KIB);
 	fx_free(f);
 }
@@ -171,8 +162,8 @@ static void test_verify_names_first_difference(void **state)
 	(void)state;
 
 	raw_fw(f, 256 * KIB, true, BASE);
-	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_ERR_VERIFY);
-	assert_non_null(strstr(f->err.msg, "0x08012345"));
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_VERIFY);
+	assert_non_null(strstr(f->r.err.msg, "0x08012345"));
 	fx_free(f);
 }
 
@@ -182,14 +173,14 @@ static void write_fails_at(unsigned n, uint32_t addr)
 	fx *f = fx_new(f405, 0);
 	char want[64];
 
-	f->d.fail_write_n = n;
-	f->d.fail_status = DFK_STATUS_ERR_PROG;
+	f->r.d.fail_write_n = n;
+	f->r.d.fail_status = DFK_STATUS_ERR_PROG;
 	raw_fw(f, 256 * KIB, true, BASE);
-	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_ERR_PROTOCOL);
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_PROTOCOL);
 	snprintf(want, sizeof(want), "at 0x%08X failed", addr);
-	assert_non_null(strstr(f->err.msg, want));
-	assert_non_null(strstr(f->err.msg, "errPROG in dfuERROR"));
-	assert_int_equal(f->d.n_writes, n); /* stopped there */
+	assert_non_null(strstr(f->r.err.msg, want));
+	assert_non_null(strstr(f->r.err.msg, "errPROG in dfuERROR"));
+	assert_int_equal(f->r.d.n_writes, n); /* stopped there */
 	fx_free(f);
 }
 
@@ -206,10 +197,10 @@ static void test_disconnect_mid_download(void **state)
 	fx *f = fx_new(f405, 0);
 	(void)state;
 
-	f->d.disconnect_after = mock_transfers(&f->d) + 100;
+	f->r.d.disconnect_after = mock_transfers(&f->r.d) + 100;
 	raw_fw(f, 256 * KIB, true, BASE);
-	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_ERR_NODEV);
-	assert_non_null(strstr(f->err.msg, "0x080"));
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_NODEV);
+	assert_non_null(strstr(f->r.err.msg, "0x080"));
 	fx_free(f);
 }
 
@@ -222,10 +213,10 @@ static void test_leave_and_vanish_is_success(void **state)
 	f->o.leave = true;
 	f->o.has_address = true;
 	f->o.address = 0x08004000;
-	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
-	assert_int_equal(f->d.n_leave, 1);
-	assert_int_equal(f->d.last_leave_ptr, 0x08004000);
-	assert_true(f->d.gone);
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
+	assert_int_equal(f->r.d.n_leave, 1);
+	assert_int_equal(f->r.d.last_leave_ptr, 0x08004000);
+	assert_true(f->r.d.gone);
 	fx_free(f);
 }
 
@@ -234,9 +225,9 @@ static void test_leave_vanish_before_status(void **state)
 	fx *f = fx_new(f405, 0);
 	(void)state;
 
-	f->d.leave_vanish_early = true;
-	assert_int_equal(dfk_job_leave(f->dev, true, 0x08000000, &f->err), DFK_OK);
-	assert_int_equal(f->d.last_leave_ptr, 0x08000000);
+	f->r.d.leave_vanish_early = true;
+	assert_int_equal(dfk_job_leave(f->r.dev, true, 0x08000000, &f->r.err), DFK_OK);
+	assert_int_equal(f->r.d.last_leave_ptr, 0x08000000);
 	fx_free(f);
 }
 
@@ -245,36 +236,36 @@ static void test_leave_error_reported(void **state)
 	fx *f = fx_new(f405, 0);
 	(void)state;
 
-	f->d.leave_error = true;
-	assert_int_equal(dfk_job_leave(f->dev, false, 0, &f->err), DFK_ERR_PROTOCOL);
-	assert_non_null(strstr(f->err.msg, "leave"));
-	assert_non_null(strstr(f->err.msg, "errTARGET"));
+	f->r.d.leave_error = true;
+	assert_int_equal(dfk_job_leave(f->r.dev, false, 0, &f->r.err), DFK_ERR_PROTOCOL);
+	assert_non_null(strstr(f->r.err.msg, "leave"));
+	assert_non_null(strstr(f->r.err.msg, "errTARGET"));
 	fx_free(f);
 }
 
 static void test_force_rules(void **state)
 {
 	fx *f = fx_new(f405, 0);
-	unsigned before = mock_transfers(&f->d);
+	unsigned before = mock_transfers(&f->r.d);
 	(void)state;
 
 	raw_fw(f, 4 * KIB, true, BASE);
 	f->o.mass_erase = true;
-	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_ERR_USAGE);
-	assert_non_null(strstr(f->err.msg, "force"));
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_USAGE);
+	assert_non_null(strstr(f->r.err.msg, "force"));
 	f->o.mass_erase = false;
 	f->o.unprotect = true;
-	assert_int_equal(dfk_job_dfuse_command(f->dev, &f->o, &f->err), DFK_ERR_USAGE);
-	assert_int_equal(mock_transfers(&f->d), before); /* refused before any request */
-	assert_int_equal(f->d.n_mass + f->d.n_unprotect, 0);
+	assert_int_equal(dfk_job_dfuse_command(f->r.dev, &f->o, &f->r.err), DFK_ERR_USAGE);
+	assert_int_equal(mock_transfers(&f->r.d), before); /* refused before any request */
+	assert_int_equal(f->r.d.n_mass + f->r.d.n_unprotect, 0);
 
 	/* with force: one mass erase and no page erases */
 	f->o.unprotect = false;
 	f->o.mass_erase = true;
 	f->o.force = true;
-	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
-	assert_int_equal(f->d.n_mass, 1);
-	assert_int_equal(f->d.n_erase, 0);
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
+	assert_int_equal(f->r.d.n_mass, 1);
+	assert_int_equal(f->r.d.n_erase, 0);
 	assert_memory_equal(mem_at(f, BASE), f->data, 4 * KIB);
 	fx_free(f);
 }
@@ -291,10 +282,10 @@ static void test_read_only_refused_unless_force(void **state)
 	(void)state;
 
 	raw_fw(f, 20 * KIB, true, BASE);
-	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_ERR_USAGE);
-	assert_int_equal(f->d.n_erase + f->d.n_writes, 0);
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_USAGE);
+	assert_int_equal(f->r.d.n_erase + f->r.d.n_writes, 0);
 	f->o.force = true;
-	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
 	assert_memory_equal(mem_at(f, BASE), f->data, 20 * KIB);
 	fx_free(f);
 }
@@ -305,9 +296,9 @@ static void test_partial_page_warning(void **state)
 	(void)state;
 
 	raw_fw(f, 1000, true, 0x08004100);
-	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
-	assert_non_null(strstr(f->bus.log, "0x08004000"));
-	assert_non_null(strstr(f->bus.log, "partly"));
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
+	assert_non_null(strstr(f->r.bus.log, "0x08004000"));
+	assert_non_null(strstr(f->r.bus.log, "partly"));
 	assert_memory_equal(mem_at(f, 0x08004100), f->data, 1000);
 	fx_free(f);
 }
@@ -322,22 +313,22 @@ static void test_dfuse_file_targets(void **state)
 	memset(a, 0x42, sizeof(a));
 	memset(ob, 0xAA, sizeof(ob));
 	f->fw.format = DFK_FORMAT_DFUSE;
-	t0 = dfk_firmware_add_target(&f->fw, 0, "Internal Flash", &f->err);
-	assert_int_equal(dfk_image_add(&t0->image, 0x08008000, a, sizeof(a), &f->err), DFK_OK);
-	assert_int_equal(dfk_image_add(&t0->image, 0x08020000, a, 100, &f->err), DFK_OK);
-	t1 = dfk_firmware_add_target(&f->fw, 3, "Device Feature", &f->err);
-	assert_int_equal(dfk_image_add(&t1->image, 0xFFFF0000, ob, 4, &f->err), DFK_OK);
+	t0 = dfk_firmware_add_target(&f->fw, 0, "Internal Flash", &f->r.err);
+	assert_int_equal(dfk_image_add(&t0->image, 0x08008000, a, sizeof(a), &f->r.err), DFK_OK);
+	assert_int_equal(dfk_image_add(&t0->image, 0x08020000, a, 100, &f->r.err), DFK_OK);
+	t1 = dfk_firmware_add_target(&f->fw, 3, "Device Feature", &f->r.err);
+	assert_int_equal(dfk_image_add(&t1->image, 0xFFFF0000, ob, 4, &f->r.err), DFK_OK);
 	f->o.leave = true;
 	/* alt 3's memory is not in the mock, so the write there fails: after
 	 * alt 0 was done, on the alt the file asked for */
-	assert_int_not_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
-	assert_int_equal(f->d.cur_alt, 3);
-	assert_non_null(strstr(f->err.msg, "0xFFFF0000"));
+	assert_int_not_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
+	assert_int_equal(f->r.d.cur_alt, 3);
+	assert_non_null(strstr(f->r.err.msg, "0xFFFF0000"));
 	assert_memory_equal(mem_at(f, 0x08008000), a, sizeof(a));
 	assert_memory_equal(mem_at(f, 0x08020000), a, 100);
 	/* runs: 3000 bytes (a short tail block is addressed again) and 100;
 	 * each verified with one SET_ADDRESS; then alt 3 */
-	assert_int_equal(f->d.n_setaddr, 3 + 2 + 1);
+	assert_int_equal(f->r.d.n_setaddr, 3 + 2 + 1);
 	fx_free(f);
 }
 
@@ -350,13 +341,13 @@ static void test_dfuse_file_leaves_at_first_element(void **state)
 
 	memset(a, 0x42, sizeof(a));
 	f->fw.format = DFK_FORMAT_DFUSE;
-	t = dfk_firmware_add_target(&f->fw, 0, NULL, &f->err);
-	assert_int_equal(dfk_image_add(&t->image, 0x08008000, a, sizeof(a), &f->err), DFK_OK);
-	assert_int_equal(dfk_image_add(&t->image, 0x08020000, a, 100, &f->err), DFK_OK);
+	t = dfk_firmware_add_target(&f->fw, 0, NULL, &f->r.err);
+	assert_int_equal(dfk_image_add(&t->image, 0x08008000, a, sizeof(a), &f->r.err), DFK_OK);
+	assert_int_equal(dfk_image_add(&t->image, 0x08020000, a, 100, &f->r.err), DFK_OK);
 	f->o.leave = true;
-	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
-	assert_int_equal(f->d.n_leave, 1);
-	assert_int_equal(f->d.last_leave_ptr, 0x08008000);
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
+	assert_int_equal(f->r.d.n_leave, 1);
+	assert_int_equal(f->r.d.last_leave_ptr, 0x08008000);
 	fx_free(f);
 }
 
@@ -366,12 +357,12 @@ static void test_raw_needs_address_on_dfuse(void **state)
 	(void)state;
 
 	raw_fw(f, 1024, false, 0);
-	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_ERR_USAGE);
-	assert_non_null(strstr(f->err.msg, "-s"));
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_USAGE);
+	assert_non_null(strstr(f->r.err.msg, "-s"));
 	/* with -s ADDR the same unaddressed file goes there */
 	f->o.has_address = true;
 	f->o.address = 0x08010000;
-	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
 	assert_memory_equal(mem_at(f, 0x08010000), f->data, 1024);
 	fx_free(f);
 }
@@ -384,19 +375,19 @@ static void test_skip_unchanged(void **state)
 
 	raw_fw(f, 48 * KIB, true, BASE);
 	f->o.verify = false;
-	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
-	erases = f->d.n_erase;
-	writes = f->d.n_writes;
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
+	erases = f->r.d.n_erase;
+	writes = f->r.d.n_writes;
 	/* change one byte in the second 16K page of the image (a copy of f->data) */
 	f->fw.targets[0].image.elements[0].data[20000] ^= 0xFF;
 	f->data[20000] ^= 0xFF;
 	f->o.skip_unchanged = true;
 	f->o.verify = true;
-	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
-	assert_int_equal(f->d.n_erase - erases, 1);
-	assert_int_equal(mock_erased(&f->d, 0x08004000), 2);
-	assert_int_equal(mock_erased(&f->d, 0x08000000), 1);
-	assert_int_equal(f->d.n_writes - writes, 8); /* 16 KiB in 2 KiB blocks */
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
+	assert_int_equal(f->r.d.n_erase - erases, 1);
+	assert_int_equal(mock_erased(&f->r.d, 0x08004000), 2);
+	assert_int_equal(mock_erased(&f->r.d, 0x08000000), 1);
+	assert_int_equal(f->r.d.n_writes - writes, 8); /* 16 KiB in 2 KiB blocks */
 	assert_memory_equal(mem_at(f, BASE), f->data, 48 * KIB);
 	fx_free(f);
 }
@@ -408,11 +399,11 @@ static void test_will_reset(void **state)
 
 	raw_fw(f, 2048, true, BASE);
 	f->o.will_reset = true;
-	f->d.disconnect_after = 0;
-	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
+	f->r.d.disconnect_after = 0;
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
 	/* no verify, no ABORT after the last write */
-	assert_int_equal(f->d.n_req[DFK_REQ_UPLOAD], 0);
-	assert_int_equal(f->d.n_req[DFK_REQ_ABORT], 0);
+	assert_int_equal(f->r.d.n_req[DFK_REQ_UPLOAD], 0);
+	assert_int_equal(f->r.d.n_req[DFK_REQ_ABORT], 0);
 	fx_free(f);
 }
 
@@ -431,22 +422,22 @@ static void test_dfuse_upload_to_file(void **state)
 
 	close(fd);
 	for (size_t i = 0; i < 8192; i++)
-		f->d.mem[i] = (uint8_t)(i * 31);
+		f->r.d.mem[i] = (uint8_t)(i * 31);
 	f->o.has_address = true;
 	f->o.address = BASE;
 	f->o.has_length = true;
 	f->o.length = 5000;
-	assert_int_equal(dfk_out_open(&out, path, DFK_OUT_OVERWRITE, &f->err), DFK_OK);
-	assert_int_equal(dfk_job_upload(f->dev, &f->o, out, &bytes, &f->err), DFK_OK);
-	assert_int_equal(dfk_out_commit(out, &f->err), DFK_OK);
+	assert_int_equal(dfk_out_open(&out, path, DFK_OUT_OVERWRITE, &f->r.err), DFK_OK);
+	assert_int_equal(dfk_job_upload(f->r.dev, &f->o, out, &bytes, &f->r.err), DFK_OK);
+	assert_int_equal(dfk_out_commit(out, &f->r.err), DFK_OK);
 	assert_int_equal(bytes, 5000);
-	assert_int_equal(f->d.n_req[DFK_REQ_UPLOAD], 3);
+	assert_int_equal(f->r.d.n_req[DFK_REQ_UPLOAD], 3);
 	fp = fopen(path, "rb");
 	assert_non_null(fp);
 	assert_int_equal(fread(back, 1, sizeof(back), fp), 5000);
 	fclose(fp);
 	unlink(path);
-	assert_memory_equal(back, f->d.mem, 5000);
+	assert_memory_equal(back, f->r.d.mem, 5000);
 	fx_free(f);
 }
 
@@ -456,15 +447,15 @@ static void test_upload_unreadable_refused(void **state)
 	uint64_t bytes;
 	(void)state;
 
-	f->d.alt_names[0] = "@Internal Flash  /0x08000000/01*016Kd";
-	dfk_dev_close(f->dev);
-	dfk_found_free(&f->found);
-	assert_int_equal(mock_open(&f->bus, &f->ctx, 0, &f->found, &f->dev, &f->err), DFK_OK);
+	f->r.d.alt_names[0] = "@Internal Flash  /0x08000000/01*016Kd";
+	dfk_dev_close(f->r.dev);
+	dfk_found_free(&f->r.found);
+	assert_int_equal(mock_open(&f->r.bus, &f->r.ctx, 0, &f->r.found, &f->r.dev, &f->r.err), DFK_OK);
 	f->o.has_address = true;
 	f->o.address = BASE;
-	assert_int_equal(dfk_job_upload(f->dev, &f->o, NULL, &bytes, &f->err), DFK_ERR_USAGE);
-	assert_non_null(strstr(f->err.msg, "readable"));
-	assert_int_equal(f->d.n_req[DFK_REQ_UPLOAD], 0);
+	assert_int_equal(dfk_job_upload(f->r.dev, &f->o, NULL, &bytes, &f->r.err), DFK_ERR_USAGE);
+	assert_non_null(strstr(f->r.err.msg, "readable"));
+	assert_int_equal(f->r.d.n_req[DFK_REQ_UPLOAD], 0);
 	fx_free(f);
 }
 
@@ -484,9 +475,9 @@ static void plain_ok(fx *f, size_t len)
 {
 	raw_fw(f, len, false, 0);
 	/* what an upload of the device returns: what was downloaded */
-	f->d.ul = malloc(len);
-	memcpy(f->d.ul, f->data, len);
-	f->d.ul_len = len;
+	f->r.d.ul = malloc(len);
+	memcpy(f->r.d.ul, f->data, len);
+	f->r.d.ul_len = len;
 }
 
 static void test_plain_download_tolerant(void **state)
@@ -495,15 +486,15 @@ static void test_plain_download_tolerant(void **state)
 	(void)state;
 
 	plain_ok(f, 256 * KIB + 100);
-	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
-	assert_int_equal(f->d.dl_len, 256 * KIB + 100);
-	assert_memory_equal(f->d.dl, f->data, f->d.dl_len);
-	assert_int_equal(f->d.n_bad_block, 0); /* blocks 0, 1, 2, ... */
-	assert_int_equal(f->d.n_writes, 257);
-	assert_int_equal(f->d.state, DFK_STATE_IDLE);
-	assert_int_equal(f->d.n_resets, 0);
-	assert_int_equal(f->d.n_req[DFK_REQ_UPLOAD], 257); /* verified */
-	assert_int_equal(f->d.n_early, 0);
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
+	assert_int_equal(f->r.d.dl_len, 256 * KIB + 100);
+	assert_memory_equal(f->r.d.dl, f->data, f->r.d.dl_len);
+	assert_int_equal(f->r.d.n_bad_block, 0); /* blocks 0, 1, 2, ... */
+	assert_int_equal(f->r.d.n_writes, 257);
+	assert_int_equal(f->r.d.state, DFK_STATE_IDLE);
+	assert_int_equal(f->r.d.n_resets, 0);
+	assert_int_equal(f->r.d.n_req[DFK_REQ_UPLOAD], 257); /* verified */
+	assert_int_equal(f->r.d.n_early, 0);
 	fx_free(f);
 }
 
@@ -513,9 +504,9 @@ static void test_plain_verify_mismatch(void **state)
 	(void)state;
 
 	plain_ok(f, 10000);
-	f->d.ul[7777] ^= 1;
-	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_ERR_VERIFY);
-	assert_non_null(strstr(f->err.msg, "0x00001E61"));
+	f->r.d.ul[7777] ^= 1;
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_VERIFY);
+	assert_non_null(strstr(f->r.err.msg, "0x00001E61"));
 	fx_free(f);
 }
 
@@ -525,10 +516,10 @@ static void test_plain_wait_reset(void **state)
 	(void)state;
 
 	plain_ok(f, 5000);
-	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
-	assert_int_equal(f->d.n_resets, 1);
-	assert_int_equal(f->d.n_req[DFK_REQ_UPLOAD], 0); /* cannot verify a rebooted device */
-	assert_non_null(strstr(f->bus.log, "not verified"));
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
+	assert_int_equal(f->r.d.n_resets, 1);
+	assert_int_equal(f->r.d.n_req[DFK_REQ_UPLOAD], 0); /* cannot verify a rebooted device */
+	assert_non_null(strstr(f->r.bus.log, "not verified"));
 	fx_free(f);
 }
 
@@ -537,10 +528,10 @@ static void test_plain_manifest_vanish(void **state)
 	fx *f = fx_new(plain_reset, -1);
 	(void)state;
 
-	f->d.manifest_vanish = true;
+	f->r.d.manifest_vanish = true;
 	plain_ok(f, 5000);
-	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
-	assert_int_equal(f->d.dl_len, 5000);
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
+	assert_int_equal(f->r.d.dl_len, 5000);
 	fx_free(f);
 }
 
@@ -549,12 +540,12 @@ static void test_plain_manifest_error(void **state)
 	fx *f = fx_new(plain_tolerant, -1);
 	(void)state;
 
-	f->d.manifest_error = true;
+	f->r.d.manifest_error = true;
 	plain_ok(f, 5000);
 	/* dfu-util says "Done!" here */
-	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_ERR_PROTOCOL);
-	assert_non_null(strstr(f->err.msg, "manifestation"));
-	assert_non_null(strstr(f->err.msg, "errVERIFY"));
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_PROTOCOL);
+	assert_non_null(strstr(f->r.err.msg, "manifestation"));
+	assert_non_null(strstr(f->r.err.msg, "errVERIFY"));
 	fx_free(f);
 }
 
@@ -563,13 +554,13 @@ static void test_plain_error_at_last_block(void **state)
 	fx *f = fx_new(plain_tolerant, -1);
 	(void)state;
 
-	f->d.fail_write_n = 5;
-	f->d.fail_status = DFK_STATUS_ERR_WRITE;
+	f->r.d.fail_write_n = 5;
+	f->r.d.fail_status = DFK_STATUS_ERR_WRITE;
 	plain_ok(f, 5000);
-	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_ERR_PROTOCOL);
-	assert_non_null(strstr(f->err.msg, "block 4"));
-	assert_non_null(strstr(f->err.msg, "errWRITE"));
-	assert_int_equal(f->d.n_req[DFK_REQ_DNLOAD], 5); /* no zero-length DNLOAD after it */
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_PROTOCOL);
+	assert_non_null(strstr(f->r.err.msg, "block 4"));
+	assert_non_null(strstr(f->r.err.msg, "errWRITE"));
+	assert_int_equal(f->r.d.n_req[DFK_REQ_DNLOAD], 5); /* no zero-length DNLOAD after it */
 	fx_free(f);
 }
 
@@ -583,14 +574,14 @@ static void test_plain_upload(void **state)
 	(void)state;
 
 	close(fd);
-	f->d.ul = pattern(3 * 1024, 9);
-	f->d.ul_len = 3 * 1024; /* a multiple of the transfer size: ends with a 0-byte block */
-	assert_int_equal(dfk_out_open(&out, path, DFK_OUT_OVERWRITE, &f->err), DFK_OK);
-	assert_int_equal(dfk_job_upload(f->dev, &f->o, out, &bytes, &f->err), DFK_OK);
+	f->r.d.ul = pattern(3 * 1024, 9);
+	f->r.d.ul_len = 3 * 1024; /* a multiple of the transfer size: ends with a 0-byte block */
+	assert_int_equal(dfk_out_open(&out, path, DFK_OUT_OVERWRITE, &f->r.err), DFK_OK);
+	assert_int_equal(dfk_job_upload(f->r.dev, &f->o, out, &bytes, &f->r.err), DFK_OK);
 	assert_int_equal(bytes, 3 * 1024);
-	assert_int_equal(f->d.n_req[DFK_REQ_UPLOAD], 4);
+	assert_int_equal(f->r.d.n_req[DFK_REQ_UPLOAD], 4);
 	assert_int_equal(dfk_out_size(out), 3 * 1024);
-	assert_int_equal(dfk_out_commit(out, &f->err), DFK_OK);
+	assert_int_equal(dfk_out_commit(out, &f->r.err), DFK_OK);
 	unlink(path);
 	fx_free(f);
 }
@@ -602,14 +593,14 @@ static void test_capabilities_enforced(void **state)
 	(void)state;
 
 	plain_ok(f, 100);
-	f->found.ifs[0].func.bmAttributes = 0;
-	dfk_dev_close(f->dev);
-	assert_int_equal(dfk_dev_open(&f->ctx, &f->found.ifs[0], &f->dev, &f->err), DFK_OK);
-	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_ERR_UNSUPPORTED);
-	assert_non_null(strstr(f->err.msg, "bitCanDnload"));
-	assert_int_equal(dfk_job_upload(f->dev, &f->o, NULL, &bytes, &f->err), DFK_ERR_UNSUPPORTED);
-	assert_non_null(strstr(f->err.msg, "bitCanUpload"));
-	assert_int_equal(f->d.n_req[DFK_REQ_DNLOAD] + f->d.n_req[DFK_REQ_UPLOAD], 0);
+	f->r.found.ifs[0].func.bmAttributes = 0;
+	dfk_dev_close(f->r.dev);
+	assert_int_equal(dfk_dev_open(&f->r.ctx, &f->r.found.ifs[0], &f->r.dev, &f->r.err), DFK_OK);
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_UNSUPPORTED);
+	assert_non_null(strstr(f->r.err.msg, "bitCanDnload"));
+	assert_int_equal(dfk_job_upload(f->r.dev, &f->o, NULL, &bytes, &f->r.err), DFK_ERR_UNSUPPORTED);
+	assert_non_null(strstr(f->r.err.msg, "bitCanUpload"));
+	assert_int_equal(f->r.d.n_req[DFK_REQ_DNLOAD] + f->r.d.n_req[DFK_REQ_UPLOAD], 0);
 	fx_free(f);
 }
 
@@ -621,10 +612,10 @@ static void test_dfuse_file_never_raw(void **state)
 	(void)state;
 
 	f->fw.format = DFK_FORMAT_DFUSE;
-	t = dfk_firmware_add_target(&f->fw, 0, NULL, &f->err);
-	assert_int_equal(dfk_image_add(&t->image, 0x08000000, a, sizeof(a), &f->err), DFK_OK);
-	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_ERR_UNSUPPORTED);
-	assert_int_equal(f->d.n_req[DFK_REQ_DNLOAD], 0);
+	t = dfk_firmware_add_target(&f->fw, 0, NULL, &f->r.err);
+	assert_int_equal(dfk_image_add(&t->image, 0x08000000, a, sizeof(a), &f->r.err), DFK_OK);
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_UNSUPPORTED);
+	assert_int_equal(f->r.d.n_req[DFK_REQ_DNLOAD], 0);
 	fx_free(f);
 }
 
@@ -646,20 +637,20 @@ static void test_detach_and_wait(void **state)
 	dfk_match m;
 	(void)state;
 
-	assert_false(dfk_dev_if(f->dev)->dfu_mode);
-	assert_int_equal(dfk_job_detach(f->dev, &f->err), DFK_OK);
-	assert_true(f->d.detached);
-	assert_int_equal(f->d.n_resets, 1); /* no bitWillDetach: we reset */
+	assert_false(dfk_dev_if(f->r.dev)->dfu_mode);
+	assert_int_equal(dfk_job_detach(f->r.dev, &f->r.err), DFK_OK);
+	assert_true(f->r.d.detached);
+	assert_int_equal(f->r.d.n_resets, 1); /* no bitWillDetach: we reset */
 	dfk_match_init(&m);
 	m.vid = 0x1d50;
 	m.pid = 0x1234;
-	assert_int_equal(dfk_wait_for(&f->ctx, &f->bus.t, &m, "2-3.1", NULL, &again, &f->err), DFK_OK);
+	assert_int_equal(dfk_wait_for(&f->r.ctx, &f->r.bus.t, &m, "2-3.1", NULL, &again, &f->r.err), DFK_OK);
 	assert_int_equal(again.count, 1);
 	assert_true(again.ifs[0].dfu_mode);
 	assert_int_equal(again.ifs[0].dev->desc.idProduct, 0x6089);
 	/* polled, did not sleep a fixed time */
-	assert_true(f->bus.enumerations >= 4);
-	assert_true(f->bus.slept_ms < 1000);
+	assert_true(f->r.bus.enumerations >= 4);
+	assert_true(f->r.bus.slept_ms < 1000);
 	dfk_found_free(&again);
 	fx_free(f);
 }
@@ -670,10 +661,10 @@ static void test_wait_for_times_out(void **state)
 	dfk_found again;
 	(void)state;
 
-	f->ctx.reenum_timeout_ms = 2000;
-	assert_int_equal(dfk_wait_for(&f->ctx, &f->bus.t, NULL, "2-3.1", NULL, &again, &f->err), DFK_ERR_NODEV);
-	assert_non_null(strstr(f->err.msg, "2-3.1"));
-	assert_true(f->bus.now_ms >= 2000 && f->bus.now_ms < 2100);
+	f->r.ctx.reenum_timeout_ms = 2000;
+	assert_int_equal(dfk_wait_for(&f->r.ctx, &f->r.bus.t, NULL, "2-3.1", NULL, &again, &f->r.err), DFK_ERR_NODEV);
+	assert_non_null(strstr(f->r.err.msg, "2-3.1"));
+	assert_true(f->r.bus.now_ms >= 2000 && f->r.bus.now_ms < 2100);
 	fx_free(f);
 }
 
@@ -691,10 +682,10 @@ static void test_write_block_number_wraps(void **state)
 
 	/* 76800 blocks: wBlockNum would pass 0xFFFF, the pointer is set again */
 	raw_fw(f, 600 * KIB, true, BASE);
-	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
 	assert_memory_equal(mem_at(f, BASE), f->data, 600 * KIB);
-	assert_int_equal(f->d.n_setaddr, 2 + 2); /* written and verified */
-	assert_int_equal(f->d.n_dirty, 0);
+	assert_int_equal(f->r.d.n_setaddr, 2 + 2); /* written and verified */
+	assert_int_equal(f->r.d.n_dirty, 0);
 	fx_free(f);
 }
 
@@ -704,11 +695,11 @@ static void test_write_with_transfer_size_override(void **state)
 	(void)state;
 
 	raw_fw(f, 8 * KIB + 100, true, BASE);
-	dfk_dev_set_transfer_size(f->dev, 1024);
-	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
+	dfk_dev_set_transfer_size(f->r.dev, 1024);
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
 	assert_memory_equal(mem_at(f, BASE), f->data, 8 * KIB + 100);
 	/* the device multiplies by its own 2048: every block addressed */
-	assert_true(f->d.n_setaddr >= 9);
+	assert_true(f->r.d.n_setaddr >= 9);
 	fx_free(f);
 }
 
@@ -726,10 +717,10 @@ static void test_plain_budget(void **state)
 	/* dfu-util: 514 core transfers at best for 256 KiB in 1 KiB blocks */
 	plain_ok(f, 256 * KIB);
 	f->o.verify = false;
-	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, &f->err), DFK_OK);
-	printf("256 KiB plain DFU, quick device: %u control transfers\n", mock_transfers(&f->d));
-	assert_true(mock_transfers(&f->d) <= 3 + 1 + 2 * 256 + 1 + 2);
-	assert_memory_equal(f->d.dl, f->data, 256 * KIB);
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
+	printf("256 KiB plain DFU, quick device: %u control transfers\n", mock_transfers(&f->r.d));
+	assert_true(mock_transfers(&f->r.d) <= 3 + 1 + 2 * 256 + 1 + 2);
+	assert_memory_equal(f->r.d.dl, f->data, 256 * KIB);
 	fx_free(f);
 }
 
@@ -739,7 +730,7 @@ static void test_null_error_job(void **state)
 	(void)state;
 
 	raw_fw(f, 1024, false, 0);
-	assert_int_equal(dfk_job_download(f->dev, &f->fw, &f->o, NULL), DFK_ERR_USAGE);
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, NULL), DFK_ERR_USAGE);
 	fx_free(f);
 }
 

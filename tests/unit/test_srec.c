@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "dfukit/formats.h"
+#include "text_format_test.h"
 
 /* Appends one record with a correct count and checksum. */
 static void rec(char *buf, unsigned type, uint32_t addr, const uint8_t *data, unsigned n)
@@ -37,15 +38,19 @@ static dfk_code parse(const char *text, dfk_image *img, char *name, dfk_error *e
 	return dfk_srec_parse((const uint8_t *)text, strlen(text), img, name, err);
 }
 
+/* dfk_srec_parse as a text_parser, with the header name checked. */
+static dfk_code parse_named(const uint8_t *buf, size_t len, dfk_image *img, dfk_error *err)
+{
+	char name[256];
+	dfk_code rc = dfk_srec_parse(buf, len, img, name, err);
+
+	assert_true(strlen(name) < sizeof(name));
+	return rc;
+}
+
 static void expect_error(const char *text, const char *needle)
 {
-	dfk_image img;
-	dfk_error err;
-
-	assert_int_equal(parse(text, &img, NULL, &err), DFK_ERR_DATA);
-	if (!strstr(err.msg, needle))
-		fail_msg("message '%s' lacks '%s'", err.msg, needle);
-	dfk_image_free(&img);
+	text_expect_error(parse_named, text, needle);
 }
 
 static void test_all_data_types(void **state)
@@ -181,10 +186,8 @@ static void test_long_header_name(void **state)
 
 static void test_mutations(void **state)
 {
-	char text[8192] = "", buf[8192];
+	char text[8192] = "";
 	uint8_t d[16];
-	unsigned seed = 777;
-	size_t n;
 
 	(void)state;
 	for (int i = 0; i < 16; i++)
@@ -194,27 +197,7 @@ static void test_mutations(void **state)
 		rec(text, 3, 0x08000000 + a, d, 16);
 	rec(text, 5, 16, NULL, 0);
 	rec(text, 7, 0x08000000, NULL, 0);
-	n = strlen(text);
-	for (int it = 0; it < 5000; it++) {
-		dfk_image img;
-		dfk_error err;
-		char name[256];
-		dfk_code rc;
-		size_t len = n;
-
-		memcpy(buf, text, n);
-		for (int k = 0; k < 1 + it % 4; k++) {
-			seed = seed * 1103515245u + 12345u;
-			buf[(seed >> 8) % n] = (char)(seed >> 20);
-		}
-		if (it % 7 == 0)
-			len = (seed >> 4) % n;
-		dfk_image_init(&img);
-		rc = dfk_srec_parse((const uint8_t *)buf, len, &img, name, &err);
-		assert_true(rc == DFK_OK || rc == DFK_ERR_DATA);
-		assert_true(strlen(name) < 256);
-		dfk_image_free(&img);
-	}
+	text_mutations(parse_named, text, 777);
 }
 
 int main(void)
