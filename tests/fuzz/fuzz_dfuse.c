@@ -1,6 +1,4 @@
 /* DfuSe .dfu container parsing: every element must lie inside the input. */
-#include <stdlib.h>
-
 #include "dfukit/dfukit.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -15,8 +13,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			for (size_t e = 0; e < img->count; e++) {
 				const dfk_element *el = &img->elements[e];
 				/* Touch the first and last byte so ASan sees a bad reference. */
-				if (el->size && (el->data[0] ^ el->data[el->size - 1]) == 0x100)
-					abort();
+				volatile uint8_t sink;
+				if (el->size) {
+					sink = el->data[0];
+					sink = el->data[el->size - 1];
+					(void)sink;
+				}
 			}
 		}
 	}
