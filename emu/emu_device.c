@@ -477,6 +477,8 @@ int emu_device_control(emu_device *dev, const uint8_t setup[8], uint8_t *data, u
 	}
 	if (r != EMU_URB_OK)
 		*actual = 0;
+	else if (!(setup[0] & 0x80))
+		*actual = wlength; /* an OUT data stage the device took whole (hosts check it) */
 	if (r == EMU_URB_OK && (setup[0] & 0x80) && dev->short_pending && *actual > 0) {
 		*actual /= 2;
 		dev->short_pending = false;

@@ -115,7 +115,7 @@ up="${l[9]#*data=}${l[10]#*data=}"
 expect_match "upload block 0 is full" "${l[9]}" '^status=0 len=1024 '
 expect_match "upload ends short" "${l[10]}" '^status=0 len=76 '
 expect_eq "uploaded = downloaded" "$up" "$data"
-expect_match "DNLOAD in dfuIDLE after ABORT is accepted" "${l[12]}" '^status=0 len=0$'
+expect_match "DNLOAD in dfuIDLE after ABORT is accepted" "${l[12]}" '^status=0 len=1$'
 expect_match "UPLOAD in dfuDNLOAD-IDLE stalls" "${l[13]}" '^status=-32 len=0'
 expect_match "... dfuERROR" "${l[14]}" '^status=0 len=6 data=[0-9a-f]{8}0a00$'
 expect_match "CLRSTATUS -> dfuIDLE" "${l[16]}" '^status=0 len=6 data=000000000200$'
