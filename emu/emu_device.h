@@ -27,7 +27,7 @@ typedef struct emu_config {
 	const char *profile;	 /* profile name, see emu_profiles_print */
 	const char *memory_path; /* NULL: memories in RAM only */
 	emu_timing timing;
-	const char *serial; /* NULL: the profile's serial */
+	const char *serial;		    /* NULL: the profile's serial */
 	const char *faults[EMU_MAX_FAULTS]; /* --fault SPEC strings, parsed by the device */
 	size_t nfaults;
 } emu_config;
@@ -58,9 +58,9 @@ void emu_device_identity(const emu_device *dev, emu_usb_identity *id);
 
 /* Results of emu_device_control. */
 #define EMU_URB_OK 0
-#define EMU_URB_STALL (-32)	   /* -EPIPE */
-#define EMU_URB_NODEV (-19)	   /* -ENODEV: device gone (disconnect fault) */
-#define EMU_URB_TIMEOUT (-110)	   /* the device does not answer (stuck) */
+#define EMU_URB_STALL (-32)    /* -EPIPE */
+#define EMU_URB_NODEV (-19)    /* -ENODEV: device gone (disconnect fault) */
+#define EMU_URB_TIMEOUT (-110) /* the device does not answer (stuck) */
 
 /* One control transfer on ep0. setup is the raw 8-byte SETUP packet (USB
  * little-endian). For OUT, data holds wLength bytes from the host; for IN,
@@ -75,8 +75,8 @@ int emu_device_control(emu_device *dev, const uint8_t setup[8], uint8_t *data, u
 /* Bus events the front end must act on after a control transfer. */
 typedef enum emu_event {
 	EMU_EVENT_NONE = 0,
-	EMU_EVENT_DISCONNECT,	/* drop the connection; the device stays off the bus */
-	EMU_EVENT_REENUMERATE,	/* drop the connection; the device comes back (new identity) */
+	EMU_EVENT_DISCONNECT,  /* drop the connection; the device stays off the bus */
+	EMU_EVENT_REENUMERATE, /* drop the connection; the device comes back (new identity) */
 } emu_event;
 /* Returns and clears the pending event. */
 emu_event emu_device_take_event(emu_device *dev);

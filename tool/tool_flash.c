@@ -496,7 +496,8 @@ static dfk_code prepare_files(flash_run *r)
 				     (unsigned long long)dfk_firmware_bytes(&r->fw));
 	}
 	if (o->upload)
-		return dfk_out_open(&r->out, o->upload, DFK_OUT_SYNC | (o->overwrite ? DFK_OUT_OVERWRITE : 0u), &r->err);
+		return dfk_out_open(&r->out, o->upload, DFK_OUT_SYNC | (o->overwrite ? DFK_OUT_OVERWRITE : 0u),
+				    &r->err);
 	return DFK_OK;
 }
 
