@@ -5,11 +5,11 @@
 # and checks the device's flash afterwards.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/deps.sh build
-[ -x build/dfukit ] && [ -x build/dfukit-emu ] || bash scripts/build.sh
+bash scripts/build.sh >/dev/null
 work=$(mktemp -d)
 emu_pid=
 cleanup() {
+	set +x
 	[ -n "$emu_pid" ] && kill "$emu_pid" 2>/dev/null && wait "$emu_pid" 2>/dev/null
 	rm -rf "$work"
 }
@@ -20,10 +20,10 @@ emu_pid=$!
 for _ in $(seq 100); do [ -S "$work/usbip.sock" ] && break; sleep 0.05; done
 # A 96 KiB "firmware": crosses the 16 KiB sectors into the 64 KiB one.
 head -c 98304 /dev/urandom >"$work/fw.bin"
-set -x
+echo "+ dfukit --usbip $sock -l"
 build/dfukit --usbip "$sock" -l
+echo "+ dfukit --usbip $sock -a 0 -s 0x08000000:leave -D fw.bin"
 build/dfukit --usbip "$sock" -a 0 -s 0x08000000:leave -D "$work/fw.bin"
-set +x
 kill "$emu_pid"; wait "$emu_pid" 2>/dev/null || true; emu_pid=
 # The first memory in the file is the internal flash at 0x08000000.
 if cmp -n 98304 "$work/fw.bin" "$work/flash.mem"; then

@@ -246,6 +246,8 @@ static dfk_code run_job(flash_run *r, dfk_dev *dev, const dfk_dfu_if *const *alt
 			     jo.verify ? ", verified" : "");
 		/* Wrappers written for dfu-util look for this line. */
 		tool_ui_info(&r->ui, "File downloaded successfully");
+		if (jo.leave)
+			tool_ui_info(&r->ui, "Left DFU mode: the device runs the new firmware");
 	} else if (o->upload) {
 		if (!can_upload)
 			return dfk_error_set(&r->err, DFK_ERR_UNSUPPORTED,
