@@ -111,9 +111,18 @@ dfk_format dfk_format_detect(const char *path, const uint8_t *buf, size_t len)
 		return DFK_FORMAT_IHEX;
 	if (buf && len >= 2 && buf[0] == 'S' && buf[1] >= '0' && buf[1] <= '9')
 		return DFK_FORMAT_SREC;
-	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++)
-		if (has_ext(path, exts[i].ext))
-			return exts[i].fmt;
+	for (size_t i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
+		if (!has_ext(path, exts[i].ext))
+			continue;
+		/* Plain DFU files are named .dfu too: with a suffix that says DFU
+		 * (not DfuSe, 0x011A) and no "DfuSe" signature they are raw data.
+		 * A damaged DfuSe file still goes to the DfuSe parser and fails
+		 * there, so it is never sent raw. */
+		if (exts[i].fmt == DFK_FORMAT_DFUSE && buf && dfk_suffix_present(buf, len) &&
+		    (buf[len - 10] | buf[len - 9] << 8) != DFK_BCD_DFU_DFUSE)
+			return DFK_FORMAT_RAW;
+		return exts[i].fmt;
+	}
 	return DFK_FORMAT_RAW;
 }
 

@@ -90,6 +90,16 @@ static void detect(void **state)
 	assert_int_equal(dfk_format_detect("x.hex", (const uint8_t *)"DfuSe", 5), DFK_FORMAT_DFUSE);
 	/* then the extension, any case */
 	assert_int_equal(dfk_format_detect("x.dfu", (const uint8_t *)"\0\0", 2), DFK_FORMAT_DFUSE);
+	{
+		/* A plain DFU file named .dfu (suffix bcdDFU 0x0100) is raw data;
+		 * with a DfuSe suffix but no signature it is a damaged DfuSe file. */
+		uint8_t f[20] = {0xAA, 0xBB, 0xCC, 0xDD, 0xff, 0xff, 0x11, 0xdf,
+				 0x83, 0x04, 0x00, 0x01, 'U',  'F',  'D',  16};
+		assert_int_equal(dfk_format_detect("x.dfu", f, sizeof(f)), DFK_FORMAT_RAW);
+		f[10] = 0x1A;
+		f[11] = 0x01;
+		assert_int_equal(dfk_format_detect("x.dfu", f, sizeof(f)), DFK_FORMAT_DFUSE);
+	}
 	assert_int_equal(dfk_format_detect("x.HEX", (const uint8_t *)"\0", 1), DFK_FORMAT_IHEX);
 	assert_int_equal(dfk_format_detect("x.ihx", NULL, 0), DFK_FORMAT_IHEX);
 	assert_int_equal(dfk_format_detect("a/b.srec", NULL, 0), DFK_FORMAT_SREC);

@@ -18,7 +18,13 @@ fi
 [ -n "$pkg" ] || { echo "fetch-kernel: cannot resolve linux-image-amd64 from the package archive" >&2; exit 1; }
 if ! ls "${pkg}"_*.deb >/dev/null 2>&1; then
 	# apt's sandbox user cannot write here; the download is verified by apt all the same.
-	apt-get download -o APT::Sandbox::User=root "$pkg" || { echo "fetch-kernel: cannot download $pkg" >&2; exit 1; }
+	if ! apt-get download -o APT::Sandbox::User=root "$pkg"; then
+		# Stale package lists name an ABI the archive no longer has.
+		apt-get update -qq || true
+		pkg=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}')
+		[ -n "$pkg" ] && apt-get download -o APT::Sandbox::User=root "$pkg" ||
+			{ echo "fetch-kernel: cannot download the kernel package ${pkg:-linux-image-amd64}" >&2; exit 1; }
+	fi
 fi
 rm -rf kpkg
 mkdir kpkg

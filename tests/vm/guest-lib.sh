@@ -23,10 +23,14 @@ wait_present() { # VID:PID [TENTHS]: the device is configured and has its node
 	echo "device $1 did not appear" >&2
 	return 1
 }
-wait_gone() { # VID:PID [TENTHS]
+wait_gone() { # VID:PID [TENTHS]: the device left the bus and stays away
 	i=0
 	while [ $i -lt "${2:-30}" ]; do
-		dev_present "$1" || return 0
+		if ! dev_present "$1"; then
+			# Not a re-enumeration: still away a second later.
+			sleep 1
+			dev_present "$1" || return 0
+		fi
 		sleep 0.1
 		i=$((i + 1))
 	done

@@ -14,7 +14,13 @@ modprobe vhci-hcd || {
 fail=0
 T=/tmp/t
 mkdir -p $T
-head -c 32768 /dev/urandom >$T/fw.bin
+# An application image: its vector table starts with an initial stack
+# pointer in SRAM (0x20001000), which a ROM bootloader checks before it jumps
+# to it on leave; the rest is random.
+{
+	printf '\000\020\000\040'
+	head -c 32764 /dev/urandom
+} >$T/fw.bin
 # Not a multiple of any page or transfer size: the tail block is short.
 head -c 40000 /dev/urandom >$T/fw-odd.bin
 
@@ -39,13 +45,13 @@ again() {
 	wait_present "$2"
 }
 
-# job TOOL PROFILE NAME EXPECT MEMCHECK POST -- command...
+# job UP TOOL PROFILE NAME EXPECT MEMCHECK POST -- command...
+#   UP       0 when the device appeared (the status of fresh/again)
 #   EXPECT   ok | fail (non-zero exit)
 #   MEMCHECK "OFFSET LEN FILE": LEN bytes of the memory file at OFFSET equal FILE's
 #            first LEN bytes; "same": the memory is what a fresh device has; "-"
 #   POST     checked before the device is stopped: "gone VID:PID" (it left the
 #            bus), "present VID:PID" (it re-enumerated as that), or "-"
-# Call it right after fresh/again; $? of that (device present) is the first argument.
 job() {
 	up=$1 tool=$2 prof=$3 name=$4 expect=$5 memcheck=$6 post=$7
 	shift 8
@@ -142,10 +148,11 @@ for prof in stm32f405 stm32f103-flash-loader stm32l476 stm32h743; do
 			echo "@@JOB $tool $prof upload-content differ"
 			[ $tool = dfukit ] && flunk "$tool $prof upload-content"
 		fi
+		# The memory now holds an application: leave starts it.
+		again $prof 0483:df11
+		job $? $tool $prof leave ok "$off 32768 $T/fw.bin" "$leave_post" -- $tool -a 0 -s $addr:leave
 		fresh $prof 0483:df11
 		job $? $tool $prof download-dfu ok "$off 40000 $T/fw-odd.bin" - -- $tool -a 0 -D $T/fw-$prof.dfu
-		fresh $prof 0483:df11
-		job $? $tool $prof leave ok same "$leave_post" -- $tool -a 0 -s $addr:leave
 		fresh $prof 0483:df11
 		job $? $tool $prof bad-file fail same - -- $tool -a 0 -D $T/bad-$prof.dfu
 		if [ $prof = stm32f103-flash-loader ]; then
@@ -157,10 +164,13 @@ done
 
 # Plain DFU 1.1, starting in run-time mode (1209:df10 -> 1209:df11).
 prof=dfu11
-cp $T/fw.bin $T/fw-dfu11.dfu
-dfukit suffix -a $T/fw-dfu11.dfu -v 1209 -p df11 >/dev/null || flunk "dfukit suffix"
-cp $T/fw-dfu11.dfu $T/bad-dfu11.dfu
-printf 'XXXX' | dd of=$T/bad-dfu11.dfu bs=1 seek=300 conv=notrunc 2>/dev/null
+# A raw image with a DFU suffix (any device): dfukit pack makes DfuSe files,
+# which a plain DFU device does not take. Named .bin, not .dfu: dfukit
+# reads any *.dfu as DfuSe (lib/firmware.c), dfu-util does not.
+cp $T/fw.bin $T/fw-dfu11.bin
+dfukit suffix -a $T/fw-dfu11.bin >/dev/null || flunk "dfukit suffix"
+cp $T/fw-dfu11.bin $T/bad-dfu11.bin
+printf 'XXXX' | dd of=$T/bad-dfu11.bin bs=1 seek=300 conv=notrunc 2>/dev/null
 fresh $prof 1209:df10 || flunk "$prof did not appear"
 list $prof 1209:df10 runtime
 emu_stop
@@ -189,9 +199,9 @@ for tool in dfukit dfu-util; do
 		[ $tool = dfukit ] && flunk "$tool $prof upload-content"
 	fi
 	fresh $prof 1209:df10
-	job $? $tool $prof download-dfu ok "0 32768 $T/fw.bin" - -- $tool -a 0 -D $T/fw-dfu11.dfu
+	job $? $tool $prof download-suffixed ok "0 32768 $T/fw.bin" - -- $tool -a 0 -D $T/fw-dfu11.bin
 	fresh $prof 1209:df10
-	job $? $tool $prof bad-file fail same - -- $tool -a 0 -D $T/bad-dfu11.dfu
+	job $? $tool $prof bad-file fail same - -- $tool -a 0 -D $T/bad-dfu11.bin
 done
 [ $fail = 0 ] || sed 's/^/    emu| /' /tmp/emu.log | tail -20
 echo "@@FAILURES $fail"

@@ -15,10 +15,19 @@ done
 bash "$HERE/fetch-kernel.sh" "$BUILD/vm-cache"
 # The guest gets a static emulator (no library juggling) and dfukit with its
 # shared libraries copied in by build-initramfs.sh.
-cmake -S "$SRC" -B "$BUILD/vm-static" -DCMAKE_BUILD_TYPE=Release -DDFUKIT_STATIC_EMU=ON -DDFUKIT_TESTS=OFF >/dev/null
-cmake --build "$BUILD/vm-static" --target dfukit-emu -j2 >/dev/null
+# DFUKIT_VM_EMU=FILE uses that static emulator instead (to try a change).
+EMU=${DFUKIT_VM_EMU:-}
+if [ -z "$EMU" ]; then
+	cmake -S "$SRC" -B "$BUILD/vm-static" -DCMAKE_BUILD_TYPE=Release -DDFUKIT_STATIC_EMU=ON -DDFUKIT_TESTS=OFF >/dev/null
+	cmake --build "$BUILD/vm-static" --target dfukit-emu -j2 >/dev/null
+	EMU=$BUILD/vm-static/dfukit-emu
+fi
 [ -x "$BUILD/dfukit" ] || { echo "vm-test: build $BUILD/dfukit first" >&2; exit 1; }
 cc -static -O2 -Wall -Wextra -Werror -o "$BUILD/vm-uevent-relay" "$HERE/uevent-relay.c"
-bash "$HERE/build-initramfs.sh" "$BUILD/vm-cache" "$BUILD/vm-initramfs.cpio.gz" "$SCRIPT" \
-	"$HERE/guest-lib.sh:/guest-lib.sh" "$BUILD/dfukit:/bin/dfukit" "$BUILD/vm-static/dfukit-emu:/bin/dfukit-emu" "$BUILD/vm-uevent-relay:/bin/uevent-relay"
-bash "$HERE/run-qemu.sh" "$BUILD/vm-cache" "$BUILD/vm-initramfs.cpio.gz" "$BUILD/vm-serial.log" "${VM_TIMEOUT:-900}"
+# One initramfs and serial log per guest script (test, bench).
+name=$(basename "$SCRIPT" .sh)
+bash "$HERE/build-initramfs.sh" "$BUILD/vm-cache" "$BUILD/vm-$name.cpio.gz" "$SCRIPT" \
+	"$HERE/guest-lib.sh:/guest-lib.sh" "$BUILD/dfukit:/bin/dfukit" "$EMU:/bin/dfukit-emu" \
+	"$BUILD/vm-uevent-relay:/bin/uevent-relay"
+echo "vm-test: booting; the serial console is logged to $BUILD/vm-$name.log"
+bash "$HERE/run-qemu.sh" "$BUILD/vm-cache" "$BUILD/vm-$name.cpio.gz" "$BUILD/vm-$name.log" "${VM_TIMEOUT:-900}"
