@@ -20,6 +20,10 @@ struct dfk_dev {
 	uint16_t langid; /* LANGID cache for string reads */
 	bool have_map;
 	dfk_memmap map;
+	/* SET_INTERFACE of the open failed for a transfer reason: the first
+	 * job reports it (dfk__dev_ready) in its own context. */
+	bool alt_pending, alt_retried;
+	dfk_error alt_err;
 };
 
 uint64_t dfk__now(const dfk_ctx *ctx)
@@ -75,10 +79,16 @@ dfk_code dfk_dev_open(const dfk_ctx *ctx, const dfk_dfu_if *ifc, dfk_dev **out, 
 	 * SET_CONFIGURATION already, and some devices stall it. */
 	if (ifc->nalts > 1) {
 		code = dev->usb->ops->set_alt(dev->usb, ifc->intf, ifc->alt, err);
-		if (code) {
+		if (code)
+			dfk_error_prefix(err, "cannot select alt setting %u of interface %u", ifc->alt, ifc->intf);
+		if (code && dfk__gone(code)) {
+			/* Only the job knows what it was for: it reports this. */
+			dev->alt_pending = true;
+			dev->alt_err = *err;
+			dfk_error_clear(err);
+		} else if (code) {
 			dfk_dev_close(dev);
-			return dfk_error_prefix(err, "cannot select alt setting %u of interface %u", ifc->alt,
-						ifc->intf);
+			return code;
 		}
 	}
 	dev->xfer = ifc->func.wTransferSize;
@@ -87,6 +97,29 @@ dfk_code dfk_dev_open(const dfk_ctx *ctx, const dfk_dfu_if *ifc, dfk_dev **out, 
 		dev->xfer = DFK_MAX_TRANSFER;
 	}
 	*out = dev;
+	return DFK_OK;
+}
+
+dfk_code dfk__dev_ready(dfk_dev *dev, dfk_error *err)
+{
+	dfk_code code;
+
+	if (!dev->alt_pending)
+		return DFK_OK;
+	/* A stall is an answer: the device is there, so it is asked once more.
+	 * Gone or silent: asking again would only wait once more. */
+	if (dev->alt_err.code != DFK_ERR_STALL || dev->alt_retried) {
+		*err = dev->alt_err;
+		return err->code;
+	}
+	dev->alt_retried = true;
+	code = dev->usb->ops->set_alt(dev->usb, dev->ifc.intf, dev->ifc.alt, err);
+	if (code) {
+		dfk_error_prefix(err, "cannot select alt setting %u of interface %u", dev->ifc.alt, dev->ifc.intf);
+		dev->alt_err = *err;
+		return code;
+	}
+	dev->alt_pending = false;
 	return DFK_OK;
 }
 
@@ -153,7 +186,7 @@ dfk_code dfk_dev_select_alt(dfk_dev *dev, uint8_t alt, dfk_error *err)
 	dfk_code code;
 
 	if (alt == dev->ifc.alt)
-		return DFK_OK;
+		return dfk__dev_ready(dev, err);
 	id = find_alt(&dev->ifc, alt);
 	if (!id || id->bInterfaceClass != 0xFE || id->bInterfaceSubClass != 1)
 		return dfk_error_set(err, DFK_ERR_UNSUPPORTED, "interface %u has no DFU alt setting %u", dev->ifc.intf,
@@ -169,6 +202,7 @@ dfk_code dfk_dev_select_alt(dfk_dev *dev, uint8_t alt, dfk_error *err)
 			return dfk_error_prefix(err, "cannot read the name of alt setting %u", alt);
 	}
 	dev->ifc.alt = alt;
+	dev->alt_pending = false;
 	memcpy(dev->ifc.name, name, sizeof(name));
 	if (dev->have_map) {
 		dfk_memmap_free(&dev->map);

@@ -1,4 +1,5 @@
 /* The seven DFU 1.1 class requests, status polling and getting to dfuIDLE. */
+#include <stdio.h>
 #include <string.h>
 
 #include "dfu_internal.h"
@@ -19,8 +20,10 @@ static dfk_code request(dfk_dev *dev, uint8_t type, uint8_t req, uint16_t value,
 {
 	dfk_setup s = {type, req, value, dfk_dev_if(dev)->intf, len};
 	size_t got = 0;
-	dfk_code code;
+	dfk_code code = dfk__dev_ready(dev, err);
 
+	if (code)
+		return code;
 	code = dfk_usb_control(dfk_dev_usb(dev), &s, data, &got, dfk_dev_ctx(dev)->usb_timeout_ms, err);
 	if (code)
 		return code;
@@ -37,6 +40,36 @@ static dfk_code request(dfk_dev *dev, uint8_t type, uint8_t req, uint16_t value,
 	return DFK_OK;
 }
 
+/* A device that stalls DNLOAD or UPLOAD is still there and knows why: one
+ * GETSTATUS puts its status in the message (errTARGET, errADDRESS...), and
+ * a CLRSTATUS takes it out of dfuERROR so that the next job starts clean.
+ * Bounded: two requests at most, their own failures only logged. */
+static dfk_error *explain_stall(dfk_dev *dev, dfk_error *err)
+{
+	const dfk_ctx *ctx = dfk_dev_ctx(dev);
+	char orig[DFK_ERROR_MSG_MAX];
+	dfk_status st;
+	dfk_error e;
+
+	if (err->code != DFK_ERR_STALL)
+		return err;
+	if (dfk_dfu_get_status(dev, &st, &e)) {
+		dfk_log(ctx, DFK_LOG_DEBUG, "no status after the stall: %s", e.msg);
+		return err;
+	}
+	if (st.state == DFK_STATE_ERROR && dfk_dfu_clr_status(dev, &e))
+		dfk_log(ctx, DFK_LOG_DEBUG, "%s", e.msg);
+	if (st.status != DFK_STATUS_OK) {
+		dfk_error_set(err, DFK_ERR_STALL, "stalled: device status %s in %s", dfk_status_name(st.status),
+			      dfk_state_name(st.state));
+	} else {
+		snprintf(orig, sizeof(orig), "%s", err->msg);
+		dfk_error_set(err, DFK_ERR_STALL, "%s; device status %s in %s", orig, dfk_status_name(st.status),
+			      dfk_state_name(st.state));
+	}
+	return err;
+}
+
 dfk_code dfk_dfu_detach(dfk_dev *dev, uint16_t timeout_ms, dfk_error *err)
 {
 	DFK_ERR_ENSURE(err);
@@ -50,14 +83,14 @@ dfk_code dfk_dfu_dnload(dfk_dev *dev, uint16_t block, const uint8_t *data, uint1
 	/* The transport takes a mutable buffer for both directions; an OUT
 	 * transfer only reads it. */
 	dfk_code code = request(dev, REQ_OUT, DFK_REQ_DNLOAD, block, (uint8_t *)(uintptr_t)data, len, NULL, err);
-	return code ? dfk_error_prefix(err, "DNLOAD block %u (%u bytes)", block, len) : DFK_OK;
+	return code ? dfk_error_prefix(explain_stall(dev, err), "DNLOAD block %u (%u bytes)", block, len) : DFK_OK;
 }
 
 dfk_code dfk_dfu_upload(dfk_dev *dev, uint16_t block, uint8_t *data, uint16_t len, size_t *got, dfk_error *err)
 {
 	DFK_ERR_ENSURE(err);
 	dfk_code code = request(dev, REQ_IN, DFK_REQ_UPLOAD, block, data, len, got, err);
-	return code ? dfk_error_prefix(err, "UPLOAD block %u (%u bytes)", block, len) : DFK_OK;
+	return code ? dfk_error_prefix(explain_stall(dev, err), "UPLOAD block %u (%u bytes)", block, len) : DFK_OK;
 }
 
 dfk_code dfk_dfu_get_status(dfk_dev *dev, dfk_status *st, dfk_error *err)

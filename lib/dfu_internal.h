@@ -27,6 +27,12 @@ uint64_t dfk__now(const dfk_ctx *ctx);
 void dfk__sleep(const dfk_ctx *ctx, uint32_t ms);
 void dfk__progress(const dfk_ctx *ctx, dfk_phase phase, uint64_t done, uint64_t total, uint32_t addr);
 
+/* A SET_INTERFACE that failed in dfk_dev_open for a transfer reason
+ * (stall, timeout, gone) does not fail the open: it is returned here, to
+ * the first request or job, which gives it its context. A stall is retried
+ * once. DFK_OK when the alt is selected. */
+dfk_code dfk__dev_ready(dfk_dev *dev, dfk_error *err);
+
 /* True for the errors of a device that went away (or is resetting). */
 bool dfk__gone(dfk_code code);
 

@@ -107,6 +107,10 @@ dfk_format dfk_format_detect(const char *path, const uint8_t *buf, size_t len)
 		   "ELF",
 		   4) == 0)
 		return DFK_FORMAT_ELF;
+	/* A .bin file is raw even when its first bytes happen to read like a
+	 * HEX or S-record line (random data does, about 1 time in 100). */
+	if (has_ext(path, "bin"))
+		return DFK_FORMAT_RAW;
 	if (buf && len >= 3 && buf[0] == ':' && isxdigit(buf[1]) && isxdigit(buf[2]))
 		return DFK_FORMAT_IHEX;
 	if (buf && len >= 2 && buf[0] == 'S' && buf[1] >= '0' && buf[1] <= '9')

@@ -1,6 +1,7 @@
 /* Jobs: download (plain DFU or DfuSe), upload, verify, leave, detach, reset,
  * and waiting for a device to come back. Built only from the requests in
  * dfu.c and dfuse.c, so the control-transfer budget is visible here. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,6 +50,17 @@ static dfk_code check_force(const dfk_job_opts *o, dfk_error *err)
 	return DFK_OK;
 }
 
+/* The job's first step: the device in dfuIDLE. Its failures (a bare
+ * GETSTATUS error) are put in the job's context, what. */
+static dfk_code prepare(dfk_dev *dev, const char *what, dfk_error *err)
+{
+	dfk_code code = dfk__dev_ready(dev, err);
+
+	if (!code)
+		code = dfk_dfu_make_idle(dev, err);
+	return code ? dfk_error_prefix(err, "%s: preparing the device", what) : DFK_OK;
+}
+
 /* ---- Comparing what the device holds with what was meant ---- */
 
 struct cmp_sink {
@@ -85,8 +97,8 @@ static dfk_code cmp_block(void *user, uint32_t addr, const uint8_t *data, size_t
 
 /* Reads blocks 0, 1, ... until a short block or limit bytes; the device is
  * in dfuIDLE afterwards. */
-static dfk_code plain_read(dfk_dev *dev, uint64_t limit, dfk__read_sink sink, void *user, uint64_t *total,
-			   dfk_error *err)
+static dfk_code plain_read(dfk_dev *dev, const char *what, uint64_t limit, dfk__read_sink sink, void *user,
+			   uint64_t *total, dfk_error *err)
 {
 	uint16_t xfer = dfk_dev_transfer_size(dev);
 	uint64_t done = 0;
@@ -101,12 +113,12 @@ static dfk_code plain_read(dfk_dev *dev, uint64_t limit, dfk__read_sink sink, vo
 		size_t got = 0;
 
 		if (block == PLAIN_MAX_BLOCKS) {
-			code = dfk_error_set(err, DFK_ERR_PROTOCOL, "upload did not end after %u blocks", block);
+			code = dfk_error_set(err, DFK_ERR_PROTOCOL, "%s did not end after %u blocks", what, block);
 			break;
 		}
 		code = dfk_dfu_upload(dev, (uint16_t)block, buf, want, &got, err);
 		if (code) {
-			dfk_error_prefix(err, "upload at offset %llu failed", (unsigned long long)done);
+			dfk_error_prefix(err, "%s at offset %llu failed", what, (unsigned long long)done);
 			break;
 		}
 		/* The sink sees offsets as addresses from 0. */
@@ -120,6 +132,9 @@ static dfk_code plain_read(dfk_dev *dev, uint64_t limit, dfk__read_sink sink, vo
 		if (done == limit) {
 			/* Stopped by us: the device still waits in dfuUPLOAD-IDLE. */
 			code = dfk_dfu_abort(dev, err);
+			if (code)
+				dfk_error_prefix(err, "%s of %llu bytes: returning to dfuIDLE failed", what,
+						 (unsigned long long)done);
 			break;
 		}
 	}
@@ -179,6 +194,7 @@ static dfk_code plain_download(dfk_dev *dev, const dfk_image *img, const dfk_job
 	uint8_t *flat = NULL;
 	const uint8_t *data;
 	uint16_t block = 0;
+	char what[48];
 	dfk_status st;
 	dfk_code code;
 	bool idle;
@@ -193,7 +209,8 @@ static dfk_code plain_download(dfk_dev *dev, const dfk_image *img, const dfk_job
 			memcpy(flat + off, img->elements[i].data, img->elements[i].size);
 		data = flat;
 	}
-	code = dfk_dfu_make_idle(dev, err);
+	snprintf(what, sizeof(what), "download of %llu bytes", (unsigned long long)total);
+	code = prepare(dev, what, err);
 	while (!code && done < total) {
 		uint16_t n = total - done < xfer ? (uint16_t)(total - done) : xfer;
 
@@ -232,7 +249,7 @@ static dfk_code plain_download(dfk_dev *dev, const dfk_image *img, const dfk_job
 			uint64_t vdone = 0, got = 0;
 			struct cmp_sink c = {ctx, data, 0, &vdone, total, DFK_PHASE_VERIFY, true, true};
 
-			code = plain_read(dev, total, cmp_block, &c, &got, err);
+			code = plain_read(dev, "verify read", total, cmp_block, &c, &got, err);
 			if (!code && got < total)
 				code = dfk_error_set(err, DFK_ERR_VERIFY,
 						     "verify failed: device returned %llu of %llu bytes",
@@ -481,7 +498,7 @@ static dfk_code place_image(const dfk_firmware *fw, const dfk_target *t, const d
 	return DFK_OK;
 }
 
-static dfk_code finish_idle(dfk_dev *dev, dfk_error *err)
+static dfk_code finish_idle(dfk_dev *dev, const char *what, dfk_error *err)
 {
 	dfk_status st;
 	dfk_code code = dfk_dfu_abort(dev, err);
@@ -491,14 +508,14 @@ static dfk_code finish_idle(dfk_dev *dev, dfk_error *err)
 	if (!code && (st.status != DFK_STATUS_OK || st.state != DFK_STATE_IDLE))
 		code = dfk_error_set(err, DFK_ERR_PROTOCOL, "device status %s in %s instead of dfuIDLE",
 				     dfk_status_name(st.status), dfk_state_name(st.state));
-	return code ? dfk_error_prefix(err, "returning to dfuIDLE failed") : DFK_OK;
+	return code ? dfk_error_prefix(err, "%s: returning to dfuIDLE failed", what) : DFK_OK;
 }
 
 /* Every DfuSe job starts in dfuIDLE; with -U it also ends there, as the
  * read-unprotect erases the flash and resets the device (*resetting). */
-static dfk_code dfuse_begin(dfk_dev *dev, const dfk_job_opts *o, bool *resetting, dfk_error *err)
+static dfk_code dfuse_begin(dfk_dev *dev, const dfk_job_opts *o, const char *what, bool *resetting, dfk_error *err)
 {
-	dfk_code code = dfk_dfu_make_idle(dev, err);
+	dfk_code code = prepare(dev, what, err);
 
 	*resetting = false;
 	if (code || !o->unprotect)
@@ -510,20 +527,34 @@ static dfk_code dfuse_begin(dfk_dev *dev, const dfk_job_opts *o, bool *resetting
 	return code;
 }
 
+/* Where a DfuSe download starts, for its messages: the -s address of a raw
+ * binary, else the first element. */
+static uint32_t first_address(const dfk_firmware *fw, const dfk_job_opts *o)
+{
+	if (fw->format == DFK_FORMAT_RAW && !fw->addressed)
+		return o->address;
+	for (size_t i = 0; i < fw->ntargets; i++)
+		if (fw->targets[i].image.count)
+			return fw->targets[i].image.elements[0].addr;
+	return o->address;
+}
+
 static dfk_code dfuse_download(dfk_dev *dev, const dfk_firmware *fw, const dfk_job_opts *o, dfk_error *err)
 {
 	bool dfuse_file = fw->format == DFK_FORMAT_DFUSE;
 	bool have_leave_addr = false, resetting;
 	uint32_t leave_addr = 0;
+	char what[48];
 	dfk_code code;
 
-	code = dfuse_begin(dev, o, &resetting, err);
+	snprintf(what, sizeof(what), "download to 0x%08X", first_address(fw, o));
+	code = dfuse_begin(dev, o, what, &resetting, err);
 	if (code || resetting)
 		return code;
 	if (o->mass_erase) {
 		code = dfk_dfuse_mass_erase(dev, err);
 		if (code)
-			return code;
+			return dfk_error_prefix(err, "%s", what);
 	}
 	for (size_t i = 0; i < fw->ntargets && !code; i++) {
 		const dfk_target *t = &fw->targets[i];
@@ -560,7 +591,7 @@ static dfk_code dfuse_download(dfk_dev *dev, const dfk_firmware *fw, const dfk_j
 			return dfk_job_leave(dev, true, o->address, err);
 		return dfk_job_leave(dev, have_leave_addr, leave_addr, err);
 	}
-	return finish_idle(dev, err);
+	return finish_idle(dev, what, err);
 }
 
 dfk_code dfk_job_download(dfk_dev *dev, const dfk_firmware *fw, const dfk_job_opts *o, dfk_error *err)
@@ -632,10 +663,11 @@ dfk_code dfk_job_upload(dfk_dev *dev, const dfk_job_opts *o, dfk_out *out, uint6
 	if (code)
 		return code;
 	if (!use_dfuse(dev, o)) {
-		code = dfk_dfu_make_idle(dev, err);
+		code = prepare(dev, "upload", err);
 		s.total = o->has_length ? o->length : 0;
 		if (!code)
-			code = plain_read(dev, o->has_length ? o->length : UINT64_MAX, out_block, &s, bytes, err);
+			code = plain_read(dev, "upload", o->has_length ? o->length : UINT64_MAX, out_block, &s, bytes,
+					  err);
 		return code;
 	}
 
@@ -670,7 +702,9 @@ dfk_code dfk_job_upload(dfk_dev *dev, const dfk_job_opts *o, dfk_out *out, uint6
 			addr);
 	}
 	s.total = len;
-	code = dfk_dfu_make_idle(dev, err);
+	char what[64];
+	snprintf(what, sizeof(what), "upload of %llu bytes from 0x%08X", (unsigned long long)len, addr);
+	code = prepare(dev, what, err);
 	/* A short block is the end of memory only when we guessed the length;
 	 * inside a known length it is a device fault. */
 	if (!code)
@@ -680,11 +714,14 @@ dfk_code dfk_job_upload(dfk_dev *dev, const dfk_job_opts *o, dfk_out *out, uint6
 
 /* ---- DfuSe command mode, leave, detach, reset ---- */
 
+static void leave_where(bool has_address, uint32_t address, char *buf, size_t size);
+
 dfk_code dfk_job_dfuse_command(dfk_dev *dev, const dfk_job_opts *o, dfk_error *err)
 {
 	DFK_ERR_ENSURE(err);
 	const dfk_ctx *ctx = dfk_dev_ctx(dev);
 	dfk_code code = check_force(o, err);
+	char what[80], where[48];
 	bool resetting;
 
 	if (code)
@@ -692,7 +729,14 @@ dfk_code dfk_job_dfuse_command(dfk_dev *dev, const dfk_job_opts *o, dfk_error *e
 	if (!o->mass_erase && !o->unprotect && !o->leave)
 		return dfk_error_set(err, DFK_ERR_USAGE,
 				     "nothing to do: -s without -D or -U needs leave, mass-erase or unprotect");
-	code = dfuse_begin(dev, o, &resetting, err);
+	leave_where(o->has_address, o->address, where, sizeof(where));
+	snprintf(what, sizeof(what), "%s%s%s%s",
+		 o->unprotect	 ? "read unprotect"
+		 : o->mass_erase ? "mass erase"
+				 : "",
+		 !o->unprotect && o->mass_erase && o->leave ? " and " : "", !o->unprotect && o->leave ? "leave " : "",
+		 !o->unprotect && o->leave ? where : "");
+	code = dfuse_begin(dev, o, what, &resetting, err);
 	if (code || resetting)
 		return code;
 	if (o->mass_erase) {
@@ -707,17 +751,57 @@ dfk_code dfk_job_dfuse_command(dfk_dev *dev, const dfk_job_opts *o, dfk_error *e
 	return DFK_OK;
 }
 
+/* The device's answer to the GETSTATUS after the leave request stalled: a
+ * stall says it is still there, so it is asked once more. NODEV or no
+ * answer: it left (DFK_OK with *left); an answer: *st holds its status. */
+static dfk_code leave_recheck(dfk_dev *dev, dfk_status *st, bool *left, dfk_error *err)
+{
+	dfk_code code = dfk_dfu_get_status(dev, st, err);
+	uint8_t state;
+
+	*left = false;
+	if (code == DFK_ERR_STALL) {
+		/* GETSTATE is answered in every state, even where GETSTATUS is not. */
+		code = dfk_dfu_get_state(dev, &state, err);
+		if (!code) {
+			memset(st, 0, sizeof(*st));
+			st->status = DFK_STATUS_OK;
+			st->state = state;
+		}
+	}
+	if (code && dfk__gone(code) && code != DFK_ERR_STALL) {
+		dfk_error_clear(err);
+		*left = true;
+		return DFK_OK;
+	}
+	if (code == DFK_ERR_STALL)
+		return dfk_error_prefix(err, "device still in DFU mode after leave: it stalls GETSTATUS and GETSTATE");
+	return code;
+}
+
+/* "to 0x08003000" or "at the current address pointer", for messages. */
+static void leave_where(bool has_address, uint32_t address, char *buf, size_t size)
+{
+	if (has_address)
+		snprintf(buf, size, "to 0x%08X", address);
+	else
+		snprintf(buf, size, "at the current address pointer");
+}
+
 dfk_code dfk_job_leave(dfk_dev *dev, bool has_address, uint32_t address, dfk_error *err)
 {
 	DFK_ERR_ENSURE(err);
 	const dfk_ctx *ctx = dfk_dev_ctx(dev);
+	char where[48];
 	dfk_status st;
 	dfk_code code;
+	bool left;
 
+	leave_where(has_address, address, where, sizeof(where));
 	if (has_address) {
 		code = dfk_dfuse_set_address(dev, address, err);
 		if (code)
-			return dfk_error_prefix(err, "leave failed");
+			return dfk_error_prefix(err, "leave %s failed", where);
 	}
 	/* wValue 2 as dfu-util sends it; a zero-length DNLOAD is the request. */
 	code = dfk_dfu_dnload(dev, 2, NULL, 0, err);
@@ -727,22 +811,30 @@ dfk_code dfk_job_leave(dfk_dev *dev, bool has_address, uint32_t address, dfk_err
 		return DFK_OK;
 	}
 	if (code)
-		return dfk_error_prefix(err, "leave failed");
+		return dfk_error_prefix(err, "leave %s failed", where);
 	code = dfk_dfu_get_status(dev, &st, err);
-	if (code && dfk__gone(code)) {
+	if (code == DFK_ERR_STALL) {
+		/* Not gone: a device that stalls is still answering. */
+		dfk_log(ctx, DFK_LOG_DEBUG, "GETSTATUS after leave stalled; asking again");
+		code = leave_recheck(dev, &st, &left, err);
+		if (!code && left) {
+			dfk_log(ctx, DFK_LOG_INFO, "device left DFU mode");
+			return DFK_OK;
+		}
+	} else if (code && dfk__gone(code)) {
 		/* Gone before answering: it is running the new firmware. */
 		dfk_log(ctx, DFK_LOG_INFO, "device left DFU mode");
 		dfk_error_clear(err);
 		return DFK_OK;
 	}
 	if (code)
-		return dfk_error_prefix(err, "leave failed");
+		return dfk_error_prefix(err, "leave %s failed", where);
 	if (st.status != DFK_STATUS_OK || st.state == DFK_STATE_ERROR)
-		return dfk_error_set(err, DFK_ERR_PROTOCOL, "leave failed: device status %s in %s",
+		return dfk_error_set(err, DFK_ERR_PROTOCOL, "leave %s failed: device status %s in %s", where,
 				     dfk_status_name(st.status), dfk_state_name(st.state));
 	if (st.state != DFK_STATE_MANIFEST && st.state != DFK_STATE_MANIFEST_SYNC &&
 	    st.state != DFK_STATE_MANIFEST_WAIT_RESET)
-		return dfk_error_set(err, DFK_ERR_PROTOCOL, "leave failed: device stayed in %s",
+		return dfk_error_set(err, DFK_ERR_PROTOCOL, "leave %s failed: device stayed in DFU mode (%s)", where,
 				     dfk_state_name(st.state));
 	dfk_log(ctx, DFK_LOG_INFO, "device left DFU mode");
 	return DFK_OK;

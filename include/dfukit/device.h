@@ -118,7 +118,10 @@ void dfk_found_free(dfk_found *found);
 /* An open DFU interface. */
 typedef struct dfk_dev dfk_dev;
 /* Opens the device, claims the interface and selects the alt (SET_INTERFACE
- * only when the interface has more than one alt setting). */
+ * only when the interface has more than one alt setting). A SET_INTERFACE
+ * that stalls, times out or loses the device does not fail the open: the
+ * first job reports it in its own context ("download to 0x...: preparing
+ * the device: ..."), where the user can tell what was being done. */
 dfk_code dfk_dev_open(const dfk_ctx *ctx, const dfk_dfu_if *ifc, dfk_dev **dev, dfk_error *err);
 void dfk_dev_close(dfk_dev *dev);
 const dfk_dfu_if *dfk_dev_if(const dfk_dev *dev);

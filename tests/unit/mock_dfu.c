@@ -290,6 +290,11 @@ static dfk_code get_status(mock_dev *d, uint8_t *data, size_t *actual, dfk_error
 		if (d->pending == MOCK_OP_LEAVE) {
 			d->n_leave++;
 			d->last_leave_ptr = d->ptr;
+			if (d->leave_ignored) {
+				d->state = DFK_STATE_IDLE;
+				d->pending = MOCK_OP_NONE;
+				return dfk_error_set(err, DFK_ERR_STALL, "mock: leave ignored");
+			}
 			if (d->leave_vanish_early) {
 				d->gone = true;
 				return dfk_error_set(err, DFK_ERR_NODEV, "mock: device gone");
@@ -375,6 +380,12 @@ static dfk_code upload(mock_dev *d, const dfk_setup *s, uint8_t *data, size_t *a
 			uint32_t addr = (uint32_t)((s->wValue - 2u) * (uint32_t)d->func.wTransferSize + d->ptr);
 			if (!in_mem(d, addr, 1))
 				return stall(d, err);
+			if (d->fail_read_n && ++d->n_reads == d->fail_read_n) {
+				d->n_stalls++;
+				d->state = DFK_STATE_ERROR;
+				d->status = d->fail_status;
+				return dfk_error_set(err, DFK_ERR_STALL, "mock: read fault");
+			}
 			n = s->wLength;
 			if ((uint64_t)addr + n > (uint64_t)d->mem_base + d->mem_size)
 				n = d->mem_base + d->mem_size - addr;
@@ -449,6 +460,11 @@ static dfk_code op_control(dfk_usb *h, const dfk_setup *s, uint8_t *data, size_t
 	if ((s->bmRequestType != 0x21 && s->bmRequestType != 0xA1) || s->wIndex != 0 || s->bRequest > 6)
 		return dfk_error_set(err, DFK_ERR_STALL, "mock: bad class request");
 	d->n_req[s->bRequest]++;
+	d->n_class++;
+	if (d->stall_class_at && d->n_class == d->stall_class_at) {
+		d->n_stalls++;
+		return dfk_error_set(err, DFK_ERR_STALL, "mock: stall fault");
+	}
 	if (!d->timeout_min || timeout_ms < d->timeout_min)
 		d->timeout_min = timeout_ms;
 	if (timeout_ms > d->timeout_max)
@@ -614,6 +630,12 @@ static dfk_code op_set_alt(dfk_usb *h, uint8_t intf, uint8_t alt, dfk_error *err
 	d->n_set_alt++;
 	if (d->gone)
 		return dfk_error_set(err, DFK_ERR_NODEV, "mock: device gone");
+	if (d->set_alt_timeout)
+		return dfk_error_set(err, DFK_ERR_TIMEOUT, "mock: no answer to SET_INTERFACE");
+	if (d->set_alt_stalls) {
+		d->set_alt_stalls--;
+		return dfk_error_set(err, DFK_ERR_STALL, "mock: SET_INTERFACE stalled");
+	}
 	if (intf != 0 || alt >= d->nalts)
 		return dfk_error_set(err, DFK_ERR_STALL, "mock: no alt %u", alt);
 	d->cur_alt = alt;

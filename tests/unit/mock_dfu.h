@@ -79,11 +79,17 @@ typedef struct mock_dev {
 	bool open_fails;      /* listed, but cannot be opened (permissions) */
 	bool short_status;    /* GETSTATUS answers 3 bytes */
 	bool corrupt;
-	uint32_t corrupt_addr; /* a write there stores a different byte */
+	uint32_t corrupt_addr;	 /* a write there stores a different byte */
+	unsigned stall_class_at; /* the n-th class request (n_class) stalls, state unchanged */
+	unsigned fail_read_n;	 /* the n-th UPLOAD data block (1-based) fails with fail_status */
+	bool leave_ignored;	 /* stalls the GETSTATUS after leave and stays in dfuIDLE */
+	unsigned set_alt_stalls; /* this many SET_INTERFACE requests stall */
+	bool set_alt_timeout;	 /* SET_INTERFACE gets no answer */
 	/* counters */
 	unsigned n_control, n_req[7], n_set_alt, n_string, n_resets, n_open;
 	unsigned n_erase, n_setaddr, n_writes, n_mass, n_unprotect, n_leave, n_dirty, n_early, n_stalls;
 	unsigned n_bad_block;
+	unsigned n_class, n_reads;	   /* class requests, UPLOAD data blocks */
 	unsigned timeout_min, timeout_max; /* timeout_ms of the class requests */
 	uint32_t erased_pages[MOCK_MAX_PAGES];
 	unsigned erase_count[MOCK_MAX_PAGES];

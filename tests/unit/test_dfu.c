@@ -104,6 +104,39 @@ static void test_make_idle_aborts(void **state)
 	fx_free(f);
 }
 
+/* A stalled UPLOAD or DNLOAD asks the device why (one GETSTATUS) and
+ * clears its dfuERROR (one CLRSTATUS). */
+static void test_stall_explained_by_status(void **state)
+{
+	fx *f = open_f405(in_dnload_idle);
+	uint8_t buf[16];
+	size_t got = 0;
+	(void)state;
+
+	/* UPLOAD is not allowed in dfuDNLOAD-IDLE: the device stalls it */
+	assert_int_equal(dfk_dfu_upload(f->dev, 2, buf, sizeof(buf), &got, &f->err), DFK_ERR_STALL);
+	assert_string_equal(f->err.msg, "UPLOAD block 2 (16 bytes): stalled: device status errSTALLEDPKT in dfuERROR");
+	assert_int_equal(f->d.n_req[DFK_REQ_GETSTATUS], 1);
+	assert_int_equal(f->d.n_req[DFK_REQ_CLRSTATUS], 1);
+	assert_int_equal(f->d.state, DFK_STATE_IDLE);
+
+	/* a stall that leaves the status OK: the transfer error stays, the state is added */
+	f->d.stall_class_at = f->d.n_class + 1;
+	assert_int_equal(dfk_dfu_dnload(f->dev, 2, buf, sizeof(buf), &f->err), DFK_ERR_STALL);
+	assert_non_null(
+	    strstr(f->err.msg, "DNLOAD block 2 (16 bytes): mock: stall fault; device status OK in dfuIDLE"));
+	assert_int_equal(f->d.n_req[DFK_REQ_GETSTATUS], 2);
+	assert_int_equal(f->d.n_req[DFK_REQ_CLRSTATUS], 1);
+
+	/* no answer to the GETSTATUS either: the first error, and no more requests */
+	f->d.stall_class_at = f->d.n_class + 1;
+	f->d.disconnect_after = f->d.n_control + 1;
+	assert_int_equal(dfk_dfu_dnload(f->dev, 2, buf, sizeof(buf), &f->err), DFK_ERR_STALL);
+	assert_string_equal(f->err.msg, "DNLOAD block 2 (16 bytes): mock: stall fault");
+	assert_int_equal(f->d.n_req[DFK_REQ_CLRSTATUS], 1);
+	fx_free(f);
+}
+
 static void test_make_idle_runtime(void **state)
 {
 	mock_rig r;
@@ -397,6 +430,7 @@ int main(void)
 	    cmocka_unit_test(test_make_idle_clears_dfuerror),
 	    cmocka_unit_test(test_make_idle_gives_up),
 	    cmocka_unit_test(test_make_idle_aborts),
+	    cmocka_unit_test(test_stall_explained_by_status),
 	    cmocka_unit_test(test_make_idle_runtime),
 	    cmocka_unit_test(test_erase_error_names_page_and_status),
 	    cmocka_unit_test(test_command_costs_three_transfers),

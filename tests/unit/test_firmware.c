@@ -79,8 +79,11 @@ static void detect(void **state)
 {
 	(void)state;
 	assert_int_equal(dfk_format_detect("x.bin", (const uint8_t *)"DfuSe\x01", 6), DFK_FORMAT_DFUSE);
-	assert_int_equal(dfk_format_detect("x.bin", (const uint8_t *)":10000000", 9), DFK_FORMAT_IHEX);
-	assert_int_equal(dfk_format_detect("x.bin", (const uint8_t *)"S00600", 6), DFK_FORMAT_SREC);
+	assert_int_equal(dfk_format_detect("x", (const uint8_t *)":10000000", 9), DFK_FORMAT_IHEX);
+	assert_int_equal(dfk_format_detect("x", (const uint8_t *)"S00600", 6), DFK_FORMAT_SREC);
+	/* .bin stays raw when its bytes look like text records */
+	assert_int_equal(dfk_format_detect("x.bin", (const uint8_t *)":10000000", 9), DFK_FORMAT_RAW);
+	assert_int_equal(dfk_format_detect("x.bin", (const uint8_t *)"S00600", 6), DFK_FORMAT_RAW);
 	assert_int_equal(dfk_format_detect("x.bin",
 					   (const uint8_t *)"\x7f"
 							    "ELF\x01",

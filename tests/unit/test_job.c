@@ -724,6 +724,225 @@ static void test_plain_budget(void **state)
 	fx_free(f);
 }
 
+/* ---- every failure names the job, its address and the device status ---- */
+
+static void test_first_status_check_in_context(void **state)
+{
+	fx *f = fx_new(f405, 0);
+	(void)state;
+
+	raw_fw(f, 4 * KIB, true, 0x08004000);
+	f->r.d.stall_class_at = f->r.d.n_class + 1; /* the GETSTATUS of make_idle */
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_STALL);
+	assert_non_null(strstr(f->r.err.msg, "download to 0x08004000: preparing the device: GETSTATUS"));
+	fx_free(f);
+
+	f = fx_new(f405, 0);
+	f->o.has_address = true;
+	f->o.address = BASE;
+	f->o.has_length = true;
+	f->o.length = 5000;
+	f->r.d.stall_class_at = f->r.d.n_class + 1;
+	uint64_t bytes;
+	assert_int_equal(dfk_job_upload(f->r.dev, &f->o, NULL, &bytes, &f->r.err), DFK_ERR_STALL);
+	assert_non_null(strstr(f->r.err.msg, "upload of 5000 bytes from 0x08000000: preparing the device: GETSTATUS"));
+	fx_free(f);
+
+	f = fx_new(f405, 0);
+	f->o.mass_erase = f->o.force = f->o.leave = true;
+	f->o.has_address = true;
+	f->o.address = BASE;
+	f->r.d.stall_class_at = f->r.d.n_class + 1;
+	assert_int_equal(dfk_job_dfuse_command(f->r.dev, &f->o, &f->r.err), DFK_ERR_STALL);
+	assert_non_null(strstr(f->r.err.msg, "mass erase and leave to 0x08000000: preparing the device: GETSTATUS"));
+	fx_free(f);
+
+	/* A message that has its context already gets it once. */
+	f = fx_new(plain_tolerant, -1);
+	plain_ok(f, 3000);
+	f->r.d.state = DFK_STATE_APP_IDLE;
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_PROTOCOL);
+	assert_string_equal(f->r.err.msg,
+			    "download of 3000 bytes: preparing the device: device is still in run-time mode (appIDLE)");
+	fx_free(f);
+}
+
+static void test_mass_erase_in_context(void **state)
+{
+	fx *f = fx_new(f405, 0);
+	(void)state;
+
+	f->o.mass_erase = f->o.force = true;
+	/* gone after make_idle's GETSTATUS and the erase DNLOAD */
+	f->r.d.disconnect_after = f->r.d.n_control + 2;
+	assert_int_equal(dfk_job_dfuse_command(f->r.dev, &f->o, &f->r.err), DFK_ERR_NODEV);
+	assert_non_null(strstr(f->r.err.msg, "mass erase failed: GETSTATUS"));
+	assert_null(strstr(f->r.err.msg, "preparing"));
+	fx_free(f);
+}
+
+/* The class requests a fault-free 4 KiB download at 0x08004000 makes. */
+static unsigned download_requests(void)
+{
+	fx *f = fx_new(f405, 0);
+	unsigned n;
+
+	raw_fw(f, 4 * KIB, true, 0x08004000);
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
+	n = f->r.d.n_class;
+	fx_free(f);
+	return n;
+}
+
+static void test_final_return_to_idle_in_context(void **state)
+{
+	unsigned total = download_requests();
+	(void)state;
+
+	/* the job ends with ABORT and GETSTATUS */
+	for (unsigned back = 0; back < 2; back++) {
+		fx *f = fx_new(f405, 0);
+		raw_fw(f, 4 * KIB, true, 0x08004000);
+		f->r.d.stall_class_at = total - back;
+		assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_STALL);
+		assert_non_null(
+		    strstr(f->r.err.msg, back ? "download to 0x08004000: returning to dfuIDLE failed: ABORT"
+					      : "download to 0x08004000: returning to dfuIDLE failed: GETSTATUS"));
+		fx_free(f);
+	}
+}
+
+static void test_plain_final_abort_in_context(void **state)
+{
+	fx *f = fx_new(plain_tolerant, -1);
+	(void)state;
+
+	plain_ok(f, 4 * KIB); /* whole blocks: the verify ends with ABORT */
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
+	unsigned total = f->r.d.n_class;
+	fx_free(f);
+
+	f = fx_new(plain_tolerant, -1);
+	plain_ok(f, 4 * KIB);
+	f->r.d.stall_class_at = total;
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_STALL);
+	assert_non_null(strstr(f->r.err.msg, "verify read of 4096 bytes: returning to dfuIDLE failed: ABORT"));
+	fx_free(f);
+}
+
+static void test_stalled_read_asks_the_device(void **state)
+{
+	fx *f = fx_new(f405, 0);
+	uint64_t bytes;
+	(void)state;
+
+	/* the verify of a download */
+	raw_fw(f, 4 * KIB, true, 0x08004000);
+	f->r.d.fail_read_n = 2;
+	f->r.d.fail_status = DFK_STATUS_ERR_TARGET;
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_STALL);
+	assert_string_equal(f->r.err.msg, "read at 0x08004800 failed: UPLOAD block 3 (2048 bytes): stalled: device "
+					  "status errTARGET in dfuERROR");
+	assert_int_equal(f->r.d.state, DFK_STATE_IDLE); /* cleared for the next job */
+	fx_free(f);
+
+	/* an upload */
+	f = fx_new(f405, 0);
+	f->o.has_address = true;
+	f->o.address = BASE;
+	f->o.has_length = true;
+	f->o.length = 5000;
+	f->r.d.fail_read_n = 1;
+	f->r.d.fail_status = DFK_STATUS_ERR_ADDRESS;
+	assert_int_equal(dfk_job_upload(f->r.dev, &f->o, NULL, &bytes, &f->r.err), DFK_ERR_STALL);
+	assert_non_null(strstr(f->r.err.msg, "read at 0x08000000 failed"));
+	assert_non_null(strstr(f->r.err.msg, "device status errADDRESS in dfuERROR"));
+	assert_int_equal(f->r.d.n_req[DFK_REQ_CLRSTATUS], 1);
+	fx_free(f);
+}
+
+static void test_leave_failure_names_address(void **state)
+{
+	fx *f = fx_new(f405, 0);
+	(void)state;
+
+	f->r.d.leave_error = true;
+	assert_int_equal(dfk_job_leave(f->r.dev, true, 0x08003000, &f->r.err), DFK_ERR_PROTOCOL);
+	assert_string_equal(f->r.err.msg, "leave to 0x08003000 failed: device status errTARGET in dfuERROR");
+	fx_free(f);
+}
+
+static void test_leave_stalled_status_rechecked(void **state)
+{
+	fx *f = fx_new(f405, 0);
+	(void)state;
+
+	/* stalled, but the second GETSTATUS runs the leave: it goes */
+	f->r.d.stall_class_at = f->r.d.n_class + 2; /* DNLOAD, GETSTATUS */
+	assert_int_equal(dfk_job_leave(f->r.dev, false, 0, &f->r.err), DFK_OK);
+	assert_int_equal(f->r.d.n_leave, 1);
+	assert_true(f->r.d.gone);
+	fx_free(f);
+
+	/* stalled and still in DFU mode: never a success */
+	f = fx_new(f405, 0);
+	f->r.d.leave_ignored = true;
+	assert_int_equal(dfk_job_leave(f->r.dev, false, 0, &f->r.err), DFK_ERR_PROTOCOL);
+	assert_string_equal(f->r.err.msg,
+			    "leave at the current address pointer failed: device stayed in DFU mode (dfuIDLE)");
+	assert_false(f->r.d.gone);
+	assert_int_equal(f->r.d.n_req[DFK_REQ_GETSTATUS], 2); /* asked once more, no more */
+	fx_free(f);
+}
+
+static void f405_set_alt_stalls_once(mock_dev *d)
+{
+	mock_init_f405(d);
+	d->set_alt_stalls = 1;
+}
+
+static void f405_set_alt_stalls(mock_dev *d)
+{
+	mock_init_f405(d);
+	d->set_alt_stalls = 2;
+}
+
+static void f405_set_alt_silent(mock_dev *d)
+{
+	mock_init_f405(d);
+	d->set_alt_timeout = true;
+}
+
+static void test_set_interface_in_job_context(void **state)
+{
+	fx *f = fx_new(f405_set_alt_stalls_once, 0);
+	(void)state;
+
+	/* a stall is an answer: asked once more, and the job runs */
+	raw_fw(f, 1024, true, BASE);
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
+	assert_int_equal(f->r.d.n_set_alt, 2);
+	assert_memory_equal(mem_at(f, BASE), f->data, 1024);
+	fx_free(f);
+
+	f = fx_new(f405_set_alt_stalls, 1);
+	raw_fw(f, 1024, true, BASE);
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_STALL);
+	assert_non_null(
+	    strstr(f->r.err.msg, "download to 0x08000000: preparing the device: cannot select alt setting 1"));
+	assert_int_equal(f->r.d.n_class, 0); /* nothing sent to a wrong alt */
+	fx_free(f);
+
+	/* silent: not asked again (the deadline was spent once) */
+	f = fx_new(f405_set_alt_silent, 1);
+	assert_int_equal(dfk_job_leave(f->r.dev, true, BASE, &f->r.err), DFK_ERR_TIMEOUT);
+	assert_non_null(strstr(f->r.err.msg, "leave to 0x08000000 failed"));
+	assert_non_null(strstr(f->r.err.msg, "cannot select alt setting 1"));
+	assert_int_equal(f->r.d.n_set_alt, 1);
+	assert_int_equal(f->r.d.n_class, 0);
+	fx_free(f);
+}
+
 static void test_null_error_job(void **state)
 {
 	fx *f = fx_new(f405, 0);
@@ -770,6 +989,14 @@ int main(void)
 	    cmocka_unit_test(test_write_with_transfer_size_override),
 	    cmocka_unit_test(test_plain_budget),
 	    cmocka_unit_test(test_null_error_job),
+	    cmocka_unit_test(test_first_status_check_in_context),
+	    cmocka_unit_test(test_mass_erase_in_context),
+	    cmocka_unit_test(test_final_return_to_idle_in_context),
+	    cmocka_unit_test(test_plain_final_abort_in_context),
+	    cmocka_unit_test(test_stalled_read_asks_the_device),
+	    cmocka_unit_test(test_leave_failure_names_address),
+	    cmocka_unit_test(test_leave_stalled_status_rechecked),
+	    cmocka_unit_test(test_set_interface_in_job_context),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
