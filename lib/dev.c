@@ -178,6 +178,28 @@ static const dfk_intf_desc *find_alt(const dfk_dfu_if *ifc, uint8_t alt)
 	return NULL;
 }
 
+dfk_code dfk__dev_alt_memmap(dfk_dev *dev, uint8_t alt, dfk_memmap *map, dfk_error *err)
+{
+	const dfk_intf_desc *id;
+	char name[sizeof(dev->ifc.name)];
+	dfk_code code;
+
+	if (alt == dev->ifc.alt)
+		return dfk_memmap_parse(dev->ifc.name, map, err);
+	id = find_alt(&dev->ifc, alt);
+	if (!id || id->bInterfaceClass != 0xFE || id->bInterfaceSubClass != 1)
+		return dfk_error_set(err, DFK_ERR_UNSUPPORTED, "interface %u has no DFU alt setting %u", dev->ifc.intf,
+				     alt);
+	if (!id->iInterface)
+		return dfk_error_set(err, DFK_ERR_DATA, "alt setting %u has no name, so no memory map", alt);
+	/* A string read does not disturb the DFU state, unlike SET_INTERFACE. */
+	code = dfk_usb_get_string(dev->usb, id->iInterface, &dev->langid, name, sizeof(name), dev->ctx->usb_timeout_ms,
+				  err);
+	if (code)
+		return dfk_error_prefix(err, "cannot read the name of alt setting %u", alt);
+	return dfk_memmap_parse(name, map, err);
+}
+
 dfk_code dfk_dev_select_alt(dfk_dev *dev, uint8_t alt, dfk_error *err)
 {
 	DFK_ERR_ENSURE(err);

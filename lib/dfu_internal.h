@@ -32,6 +32,9 @@ void dfk__progress(const dfk_ctx *ctx, dfk_phase phase, uint64_t done, uint64_t 
  * the first request or job, which gives it its context. A stall is retried
  * once. DFK_OK when the alt is selected. */
 dfk_code dfk__dev_ready(dfk_dev *dev, dfk_error *err);
+/* The memory map of another alt setting of the open interface, read from
+ * its name without selecting it (for checking a multi-target plan first). */
+dfk_code dfk__dev_alt_memmap(dfk_dev *dev, uint8_t alt, dfk_memmap *map, dfk_error *err);
 
 /* True for the errors of a device that went away (or is resetting). */
 bool dfk__gone(dfk_code code);

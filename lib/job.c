@@ -539,6 +539,36 @@ static uint32_t first_address(const dfk_firmware *fw, const dfk_job_opts *o)
 	return o->address;
 }
 
+/* A multi-target .dfu is checked whole before anything is erased: a target
+ * that would be refused (read-only or OTP memory, no segment) must not leave
+ * the targets before it half-written. */
+static dfk_code check_targets(dfk_dev *dev, const dfk_firmware *fw, const dfk_job_opts *o, dfk_error *err)
+{
+	unsigned flags = (o->force ? DFK_PLAN_FORCE : 0) | (o->mass_erase ? DFK_PLAN_NO_ERASE : 0);
+
+	for (size_t i = 0; i < fw->ntargets; i++) {
+		const dfk_target *t = &fw->targets[i];
+		dfk_memmap map;
+		dfk_plan plan;
+		dfk_code code;
+
+		if (t->image.count == 0)
+			continue;
+		memset(&map, 0, sizeof(map));
+		code = dfk__dev_alt_memmap(dev, t->alt, &map, err);
+		if (!code) {
+			memset(&plan, 0, sizeof(plan));
+			code = dfk_plan_build(&t->image, &map, flags, &plan, err);
+			if (!code)
+				dfk_plan_free(&plan);
+			dfk_memmap_free(&map);
+		}
+		if (code)
+			return dfk_error_prefix(err, "target %zu (alt %u), nothing written", i, t->alt);
+	}
+	return DFK_OK;
+}
+
 static dfk_code dfuse_download(dfk_dev *dev, const dfk_firmware *fw, const dfk_job_opts *o, dfk_error *err)
 {
 	bool dfuse_file = fw->format == DFK_FORMAT_DFUSE;
@@ -548,6 +578,11 @@ static dfk_code dfuse_download(dfk_dev *dev, const dfk_firmware *fw, const dfk_j
 	dfk_code code;
 
 	snprintf(what, sizeof(what), "download to 0x%08X", first_address(fw, o));
+	if (dfuse_file && fw->ntargets > 1) {
+		code = check_targets(dev, fw, o, err);
+		if (code)
+			return dfk_error_prefix(err, "%s", what);
+	}
 	code = dfuse_begin(dev, o, what, &resetting, err);
 	if (code || resetting)
 		return code;

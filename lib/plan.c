@@ -111,6 +111,13 @@ static dfk_code check_piece(const dfk_memmap *map, const piece *pc, unsigned fla
 				     "'%c') (force overrides)",
 				     pc->addr, pc->seg->start, (unsigned long long)(pc->seg->end - 1), name,
 				     perm_letter(pc->seg->perms));
+	/* ST maps call OTP areas writeable ('e'/'g'), but a write there can
+	 * never be undone: treat it like a read-only segment. */
+	if (strcasestr(name, "OTP"))
+		return dfk_error_set(err, DFK_ERR_USAGE,
+				     "address 0x%08x: memory \"%s\" is one-time programmable, a write cannot be undone "
+				     "(force overrides)",
+				     pc->addr, name);
 	return DFK_OK;
 }
 

@@ -5,11 +5,17 @@ find_program(DFUKIT_PYTHON3 python3 REQUIRED)
 
 # One test per operation, so that ctest -j runs them side by side; each
 # prints its matrix (cells tried, cells passed).
-foreach(op download-raw download-dfu upload leave detach mass-erase list)
+foreach(op download-raw download-dfu download-plain upload leave detach mass-erase list)
   add_test(NAME faults_matrix_${op}
            COMMAND ${DFUKIT_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/faults/matrix.py ${CMAKE_BINARY_DIR} ${op})
   set_tests_properties(faults_matrix_${op} PROPERTIES LABELS faults TIMEOUT 300)
 endforeach()
+
+# The same with --json for a sample of the faults: one final result object
+# that agrees with the exit status and carries the message.
+add_test(NAME faults_matrix_json
+         COMMAND ${DFUKIT_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/faults/matrix.py --json ${CMAKE_BINARY_DIR})
+set_tests_properties(faults_matrix_json PROPERTIES LABELS faults TIMEOUT 300)
 
 add_test(NAME faults_safety COMMAND ${DFUKIT_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/faults/safety.py ${CMAKE_BINARY_DIR})
 set_tests_properties(faults_safety PROPERTIES LABELS faults TIMEOUT 300)

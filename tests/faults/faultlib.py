@@ -38,7 +38,7 @@ FLASH = {
 APP_VECTORS = {"stm32f103-flash-loader": (0x08003000, 0x20005000, 0x08003101)}
 
 SUCCESS_RE = re.compile(r"Download done|downloaded successfully|Upload done|DfuSe command.* done|"
-                        r"Detached|Device reset|\"result\":\"ok\"")
+                        r"Detached:|Device reset|\"result\":\"ok\"")
 
 
 # sysexits as dfu-util uses them; 70 (internal error) is a bug, not an answer.

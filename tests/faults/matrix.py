@@ -2,8 +2,9 @@
 """The fault matrix: each operation of dfukit against dfukit-emu with each
 injected fault at the beginning, the middle and the end of the job.
 
-Usage: matrix.py BUILD_DIR [OPERATION...]   (default: every operation)
-Operations: download-raw download-dfu upload leave detach mass-erase list
+Usage: matrix.py [--json] BUILD_DIR [OPERATION...]   (default: every operation)
+Operations: download-raw download-dfu upload leave detach mass-erase
+download-plain list
 Environment: DFUKIT_FAULT_JOBS (parallel cells, default 4).
 
 Where the faults go: a fault-free run of the operation first (it must
@@ -12,13 +13,16 @@ succeed, or the matrix would be testing nothing) gives from the emulator's
 (enumeration, SET_INTERFACE), which all come before the DFU requests of
 the job. Then begin = req S+1 (the job's first DFU request), end = req T
 (its last), middle = half way; status and short-reply faults at the end of
-a job that reads go on its last UPLOAD (upblock=N), since nothing is read
-after its last request. Hostile descriptors (desc=NAME) are always
+a job that reads go on its last UPLOAD (upblock=N), else on request T-1,
+since nothing is read or executed after the last request. Hostile descriptors (desc=NAME) are always
 on, so they are one cell per operation. Cells where the fault cannot
 happen are "n/a": status and busy faults in jobs that send no GETSTATUS
 (detach from run-time mode, list), a short reply after the last read, and
 a device that vanishes or goes silent right after the leave request
 (that is what leaving looks like).
+
+With --json, dfukit runs with --json for a sample of the faults and the
+same checks apply to its single final result object (result, exit, message).
 
 A cell passes when dfukit
   - ends within the outer deadline (its own deadlines shortened with
@@ -31,7 +35,8 @@ A cell passes when dfukit
     and for an injected status fault that status's name (errWRITE...);
   - leaves the device memory outside what the job was asked to touch
     unchanged (alt 0 is filled with a random pattern first; the other
-    alts must not change at all), and, for an upload, no output file;
+    alts must not change at all), and no new file (for an upload, no
+    output file and no temporary file);
   - prints no control characters (device strings are sanitised).
 A device that stalls once, reports an error status once or sends one short
 reply may be recovered from: exit 0 is then accepted ("rec" in the table)
@@ -46,6 +51,7 @@ test; a line that matches no failing cell is reported as XPASS.
 
 import concurrent.futures
 import fnmatch
+import json
 import os
 import re
 import shutil
@@ -65,6 +71,10 @@ NEVER_RECOVERABLE = {"busy", "disconnect", "timeout"}
 POSITIONS = ["begin", "middle", "end"]
 DESCS = ["str-long", "str-badlen", "str-odd", "memmap-garbage", "memmap-overflow", "memmap-empty", "xfer0",
          "xfer65535", "func-badlen", "func-missing", "total-long", "total-short", "blen0", "dev-badlen"]
+
+# --json: the same checks on the final result object, for a sample of faults.
+JSON_KINDS = ["stall", "status=errWRITE", "busy", "disconnect", "short", "timeout"]
+JSON_DESCS = ["str-long", "memmap-garbage", "xfer0"]
 
 ADDR_RE = re.compile(r"0x[0-9A-Fa-f]{8}")
 STD_REQUESTS = ["GET_STATUS", "CLEAR_FEATURE", "SET_FEATURE", "SET_ADDRESS", "GET_DESCRIPTOR", "SET_DESCRIPTOR",
@@ -222,6 +232,25 @@ class MassErase(Op):
         return None if mem[:size] == b"\xff" * size else "exit 0 but the flash is not erased"
 
 
+class DownloadPlain(Op):
+    """Plain DFU 1.1: the device starts in run-time mode, so dfukit
+    detaches it, waits for it in DFU mode, downloads and manifests."""
+
+    def __init__(self):
+        # 5000 bytes from offset 0 of the 1 KiB-page flash.
+        super().__init__("download-plain", "dfu11", r"download|detach|manifest|writ|block|verif|read", [(0, 5120)],
+                         dfuse=False, must_fail_descs=BROKEN_CONFIG)
+
+    def setup(self, work):
+        with open(os.path.join(work, "fw.bin"), "wb") as f:
+            f.write(os.urandom(5000))
+        return ["-a", "0", "-D", os.path.join(work, "fw.bin")]
+
+    def check_success(self, work, mem):
+        fw = open(os.path.join(work, "fw.bin"), "rb").read()
+        return None if mem[:len(fw)] == fw else "exit 0 but the flash does not hold the image"
+
+
 class List(Op):
     """dfukit -l: reads descriptors and strings only. Listing nothing (exit
     0) is a right answer for a device that stalls or vanishes, as for
@@ -276,9 +305,10 @@ def is_known(known, op, kind, pos, why, used):
 
 
 class Matrix:
-    def __init__(self, build, tmp):
+    def __init__(self, build, tmp, json_mode=False):
         self.build = build
         self.tmp = tmp
+        self.json = json_mode
         self.slowest = (0.0, "")
 
     def new_work(self, op):
@@ -324,13 +354,14 @@ class Matrix:
 
     def run_cell(self, op, fault, label):
         work = self.new_work(op)
-        args = op.setup(work)
+        args = op.setup(work) + (["--json"] if self.json else [])
         emu = fl.Emu(self.build, work, op.profile, faults=[fault])
         try:
             emu.start()
         except RuntimeError as e:
             return "FAIL", str(e), ""
         before = open(emu.mem, "rb").read()
+        files_before = set(os.listdir(work))
         confirm = None
         try:
             rc, out, err, dt, hung = fl.run_tool(self.build, emu.sock, fl.TOOL_DEADLINES + args, cwd=work)
@@ -342,15 +373,37 @@ class Matrix:
         if emu_died is not None:
             return "FAIL", "dfukit-emu exited (status %s) during the job: %s" % (emu_died, emu.log_text()[-500:]), ""
         after = open(emu.mem, "rb").read()
+        new_files = set(os.listdir(work)) - files_before - {"stats.json", "emu.log", "emu.sock"}
         cmd = "dfukit-emu --profile %s --fault %s; dfukit %s" % (op.profile, fault, " ".join(args))
         self.slowest = max(self.slowest, (dt, fault))
-        verdict, why = self.judge(op, fault, work, rc, out, err, dt, hung, before, after, confirm)
+        verdict, why = self.judge(op, fault, work, rc, out, err, dt, hung, before, after, confirm, new_files)
         detail = "%s\n    exit %s in %.1fs\n    stderr: %s" % (cmd, rc, dt, err.strip().replace("\n", "\n            "))
         if verdict != "FAIL":
             shutil.rmtree(work, ignore_errors=True)
         return verdict, why, detail
 
-    def judge(self, op, fault, work, rc, out, err, dt, hung, before, after, confirm):
+    def judge(self, op, fault, work, rc, out, err, dt, hung, before, after, confirm, new_files):
+        verdict, why = self.judge_common(op, fault, work, rc, out, err, dt, hung, before, after, confirm, new_files)
+        if verdict != "ok" or not self.json:
+            return verdict, why
+        return "ok", why
+
+    @staticmethod
+    def json_result(out):
+        """The --json run's final result object, or (None, what is wrong)."""
+        results = []
+        for line in out.splitlines():
+            try:
+                obj = json.loads(line)
+            except ValueError:
+                return None, "--json printed a line that is not JSON: %r" % line[:200]
+            if isinstance(obj, dict) and "result" in obj:
+                results.append(obj)
+        if len(results) != 1:
+            return None, "--json printed %d result objects, expected 1" % len(results)
+        return results[0], None
+
+    def judge_common(self, op, fault, work, rc, out, err, dt, hung, before, after, confirm, new_files):
         base = fl.FLASH[op.profile][0]
         kind = fault.split("@", 1)[0]
         is_desc = fault.startswith("desc=")
@@ -368,6 +421,18 @@ class Matrix:
         if bad:
             return "FAIL", bad
         errs = fl.error_lines(err)
+        if self.json:
+            res, bad = self.json_result(out)
+            if bad:
+                return "FAIL", bad
+            if res.get("exit") != rc or res.get("result") != ("ok" if rc == 0 else "error"):
+                return "FAIL", "--json result %r does not match exit %d" % (res, rc)
+            if rc != 0:
+                if not res.get("message"):
+                    return "FAIL", "--json error result without a message: %r" % res
+                # The message is the error line of the plain output.
+                errs = errs + ["dfukit: " + res["message"]]
+                out = "\n".join(l for l in out.splitlines() if '"result"' not in l)
         if rc == 0 and getattr(op, "any_success", False):
             return "ok", "exit 0"
         if rc == 0:
@@ -389,8 +454,8 @@ class Matrix:
         if len(errs) != 1:
             return "FAIL", "expected exactly one error line, got %d" % len(errs)
         line = errs[0]
-        if op.name == "upload" and os.path.exists(os.path.join(work, "out.bin")):
-            return "FAIL", "failed upload left an output file"
+        if new_files:
+            return "FAIL", "the failed job left files behind: %s" % " ".join(sorted(new_files))
         if not is_desc:
             # Status names (errWRITE, errADDRESS...) do not name a step.
             words = re.sub(r"\berr[A-Z_]+", "", line)
@@ -406,17 +471,20 @@ class Matrix:
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
-    build = fl.Build(sys.argv[1])
+    argv = sys.argv[1:]
+    json_mode = "--json" in argv
+    argv = [a for a in argv if a != "--json"]
+    build = fl.Build(argv[0])
     all_ops = {o.name: o for o in (DownloadRaw(), DownloadDfu(build), Upload(), Leave(), Detach(), MassErase(),
-                                   List())}
-    names = sys.argv[2:] or list(all_ops)
+                                   DownloadPlain(), List())}
+    names = argv[1:] or list(all_ops)
     for n in names:
         if n not in all_ops:
             sys.exit("unknown operation %s (%s)" % (n, " ".join(all_ops)))
     jobs = int(os.environ.get("DFUKIT_FAULT_JOBS", "4"))
     known = load_known(os.path.join(os.path.dirname(os.path.abspath(__file__)), "known_failures.txt"))
     tmp = tempfile.mkdtemp(prefix="dfukit-faults-")
-    matrix = Matrix(build, tmp)
+    matrix = Matrix(build, tmp, json_mode)
     tried = passed = recovered = xfailed = 0
     failures = []
     xfails = []
@@ -439,14 +507,19 @@ def main():
 
             def trigger(kind, p):
                 # The job's last request is often one after which nothing
-                # is read (ABORT): a status or short-reply fault set there
-                # would never show. Those go on the last UPLOAD instead.
-                if p == "end" and uploads and (kind.startswith("status=") or kind == "short"):
-                    return "%s@upblock=%d" % (kind, uploads - 1)
+                # is read or executed (ABORT, the GETSTATUS that ends a
+                # command): a status or short-reply fault set there would
+                # never show. Those go on the last UPLOAD, or on the request
+                # before the last.
+                if p == "end" and (kind.startswith("status=") or kind == "short"):
+                    if uploads:
+                        return "%s@upblock=%d" % (kind, uploads - 1)
+                    return "%s@req=%d" % (kind, max(pos["begin"], pos["end"] - 1))
                 return "%s@req=%d" % (kind, pos[p])
 
-            cells = [(k, p, trigger(k, p)) for k in KINDS for p in POSITIONS if op.applicable(k, p, base_stats)]
-            cells += [("desc=" + d, "any", "desc=" + d) for d in DESCS]
+            kinds, descs = (JSON_KINDS, JSON_DESCS) if json_mode else (KINDS, DESCS)
+            cells = [(k, p, trigger(k, p)) for k in kinds for p in POSITIONS if op.applicable(k, p, base_stats)]
+            cells += [("desc=" + d, "any", "desc=" + d) for d in descs]
             table = {}
             with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
                 futs = {pool.submit(matrix.run_cell, op, spec, p): (k, p, spec) for k, p, spec in cells}
@@ -467,11 +540,11 @@ def main():
                         passed += 1
                         recovered += verdict == "rec"
                     table[(k, p)] = verdict
-            for k in KINDS:
+            for k in kinds:
                 for p in POSITIONS:
                     table.setdefault((k, p), "n/a")
-            rows = KINDS + ["desc=" + d for d in DESCS]
-            print(fl.format_table(name, rows, POSITIONS + ["any"], table))
+            rows = kinds + ["desc=" + d for d in descs]
+            print(fl.format_table(name + (" --json" if json_mode else ""), rows, POSITIONS + ["any"], table))
             print("slowest cell so far: %.1f s (%s)\n" % matrix.slowest)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)

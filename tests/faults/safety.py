@@ -62,7 +62,8 @@ class Case:
         if rc == 0:
             raise Failure("dfukit %s succeeded; it must be refused" % " ".join(args))
         if rc not in fl.FAILURE_EXITS:
-            raise Failure("dfukit %s: exit %d is not a failure code %s" % (" ".join(args), rc, sorted(fl.FAILURE_EXITS)))
+            raise Failure("dfukit %s: exit %d is not a failure code %s" %
+                          (" ".join(args), rc, sorted(fl.FAILURE_EXITS)))
         if codes and rc not in codes:
             raise Failure("dfukit %s: exit %d, expected %s: %s" % (" ".join(args), rc, codes, err.strip()[-600:]))
         if len(fl.error_lines(err)) != 1:
@@ -257,12 +258,7 @@ CASES = [
 
 # Cases that fail today because of the tool or the engine, with why; they
 # are reported as XFAIL and do not fail the test (XPASS: remove the entry).
-KNOWN = {
-    # The F405 OTP map is "01*512 e,01*016 e" (readable and writeable, not
-    # erasable): the DfuSe plan lets such segments be written without force,
-    # and an OTP write can never be undone.
-    "otp_refused": "one-time-programmable segments written without force",
-}
+KNOWN = {}
 
 
 def main():

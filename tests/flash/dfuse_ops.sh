@@ -98,7 +98,14 @@ expect 0 -a 0 -D "$TMP/m.dfu"
 grep_err 'skipping target 1.*alt setting 2'
 mem_check 0x08000000 "$TMP/c.bin"
 mem_erased 0x1FFF7800 32 "$OTP_BASE"
-expect 0 -D "$TMP/m.dfu"
+# All targets: the OTP target is refused without force, and the whole file
+# is checked first, so the flash target before it is not written either.
+fresh_emu stm32f405
+expect 64 -D "$TMP/m.dfu"
+grep_err 'target 1 .alt 2., nothing written.*one-time programmable'
+mem_erased 0x08000000 4096
+mem_erased 0x1FFF7800 32 "$OTP_BASE"
+expect 0 -s :force -D "$TMP/m.dfu"
 mem_check 0x08000000 "$TMP/c.bin"
 mem_check 0x1FFF7800 "$TMP/otp.bin" "$OTP_BASE"
 # A .dfu whose only target is for an alt not selected: nothing to do.
@@ -166,14 +173,18 @@ mem_check 0x08010000 "$TMP/c.bin"
 fresh_emu stm32f405
 printf '\x00\x00\x00\x00\xf0\xf0\xf0\xf0' >"$TMP/otp1.bin"
 printf '\x00\x00\x00\x00\x0f\x0f\x0f\x0f' >"$TMP/otp2.bin"
-expect 0 -a 2 -s 0x1FFF7800 -D "$TMP/otp1.bin"
-expect 74 -a 2 -s 0x1FFF7800 -D "$TMP/otp2.bin"
+# The OTP is one-time programmable: refused without force, memory untouched.
+expect 64 -a 2 -s 0x1FFF7800 -D "$TMP/otp1.bin"
+grep_err 'one-time programmable'
+mem_erased 0x1FFF7800 8 "$((0x1FFF7800 - 0x100000 - 16))"
+expect 0 -a 2 -s 0x1FFF7800:force -D "$TMP/otp1.bin"
+expect 74 -a 2 -s 0x1FFF7800:force -D "$TMP/otp2.bin"
 grep_err '[Vv]erif.*0x1FFF7804'
 no_out 'File downloaded successfully'
-run --json -a 2 -s 0x1FFF7800 -D "$TMP/otp2.bin"
+run --json -a 2 -s 0x1FFF7800:force -D "$TMP/otp2.bin"
 grep_out '^\{"result":"error","exit":74,"operation":"download","code":"VERIFY",'
 # Without verify only the device's status counts.
-expect 0 -a 2 -s 0x1FFF7800 -D "$TMP/otp2.bin" --no-verify
+expect 0 -a 2 -s 0x1FFF7800:force -D "$TMP/otp2.bin" --no-verify
 
 # Several alt settings match and the input is not a .dfu: ambiguous (74).
 expect 74 -s 0x08000000 -D "$TMP/c.bin"

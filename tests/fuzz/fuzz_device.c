@@ -8,8 +8,9 @@
  * at most 1024) and that many bytes, then one record per control
  * transfer: an action byte (0 stall, 1 gone, 2 timeout, 3 short OUT,
  * else answer) and, for IN transfers answered, a length byte and the
- * bytes. When the input runs out the device is gone, so every run ends.
- * Time is a fake clock that sleeps instantly. */
+ * bytes (255: up to 255 bytes repeated over the whole wLength). When the
+ * input runs out the device is gone, so every run ends. Time is a fake
+ * clock that sleeps instantly. Seeds: tests/faults/make_device_seeds.py. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -325,7 +325,7 @@ static void test_read_only(void **state)
 	img_free(&t);
 	dfk_memmap_free(&m);
 
-	/* OTP 'a' refused, 'g' accepted */
+	/* OTP 'a' refused; 'g' refused too (one-time programmable), unless forced */
 	parse("@OTP Memory /0x1FFF7000/01*0001Ka", &m);
 	img_init(&t);
 	img_add(&t, 0x1FFF7000, 32);
@@ -333,7 +333,9 @@ static void test_read_only(void **state)
 	assert_non_null(strstr(err.msg, "OTP Memory"));
 	dfk_memmap_free(&m);
 	parse("@OTP Memory /0x1FFF7000/01*512 g,01*016 g", &m);
-	assert_int_equal(dfk_plan_build(&t.img, &m, 0, &p, &err), DFK_OK);
+	assert_int_equal(dfk_plan_build(&t.img, &m, 0, &p, &err), DFK_ERR_USAGE);
+	assert_non_null(strstr(err.msg, "one-time programmable"));
+	assert_int_equal(dfk_plan_build(&t.img, &m, DFK_PLAN_FORCE, &p, &err), DFK_OK);
 	assert_int_equal(p.nerase, 1);
 	assert_int_equal(p.erase[0].size, 512);
 	assert_true(p.erase[0].partial);
