@@ -211,6 +211,8 @@ static dfk_code plain_download(dfk_dev *dev, const dfk_image *img, const dfk_job
 	}
 	snprintf(what, sizeof(what), "download of %llu bytes", (unsigned long long)total);
 	code = prepare(dev, what, err);
+	if (!code)
+		dfk__progress(ctx, DFK_PHASE_DOWNLOAD, 0, total, 0); /* where it starts */
 	while (!code && done < total) {
 		uint16_t n = total - done < xfer ? (uint16_t)(total - done) : xfer;
 
