@@ -6,8 +6,10 @@
  * order, as on a real device's control pipe: a reply the model delays (a
  * NAKing busy device) holds back the URBs behind it, while CMD_UNLINK is
  * answered at once.
- * Then the socket loop: single-threaded poll(), one host at a time (further
- * connections wait in the listen backlog), or the vhci-hcd socket pair. */
+ * Then the socket loop: single-threaded poll(), one importing host at a
+ * time; while it holds the import, further connections ("side"
+ * connections) are served in the same loop, so that a host can list the
+ * devices again without dropping its import; or the vhci-hcd socket pair. */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sockios.h>
@@ -63,6 +65,7 @@ struct emu_session {
 	bool host;
 	bool closing; /* a bus event is pending: accept no more input */
 	bool done;
+	bool import_busy; /* another connection holds the import */
 	emu_event event;
 	char reason[160];
 	uint64_t idle_deadline;
@@ -85,8 +88,9 @@ static void finish(emu_session *s, const char *reason)
 {
 	if (!s->done) {
 		s->done = true;
-		strncpy(s->reason, reason, sizeof(s->reason) - 1);
-		s->reason[sizeof(s->reason) - 1] = '\0';
+		size_t n = strnlen(reason, sizeof(s->reason) - 1); /* cut to fit */
+		memcpy(s->reason, reason, n);
+		s->reason[n] = '\0';
 	}
 }
 
@@ -222,6 +226,14 @@ static void reply_import(emu_session *s, const uint8_t *req)
 	busid[sizeof(busid) - 1] = '\0';
 	memset(&id, 0, sizeof(id));
 	emu_device_identity(s->dev, &id);
+	if (s->import_busy && strcmp(busid, EMU_BUSID) == 0) {
+		/* As usbipd does for an exported device already in use. */
+		op.status = DFK_USBIP_ST_DEV_BUSY;
+		dfk_usbip_op_pack(&op, buf);
+		emit(s, buf, DFK_USBIP_OP_COMMON_LEN);
+		finish(s, "import refused: device busy with another host");
+		return;
+	}
 	if (strcmp(busid, EMU_BUSID) != 0 || !id.present) {
 		op.status = DFK_USBIP_ST_NODEV;
 		dfk_usbip_op_pack(&op, buf);
@@ -611,6 +623,11 @@ bool emu_session_wants_input(const emu_session *s)
 	return !s->done && !s->closing && s->nurbs < INPUT_PAUSE_URBS && s->out_len - s->out_off < INPUT_PAUSE_OUTPUT;
 }
 
+void emu_session_set_import_busy(emu_session *s)
+{
+	s->import_busy = true;
+}
+
 bool emu_session_done(const emu_session *s)
 {
 	return s->done;
@@ -838,9 +855,120 @@ static bool bus_reset(emu_device *dev)
 
 enum conn_end { END_DONE, END_PEER, END_SIGNAL };
 
+static void log_end(const emu_server_opts *o, emu_session *s, enum conn_end end);
+
+/* Side connections: served while a host holds the import. Bounded, so
+ * that a flood of connections waits in the backlog instead. */
+#define MAX_SIDE 8
+
+struct side {
+	int fd;
+	emu_session *s;
+	bool lingering;	   /* reply sent, write side shut: wait for EOF */
+	uint64_t deadline; /* flush or linger limit, UINT64_MAX: none */
+};
+
+struct sides {
+	struct side c[MAX_SIDE];
+	size_t n;
+};
+
+static void side_drop(const emu_server_opts *o, struct sides *sd, size_t i, enum conn_end end)
+{
+	struct side *c = &sd->c[i];
+
+	close(c->fd);
+	if (!c->lingering)
+		log_end(o, c->s, end);
+	emu_session_free(c->s);
+	sd->c[i] = sd->c[--sd->n];
+}
+
+static void side_accept(const emu_server_opts *o, int lfd, struct sides *sd, uint32_t devnum)
+{
+	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0)
+		return;
+	emu_session *s = emu_session_new(o->dev, devnum, false, now_ms());
+	if (!s) {
+		close(fd);
+		return;
+	}
+	emu_session_set_import_busy(s);
+	sd->c[sd->n++] = (struct side){fd, s, false, UINT64_MAX};
+}
+
+/* Sends what a side session has, moves it to lingering once its reply is
+ * out; false when the connection is finished. */
+static bool side_step(const emu_server_opts *o, struct sides *sd, size_t i, uint64_t now)
+{
+	struct side *c = &sd->c[i];
+	size_t olen;
+	const uint8_t *out;
+
+	if (c->lingering) {
+		if (now >= c->deadline) {
+			side_drop(o, sd, i, END_DONE);
+			return false;
+		}
+		return true;
+	}
+	emu_session_tick(c->s, now);
+	out = emu_session_output(c->s, &olen);
+	while (olen > 0) {
+		ssize_t n = send(c->fd, out, olen, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		if (n <= 0) {
+			side_drop(o, sd, i, END_PEER);
+			return false;
+		}
+		emu_session_consume(c->s, (size_t)n);
+		out = emu_session_output(c->s, &olen);
+	}
+	if (emu_session_done(c->s)) {
+		if (olen == 0) {
+			log_end(o, c->s, END_DONE);
+			shutdown(c->fd, SHUT_WR);
+			c->lingering = true;
+			c->deadline = now + LINGER_MS;
+		} else if (c->deadline == UINT64_MAX) {
+			c->deadline = now + FLUSH_LIMIT_MS;
+		} else if (now >= c->deadline) {
+			side_drop(o, sd, i, END_PEER);
+			return false;
+		}
+	}
+	return true;
+}
+
+static void side_read(const emu_server_opts *o, struct sides *sd, size_t i, short revents)
+{
+	static uint8_t buf[4096];
+	struct side *c = &sd->c[i];
+
+	if (revents & POLLIN) {
+		ssize_t n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n <= 0) {
+			side_drop(o, sd, i, c->lingering ? END_DONE : END_PEER);
+			return;
+		}
+		if (!c->lingering)
+			emu_session_input(c->s, buf, (size_t)n, now_ms());
+	} else if (revents & (POLLERR | POLLHUP | POLLNVAL)) {
+		side_drop(o, sd, i, END_PEER);
+	}
+}
+
 /* Moves bytes between fd and one session until the session is done, the
- * peer goes away or a signal arrives. */
-static enum conn_end serve_conn(const emu_server_opts *o, int fd, emu_session *s)
+ * peer goes away or a signal arrives. With sd, further connections on lfd
+ * are served alongside while the session holds the import. */
+static enum conn_end serve_conn(const emu_server_opts *o, int fd, emu_session *s, int lfd, struct sides *sd,
+				uint32_t devnum)
 {
 	static uint8_t buf[65536];
 	uint64_t flush_deadline = UINT64_MAX;
@@ -875,7 +1003,7 @@ static enum conn_end serve_conn(const emu_server_opts *o, int fd, emu_session *s
 				return END_PEER;
 		}
 
-		struct pollfd pf[2] = {{fd, 0, 0}, {o->signal_fd, POLLIN, 0}};
+		struct pollfd pf[3 + MAX_SIDE] = {{fd, 0, 0}, {o->signal_fd, POLLIN, 0}, {-1, 0, 0}};
 		if (emu_session_wants_input(s))
 			pf[0].events |= POLLIN;
 		if (olen > 0)
@@ -883,7 +1011,31 @@ static enum conn_end serve_conn(const emu_server_opts *o, int fd, emu_session *s
 		uint64_t deadline = emu_session_deadline(s);
 		if (flush_deadline < deadline)
 			deadline = flush_deadline;
-		int rc = poll(pf, 2, poll_timeout(deadline, now));
+		size_t nside = 0;
+		if (sd) {
+			for (size_t i = 0; i < sd->n;)
+				if (side_step(o, sd, i, now))
+					i++;
+			if (emu_session_is_host(s) && !emu_session_done(s) && sd->n < MAX_SIDE) {
+				pf[2].fd = lfd;
+				pf[2].events = POLLIN;
+			}
+			nside = sd->n;
+			for (size_t i = 0; i < nside; i++) {
+				struct side *c = &sd->c[i];
+				size_t sl;
+				emu_session_output(c->s, &sl);
+				pf[3 + i].fd = c->fd;
+				pf[3 + i].events = (c->lingering || emu_session_wants_input(c->s) ? POLLIN : 0) |
+						   (sl > 0 && !c->lingering ? POLLOUT : 0);
+				uint64_t d = c->lingering ? c->deadline : emu_session_deadline(c->s);
+				if (!c->lingering && c->deadline < d)
+					d = c->deadline;
+				if (d < deadline)
+					deadline = d;
+			}
+		}
+		int rc = poll(pf, 3 + nside, poll_timeout(deadline, now));
 		if (rc < 0 && errno == EINTR)
 			continue;
 		if (rc < 0) {
@@ -892,6 +1044,14 @@ static enum conn_end serve_conn(const emu_server_opts *o, int fd, emu_session *s
 		}
 		if (pf[1].revents)
 			return END_SIGNAL;
+		if (sd) {
+			/* Backwards: side_drop moves the last entry into i. */
+			for (size_t i = nside; i-- > 0;)
+				if (pf[3 + i].revents)
+					side_read(o, sd, i, pf[3 + i].revents);
+			if (pf[2].revents & POLLIN)
+				side_accept(o, lfd, sd, devnum);
+		}
 		if (pf[0].revents & POLLIN) {
 			ssize_t n = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
 			if (n < 0 && (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK))
@@ -951,6 +1111,24 @@ static void log_end(const emu_server_opts *o, emu_session *s, enum conn_end end)
 		end == END_PEER ? "host went away" : emu_session_reason(s));
 }
 
+/* Side connections still open when the host left: those that have not had
+ * their answer yet get it now, one at a time as before (still refusing an
+ * import: the host's departure was not theirs to see). */
+static void drain_sides(const emu_server_opts *o, struct sides *sd, bool signalled)
+{
+	while (sd->n > 0) {
+		struct side *c = &sd->c[sd->n - 1];
+		if (!c->lingering && !signalled) {
+			enum conn_end end = serve_conn(o, c->fd, c->s, -1, NULL, 0);
+			if (end == END_DONE)
+				linger_tcp(c->fd, o->signal_fd);
+			log_end(o, c->s, end);
+			c->lingering = true;
+		}
+		side_drop(o, sd, sd->n - 1, END_SIGNAL);
+	}
+}
+
 int emu_serve_listener(const emu_server_opts *o, int lfd, const char *desc)
 {
 	uint32_t devnum = EMU_FIRST_DEVNUM;
@@ -986,7 +1164,8 @@ int emu_serve_listener(const emu_server_opts *o, int lfd, const char *desc)
 			fprintf(stderr, "dfukit-emu: out of memory\n");
 			return 70;
 		}
-		enum conn_end end = serve_conn(o, fd, s);
+		struct sides sd = {.n = 0};
+		enum conn_end end = serve_conn(o, fd, s, lfd, &sd, devnum);
 		if (end == END_DONE)
 			linger_tcp(fd, o->signal_fd);
 		close(fd);
@@ -1001,6 +1180,7 @@ int emu_serve_listener(const emu_server_opts *o, int lfd, const char *desc)
 			write_stats(o);
 		}
 		emu_session_free(s);
+		drain_sides(o, &sd, end == END_SIGNAL);
 		if (end == END_SIGNAL || take_signal(o->signal_fd))
 			return 0;
 	}
@@ -1045,7 +1225,7 @@ int emu_serve_vhci(const emu_server_opts *o, const char *vhci_dir)
 			fprintf(stderr, "dfukit-emu: out of memory\n");
 			return 70;
 		}
-		enum conn_end end = serve_conn(o, fd, s);
+		enum conn_end end = serve_conn(o, fd, s, -1, NULL, devnum);
 		emu_event ev = emu_session_event(s);
 		log_end(o, s, end);
 		if (end == END_DONE)

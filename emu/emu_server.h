@@ -40,6 +40,9 @@ void emu_session_consume(emu_session *s, size_t n);
 
 /* False while enough work is queued that reading more would only buffer. */
 bool emu_session_wants_input(const emu_session *s);
+/* Another connection holds the import: OP_REQ_IMPORT on this one gets
+ * ST_DEV_BUSY (as from usbipd), OP_REQ_DEVLIST is answered as usual. */
+void emu_session_set_import_busy(emu_session *s);
 /* True once the connection must be closed after its output is flushed. */
 bool emu_session_done(const emu_session *s);
 /* True when the peer imported the device (or sent URBs directly): its
@@ -64,7 +67,9 @@ typedef struct emu_server_opts {
  * Returns the fd or -1 with a message in err. */
 int emu_listen(const char *spec, char *desc, size_t descsz, char *err, size_t errsz);
 
-/* Serves connections on listen_fd one at a time until a signal arrives.
+/* Serves one importing host at a time until a signal arrives; while a host
+ * holds the import, further connections are still served (device lists,
+ * imports refused as busy) from the same poll() loop.
  * Returns the process exit status. */
 int emu_serve_listener(const emu_server_opts *o, int listen_fd, const char *desc);
 /* Attaches to vhci-hcd (sysfs dir vhci_dir) and serves the kernel until a

@@ -822,10 +822,12 @@ static dfk_code usbip_enumerate(dfk_transport *tp, dfk_usb_list *list, dfk_error
 	list->devs = NULL;
 	list->count = 0;
 	cache_prune(t);
-	/* dfukit-emu, like any server that serves one host at a time, leaves
-	 * a new connection waiting while we hold an import: a device list
-	 * that does not come quickly then means the server is busy with us,
-	 * and the devices we hold are the list. */
+	/* A server that serves one connection at a time (usbip servers
+	 * exist that do; dfukit-emu and usbipd answer device lists while a
+	 * device is imported) leaves a new connection waiting while we hold
+	 * an import: only then, as a fallback, a device list that does not
+	 * come quickly means the server is busy with us, and the devices we
+	 * hold are the list. A server that answers costs no wait. */
 	bool holding = t->ncache > 0;
 	rc = fetch_devlist(t, &dl, holding ? BUSY_DEVLIST_MS : OP_TIMEOUT_MS, &unanswered, err);
 	if (rc && !(holding && unanswered))

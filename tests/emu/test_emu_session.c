@@ -314,6 +314,31 @@ static void test_devlist(void **state)
 	emu_device_free(d);
 }
 
+/* A session opened while another holds the import: busy, not a host. */
+static void test_import_busy(void **state)
+{
+	(void)state;
+	emu_device *d = new_dev("dfu11", NULL);
+	emu_session *s = emu_session_new(d, 2, false, 0);
+	buf in = {.n = 0};
+	size_t olen;
+
+	emu_session_set_import_busy(s);
+	add_import(&in);
+	emu_session_input(s, in.d, in.n, 0);
+	const uint8_t *o = emu_session_output(s, &olen);
+	assert_int_equal(olen, DFK_USBIP_OP_COMMON_LEN);
+	dfk_usbip_op op;
+	dfk_error err = {0};
+	assert_int_equal(dfk_usbip_op_unpack(o, &op, &err), DFK_OK);
+	assert_int_equal(op.code, DFK_USBIP_OP_REP_IMPORT);
+	assert_int_equal(op.status, DFK_USBIP_ST_DEV_BUSY);
+	assert_true(emu_session_done(s));
+	assert_false(emu_session_is_host(s));
+	emu_session_free(s);
+	emu_device_free(d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -322,6 +347,7 @@ int main(void)
 	    cmocka_unit_test(test_delayed_reply_and_busy_pipe),
 	    cmocka_unit_test(test_malformed_ends_session),
 	    cmocka_unit_test(test_devlist),
+	    cmocka_unit_test(test_import_busy),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

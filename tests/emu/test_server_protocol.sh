@@ -103,6 +103,26 @@ busid=$(printf '312d31%058d' 0)
 out=$(run_script 'in 80 06 0100 0000 0012')
 expect_match "import after a half-sent URB" "$out" 'status=0 len=18 data=1201'
 
+# --- while a host holds the import: device lists answered, imports busy ---
+printf '%s\n' 'in 80 06 0100 0000 0012' 'sleep 1500' 'in 80 06 0100 0000 0012' |
+	probe run 1-1 >"$T/held.out" &
+held=$!
+for i in $(seq 1 100); do grep -q 'data=1201' "$T/held.out" && break; sleep 0.05; done
+expect_match "holder imported" "$(cat "$T/held.out")" 'status=0 len=18 data=1201'
+out=$("$PROBE" -t 1000 "$ADDR" list)
+expect_eq "devlist while imported exits 0" "$?" 0
+expect_match "devlist while imported" "$out" '^status=0 devices=1$'
+expect_match "devlist while imported lists 1-1" "$out" '^1-1 .*id=0483:df11'
+expect_match "devlist while imported closes" "$out" '^closed$'
+out=$("$PROBE" -t 1000 "$ADDR" import 1-1)
+expect_eq "second import exits 1" "$?" 1
+expect_match "second import refused busy" "$out" '^import status=2$'
+wait "$held"
+expect_eq "holder unaffected exits 0" "$?" 0
+expect_eq "holder got both replies" "$(grep -c 'status=0 len=18 data=1201' "$T/held.out")" 2
+out=$(probe import 1-1)
+expect_match "import free again after the holder left" "$out" '^import status=0 1-1'
+
 # --- SIGTERM: clean exit, statistics rewritten, socket removed ---
 rm -f "$T/stats.json"
 stop_emu TERM
