@@ -456,11 +456,8 @@ int emu_device_control(emu_device *dev, const uint8_t setup[8], uint8_t *data, u
 		return EMU_URB_STALL;
 	emu_stats_count(dev, setup);
 
-	int r = -1;
 	emu_fault_ctx ctx = {.req = dev->stats.control_transfers};
-	emu_fault *f = emu_faults_take(dev, &ctx);
-	if (f)
-		r = emu_fault_apply(dev, f);
+	int r = emu_faults_fire(dev, &ctx);
 	if (r == -1) {
 		unsigned type = setup[0] & 0x60, recip = setup[0] & 0x1F;
 		if (setup[0] == 0x23 && setup[1] == USB_SET_FEATURE && emu_le16(setup + 2) == 4) {

@@ -159,13 +159,21 @@ static int plain_dnload(emu_device *dev, uint16_t block, const uint8_t *data, ui
 	dev->stats.bytes_down += wlength;
 	emu_fault_ctx ctx = {
 	    .block_dir = 1, .block = dev->dn_blocks++, .has_addr = true, .addr = dev->dn_off, .len = wlength};
-	emu_fault *f = emu_faults_take(dev, &ctx);
-	if (f) {
-		int r = emu_fault_apply(dev, f);
-		if (r != -1)
-			return r;
+	int r = emu_faults_fire(dev, &ctx);
+	return r != -1 ? r : EMU_URB_OK;
+}
+
+int emu_dfu_upload_faults(emu_device *dev, const emu_fault_ctx *ctx)
+{
+	int r = emu_faults_fire(dev, ctx);
+	if (r != -1)
+		return r;
+	if (dev->forced_status >= 0) {
+		emu_dfu_error(dev, (uint8_t)dev->forced_status);
+		dev->forced_status = -1;
+		return EMU_URB_STALL;
 	}
-	return EMU_URB_OK;
+	return -1;
 }
 
 static int plain_upload(emu_device *dev, uint8_t *data, uint16_t wlength, uint32_t *actual)
@@ -181,17 +189,9 @@ static int plain_upload(emu_device *dev, uint8_t *data, uint16_t wlength, uint32
 	const emu_mem *m = &dev->mem[dev->alt];
 	emu_fault_ctx ctx = {
 	    .block_dir = 2, .block = dev->up_blocks++, .has_addr = true, .addr = dev->up_off, .len = wlength};
-	emu_fault *f = emu_faults_take(dev, &ctx);
-	if (f) {
-		int r = emu_fault_apply(dev, f);
-		if (r != -1)
-			return r;
-	}
-	if (dev->forced_status >= 0) {
-		emu_dfu_error(dev, (uint8_t)dev->forced_status);
-		dev->forced_status = -1;
-		return EMU_URB_STALL;
-	}
+	int r = emu_dfu_upload_faults(dev, &ctx);
+	if (r != -1)
+		return r;
 	uint64_t limit = m->image_len ? m->image_len : m->size;
 	uint64_t avail = dev->up_off < limit ? limit - dev->up_off : 0;
 	uint32_t n = (uint32_t)(avail < wlength ? avail : wlength);

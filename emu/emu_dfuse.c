@@ -66,12 +66,9 @@ int emu_dfuse_dnload(emu_device *dev, uint16_t block, const uint8_t *data, uint3
 	dev->state = DFK_STATE_DNLOAD_SYNC;
 	dev->stats.bytes_down += len;
 	if (ctx.block_dir || ctx.has_addr) {
-		emu_fault *f = emu_faults_take(dev, &ctx);
-		if (f) {
-			int r = emu_fault_apply(dev, f);
-			if (r != -1)
-				return r;
-		}
+		int r = emu_faults_fire(dev, &ctx);
+		if (r != -1)
+			return r;
 	}
 	return EMU_URB_OK;
 }
@@ -197,17 +194,9 @@ int emu_dfuse_upload(emu_device *dev, uint16_t block, uint8_t *data, uint16_t wl
 	}
 	uint64_t addr = block_addr(dev, block);
 	emu_fault_ctx ctx = {.block_dir = 2, .block = dev->up_blocks++, .has_addr = true, .addr = addr, .len = wlength};
-	emu_fault *f = emu_faults_take(dev, &ctx);
-	if (f) {
-		int r = emu_fault_apply(dev, f);
-		if (r != -1)
-			return r;
-	}
-	if (dev->forced_status >= 0) {
-		emu_dfu_error(dev, (uint8_t)dev->forced_status);
-		dev->forced_status = -1;
-		return EMU_URB_STALL;
-	}
+	int r = emu_dfu_upload_faults(dev, &ctx);
+	if (r != -1)
+		return r;
 	if (emu_dfuse_protected(dev)) {
 		emu_dfu_error(dev, DFK_STATUS_ERR_VENDOR);
 		return EMU_URB_STALL;

@@ -182,7 +182,7 @@ static bool matches(const emu_fault *f, const emu_fault_ctx *c)
 	}
 }
 
-emu_fault *emu_faults_take(emu_device *dev, const emu_fault_ctx *ctx)
+static emu_fault *faults_take(emu_device *dev, const emu_fault_ctx *ctx)
 {
 	for (size_t i = 0; i < dev->nfaults; i++) {
 		emu_fault *f = &dev->faults[i];
@@ -194,7 +194,7 @@ emu_fault *emu_faults_take(emu_device *dev, const emu_fault_ctx *ctx)
 	return NULL;
 }
 
-int emu_fault_apply(emu_device *dev, const emu_fault *f)
+static int fault_apply(emu_device *dev, const emu_fault *f)
 {
 	switch (f->kind) {
 	case EMU_F_STALL: return EMU_URB_STALL;
@@ -209,4 +209,10 @@ int emu_fault_apply(emu_device *dev, const emu_fault *f)
 	case EMU_F_TIMEOUT: dev->hung = true; return EMU_URB_TIMEOUT;
 	default: return -1;
 	}
+}
+
+int emu_faults_fire(emu_device *dev, const emu_fault_ctx *ctx)
+{
+	emu_fault *f = faults_take(dev, ctx);
+	return f ? fault_apply(dev, f) : -1;
 }

@@ -263,6 +263,9 @@ int emu_dfu_request(emu_device *dev, const uint8_t setup[8], uint8_t *data, uint
 		    uint32_t *delay_ms);
 /* Sets dfuERROR with a status (stall bookkeeping is the caller's). */
 void emu_dfu_error(emu_device *dev, uint8_t status);
+/* The faults of an UPLOAD block (plain DFU and DfuSe alike): an injected
+ * fault, then a status error armed by status=ERR. -1: go on. */
+int emu_dfu_upload_faults(emu_device *dev, const emu_fault_ctx *ctx);
 /* Busy time bookkeeping: returns the bwPollTimeout to report. */
 uint32_t emu_dfu_busy(emu_device *dev, uint64_t now_ms, uint32_t real_ms, uint32_t reported_ms);
 
@@ -301,11 +304,9 @@ uint32_t emu_flash_prog_ms(const emu_device *dev, uint64_t bytes);
 void emu_flash_fill_initial(emu_mem *m);
 
 /* emu_faults.c */
-/* Returns the first unfired fault whose trigger matches ctx (and marks it). */
-emu_fault *emu_faults_take(emu_device *dev, const emu_fault_ctx *ctx);
-/* Applies a fired fault: returns -1 to go on with the request, or an
- * EMU_URB_* result to return at once. */
-int emu_fault_apply(emu_device *dev, const emu_fault *f);
+/* Fires the first unfired fault whose trigger matches ctx: returns -1 to go
+ * on with the request, or an EMU_URB_* result to return at once. */
+int emu_faults_fire(emu_device *dev, const emu_fault_ctx *ctx);
 const char *emu_status_name(uint8_t status);
 int emu_status_parse(const char *name);
 
