@@ -53,44 +53,6 @@ static void print_safe(const char *s)
 	}
 }
 
-static bool valid_utf8(const unsigned char *p)
-{
-	while (*p) {
-		unsigned n = *p < 0x80		   ? 0
-			     : (*p & 0xE0) == 0xC0 ? 1
-			     : (*p & 0xF0) == 0xE0 ? 2
-			     : (*p & 0xF8) == 0xF0 ? 3
-						   : 9;
-		if (n == 9 || (n == 1 && *p < 0xC2))
-			return false;
-		p++;
-		for (unsigned i = 0; i < n; i++, p++)
-			if ((*p & 0xC0) != 0x80)
-				return false;
-	}
-	return true;
-}
-
-/* JSON must be UTF-8: a name from a file that is not gets its high bytes
- * escaped one by one (read as Latin-1) instead of breaking the document. */
-static void json_text(const char *s)
-{
-	if (valid_utf8((const unsigned char *)s)) {
-		tool_json_string(stdout, s);
-		return;
-	}
-	putchar('"');
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		if (*p < 0x20 || *p >= 0x7f)
-			printf("\\u%04x", *p);
-		else if (*p == '"' || *p == '\\')
-			printf("\\%c", *p);
-		else
-			putchar(*p);
-	}
-	putchar('"');
-}
-
 /* The raw view of a file, for the fields dfk_firmware does not keep. */
 typedef struct raw_view {
 	size_t len;
@@ -191,7 +153,7 @@ static void text_fw(const char *path, const raw_view *rv, const dfk_firmware *fw
 static void json_fw(const char *path, const raw_view *rv, const dfk_firmware *fw)
 {
 	printf("{\"file\":");
-	json_text(path);
+	tool_json_string(stdout, path);
 	printf(",\"size\":%zu,\"valid\":true,\"format\":\"%s\",", rv->len, dfk_format_name(fw->format));
 	if (fw->format == DFK_FORMAT_DFUSE)
 		printf("\"dfuse_image_size\":%u,", rv->dfuse_image_size);
@@ -207,7 +169,7 @@ static void json_fw(const char *path, const raw_view *rv, const dfk_firmware *fw
 		const dfk_target *tg = &fw->targets[t];
 		printf("%s{\"index\":%zu,\"alt\":%u,\"name\":", t ? "," : "", t, tg->alt);
 		if (tg->named)
-			json_text(tg->name);
+			tool_json_string(stdout, tg->name);
 		else
 			printf("null");
 		printf(",\"elements\":[");
@@ -280,7 +242,7 @@ int tool_file_info(int argc, char **argv)
 			memset(&rv, 0, sizeof(rv));
 		if (json) {
 			printf("{\"file\":");
-			json_text(path);
+			tool_json_string(stdout, path);
 			printf(",\"size\":%zu,\"valid\":false,", rv.len);
 			if (readable) {
 				printf("\"format\":\"%s\",",
@@ -290,7 +252,7 @@ int tool_file_info(int argc, char **argv)
 			}
 			printf("\"error\":{\"code\":\"%s\",\"exit\":%d,\"message\":", dfk_code_name(err.code),
 			       dfk_code_exit(err.code));
-			json_text(err.msg);
+			tool_json_string(stdout, err.msg);
 			printf("}}\n");
 		} else if (readable) {
 			printf("File:     %s (%zu bytes)\n", path, rv.len);
