@@ -30,7 +30,7 @@ endif()
 # (any compiler), run over its seed corpus.
 add_executable(replay_fuzz_device ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/fuzz_device.c
                                   ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/replay_main.c)
-target_include_directories(replay_fuzz_device PRIVATE ${CMAKE_SOURCE_DIR}/lib)
+target_link_libraries(replay_fuzz_device PRIVATE dfukit_private)
 target_link_libraries(replay_fuzz_device PRIVATE libdfukit)
 add_test(NAME faults_fuzz_device_replay COMMAND replay_fuzz_device ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/corpus/device
                                                 ${CMAKE_CURRENT_SOURCE_DIR}/fuzz/regress/device)

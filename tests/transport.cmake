@@ -3,5 +3,5 @@
 find_package(Threads REQUIRED)
 dfk_unit_test(test_usbip_wire dfukit_wire)
 dfk_unit_test(test_transport_usbip dfukit_transport Threads::Threads)
-# Includes lib/transport_libusb.c itself to reach its static helpers.
-dfk_unit_test(test_transport_libusb dfukit_engine PkgConfig::LIBUSB)
+# Includes lib/transport/transport_libusb.c itself to reach its static helpers.
+dfk_unit_test(test_transport_libusb dfukit_usb PkgConfig::LIBUSB)

@@ -6,6 +6,8 @@
 #ifndef DFUKIT_DEVICE_H
 #define DFUKIT_DEVICE_H
 
+#include "dfukit/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -25,7 +27,7 @@ typedef struct dfk_clock {
 	void *user;
 } dfk_clock;
 /* CLOCK_MONOTONIC and nanosleep. */
-dfk_clock dfk_clock_system(void);
+DFK_API dfk_clock dfk_clock_system(void);
 
 typedef enum dfk_log_level {
 	DFK_LOG_ERROR = 0,
@@ -42,7 +44,7 @@ typedef enum dfk_phase {
 	DFK_PHASE_MANIFEST,
 	DFK_PHASE_DETACH,
 } dfk_phase;
-const char *dfk_phase_name(dfk_phase phase); /* "erase", "download", ... */
+DFK_API const char *dfk_phase_name(dfk_phase phase); /* "erase", "download", ... */
 
 typedef struct dfk_ctx {
 	dfk_clock clock;
@@ -56,11 +58,24 @@ typedef struct dfk_ctx {
 	/* done/total in bytes of the phase; addr is the address being worked on. */
 	void (*progress)(void *user, dfk_phase phase, uint64_t done, uint64_t total, uint32_t addr);
 	void *progress_user;
+	/* Set by dfk_ctx_cancel(); read through dfk_ctx_cancelled(). */
+	_Atomic int cancel_requested;
 } dfk_ctx;
 /* Defaults as above, system clock, no callbacks. */
-void dfk_ctx_init(dfk_ctx *ctx);
+DFK_API void dfk_ctx_init(dfk_ctx *ctx);
+/* Asks the job running on ctx to stop: it notices within one control
+ * transfer or one slice of a sleep, brings the device back to a defined
+ * state where the protocol allows, and returns DFK_ERR_CANCELLED.
+ * Async-signal-safe and safe from any thread (one lock-free atomic store). */
+DFK_API void dfk_ctx_cancel(dfk_ctx *ctx);
+DFK_API bool dfk_ctx_cancelled(const dfk_ctx *ctx);
+/* Clears a cancel request, before the context's next job. */
+DFK_API void dfk_ctx_cancel_reset(dfk_ctx *ctx);
+/* Sleeps ms on ctx's clock in slices of at most 20 ms, returning early
+ * (DFK_ERR_CANCELLED) when a cancel is requested; DFK_OK otherwise. */
+DFK_API dfk_code dfk_ctx_sleep(const dfk_ctx *ctx, uint32_t ms);
 /* Formats and passes a message to ctx->log (nothing when log is NULL). */
-void dfk_log(const dfk_ctx *ctx, dfk_log_level level, const char *fmt, ...) DFK_PRINTF(3, 4);
+DFK_API void dfk_log(const dfk_ctx *ctx, dfk_log_level level, const char *fmt, ...) DFK_PRINTF(3, 4);
 
 /* What to select, with dfu-util's -d/-p/-n/-c/-i/-a/-S meanings. */
 #define DFK_MATCH_ANY (-1)
@@ -78,13 +93,13 @@ typedef struct dfk_match {
 	const char *serial;   /* run-time serial; "" or NULL = any */
 	const char *dfu_serial;
 } dfk_match;
-void dfk_match_init(dfk_match *m);
+DFK_API void dfk_match_init(dfk_match *m);
 /* Parses -d's "[vid]:[pid][,[vid_dfu]:[pid_dfu]]" (hex, "*" any, "-" none). */
-dfk_code dfk_match_parse_device(dfk_match *m, const char *spec, dfk_error *err);
+DFK_API dfk_code dfk_match_parse_device(dfk_match *m, const char *spec, dfk_error *err);
 /* Parses -S's "serial[,serial_dfu]" into the two buffers given (bufsz each)
  * and points m at them. */
-dfk_code dfk_match_parse_serial(dfk_match *m, const char *spec, char *rt_buf, char *dfu_buf, size_t bufsz,
-				dfk_error *err);
+DFK_API dfk_code dfk_match_parse_serial(dfk_match *m, const char *spec, char *rt_buf, char *dfu_buf, size_t bufsz,
+					dfk_error *err);
 
 /* One DFU interface alternate setting: what a -l line shows. */
 typedef struct dfk_dfu_if {
@@ -112,8 +127,8 @@ typedef struct dfk_found {
 } dfk_found;
 /* Enumerates, keeps the alts that are DFU interfaces and match m (NULL =
  * all), reading their strings. */
-dfk_code dfk_find(const dfk_ctx *ctx, dfk_transport *t, const dfk_match *m, dfk_found *out, dfk_error *err);
-void dfk_found_free(dfk_found *found);
+DFK_API dfk_code dfk_find(const dfk_ctx *ctx, dfk_transport *t, const dfk_match *m, dfk_found *out, dfk_error *err);
+DFK_API void dfk_found_free(dfk_found *found);
 
 /* An open DFU interface. */
 typedef struct dfk_dev dfk_dev;
@@ -122,19 +137,19 @@ typedef struct dfk_dev dfk_dev;
  * that stalls, times out or loses the device does not fail the open: the
  * first job reports it in its own context ("download to 0x...: preparing
  * the device: ..."), where the user can tell what was being done. */
-dfk_code dfk_dev_open(const dfk_ctx *ctx, const dfk_dfu_if *ifc, dfk_dev **dev, dfk_error *err);
-void dfk_dev_close(dfk_dev *dev);
-const dfk_dfu_if *dfk_dev_if(const dfk_dev *dev);
-const dfk_ctx *dfk_dev_ctx(const dfk_dev *dev);
-dfk_usb *dfk_dev_usb(dfk_dev *dev);
+DFK_API dfk_code dfk_dev_open(const dfk_ctx *ctx, const dfk_dfu_if *ifc, dfk_dev **dev, dfk_error *err);
+DFK_API void dfk_dev_close(dfk_dev *dev);
+DFK_API const dfk_dfu_if *dfk_dev_if(const dfk_dev *dev);
+DFK_API const dfk_ctx *dfk_dev_ctx(const dfk_dev *dev);
+DFK_API dfk_usb *dfk_dev_usb(dfk_dev *dev);
 /* Transfer size in use: wTransferSize, or the override (1..65535). */
-uint16_t dfk_dev_transfer_size(const dfk_dev *dev);
-void dfk_dev_set_transfer_size(dfk_dev *dev, uint16_t size);
+DFK_API uint16_t dfk_dev_transfer_size(const dfk_dev *dev);
+DFK_API void dfk_dev_set_transfer_size(dfk_dev *dev, uint16_t size);
 /* Switches to another alt setting of the same interface (SET_INTERFACE),
  * reading its name; used for multi-target .dfu files. */
-dfk_code dfk_dev_select_alt(dfk_dev *dev, uint8_t alt, dfk_error *err);
+DFK_API dfk_code dfk_dev_select_alt(dfk_dev *dev, uint8_t alt, dfk_error *err);
 /* The DfuSe memory map of the selected alt (parsed from its name). */
-dfk_code dfk_dev_memmap(dfk_dev *dev, const dfk_memmap **map, dfk_error *err);
+DFK_API dfk_code dfk_dev_memmap(dfk_dev *dev, const dfk_memmap **map, dfk_error *err);
 
 #ifdef __cplusplus
 }

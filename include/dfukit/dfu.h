@@ -3,6 +3,8 @@
 #ifndef DFUKIT_DFU_H
 #define DFUKIT_DFU_H
 
+#include "dfukit/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -18,33 +20,33 @@ extern "C" {
 #endif
 
 /* ---- The seven DFU requests (one control transfer each) ---- */
-dfk_code dfk_dfu_detach(dfk_dev *dev, uint16_t timeout_ms, dfk_error *err);
-dfk_code dfk_dfu_dnload(dfk_dev *dev, uint16_t block, const uint8_t *data, uint16_t len, dfk_error *err);
-dfk_code dfk_dfu_upload(dfk_dev *dev, uint16_t block, uint8_t *data, uint16_t len, size_t *got, dfk_error *err);
-dfk_code dfk_dfu_get_status(dfk_dev *dev, dfk_status *st, dfk_error *err);
-dfk_code dfk_dfu_clr_status(dfk_dev *dev, dfk_error *err);
-dfk_code dfk_dfu_get_state(dfk_dev *dev, uint8_t *state, dfk_error *err);
-dfk_code dfk_dfu_abort(dfk_dev *dev, dfk_error *err);
+DFK_API dfk_code dfk_dfu_detach(dfk_dev *dev, uint16_t timeout_ms, dfk_error *err);
+DFK_API dfk_code dfk_dfu_dnload(dfk_dev *dev, uint16_t block, const uint8_t *data, uint16_t len, dfk_error *err);
+DFK_API dfk_code dfk_dfu_upload(dfk_dev *dev, uint16_t block, uint8_t *data, uint16_t len, size_t *got, dfk_error *err);
+DFK_API dfk_code dfk_dfu_get_status(dfk_dev *dev, dfk_status *st, dfk_error *err);
+DFK_API dfk_code dfk_dfu_clr_status(dfk_dev *dev, dfk_error *err);
+DFK_API dfk_code dfk_dfu_get_state(dfk_dev *dev, uint8_t *state, dfk_error *err);
+DFK_API dfk_code dfk_dfu_abort(dfk_dev *dev, dfk_error *err);
 
 /* Polls GETSTATUS (sleeping bwPollTimeout, capped at ctx->poll_cap_ms) while
  * the state is dfuDNBUSY/dfuDNLOAD-SYNC/dfuMANIFEST, within
  * ctx->op_timeout_ms. Returns the last status; a bStatus other than OK is
  * DFK_ERR_PROTOCOL with the status and state names in the message. */
-dfk_code dfk_dfu_wait(dfk_dev *dev, dfk_status *st, dfk_error *err);
+DFK_API dfk_code dfk_dfu_wait(dfk_dev *dev, dfk_status *st, dfk_error *err);
 /* Brings the device to dfuIDLE: CLRSTATUS from dfuERROR, ABORT from the
  * *-IDLE states, bounded by ctx->max_error_retries. appIDLE is
  * DFK_ERR_PROTOCOL ("still in run-time mode"). */
-dfk_code dfk_dfu_make_idle(dfk_dev *dev, dfk_error *err);
+DFK_API dfk_code dfk_dfu_make_idle(dfk_dev *dev, dfk_error *err);
 
 /* ---- DfuSe commands (DNLOAD wValue 0, executed on the GETSTATUS after) ---- */
-dfk_code dfk_dfuse_set_address(dfk_dev *dev, uint32_t addr, dfk_error *err);
-dfk_code dfk_dfuse_erase_page(dfk_dev *dev, uint32_t addr, dfk_error *err);
-dfk_code dfk_dfuse_mass_erase(dfk_dev *dev, dfk_error *err);
+DFK_API dfk_code dfk_dfuse_set_address(dfk_dev *dev, uint32_t addr, dfk_error *err);
+DFK_API dfk_code dfk_dfuse_erase_page(dfk_dev *dev, uint32_t addr, dfk_error *err);
+DFK_API dfk_code dfk_dfuse_mass_erase(dfk_dev *dev, dfk_error *err);
 /* Sends Read Unprotect; the device then erases everything and resets. */
-dfk_code dfk_dfuse_read_unprotect(dfk_dev *dev, dfk_error *err);
-dfk_code dfk_dfuse_get_commands(dfk_dev *dev, uint8_t *cmds, size_t cap, size_t *n, dfk_error *err);
+DFK_API dfk_code dfk_dfuse_read_unprotect(dfk_dev *dev, dfk_error *err);
+DFK_API dfk_code dfk_dfuse_get_commands(dfk_dev *dev, uint8_t *cmds, size_t cap, size_t *n, dfk_error *err);
 /* Reads len bytes from addr (Set Address, ABORT, UPLOAD wBlockNum 2,3,...). */
-dfk_code dfk_dfuse_read(dfk_dev *dev, uint32_t addr, uint8_t *buf, size_t len, dfk_error *err);
+DFK_API dfk_code dfk_dfuse_read(dfk_dev *dev, uint32_t addr, uint8_t *buf, size_t len, dfk_error *err);
 
 /* ---- Plans: what a DfuSe download will erase and write (pure, no I/O) ---- */
 typedef struct dfk_plan_page {
@@ -68,8 +70,9 @@ typedef struct dfk_plan {
 
 #define DFK_PLAN_FORCE 1u    /* allow segments without the needed right, or no segment */
 #define DFK_PLAN_NO_ERASE 2u /* mass erase done: no page erases */
-dfk_code dfk_plan_build(const dfk_image *img, const dfk_memmap *map, unsigned flags, dfk_plan *plan, dfk_error *err);
-void dfk_plan_free(dfk_plan *plan);
+DFK_API dfk_code dfk_plan_build(const dfk_image *img, const dfk_memmap *map, unsigned flags, dfk_plan *plan,
+				dfk_error *err);
+DFK_API void dfk_plan_free(dfk_plan *plan);
 
 /* ---- Jobs ---- */
 typedef struct dfk_job_opts {
@@ -86,31 +89,31 @@ typedef struct dfk_job_opts {
 	uint32_t length;
 	bool dfuse; /* use DfuSe even if the device is plain DFU (-s given) */
 } dfk_job_opts;
-void dfk_job_opts_init(dfk_job_opts *o); /* verify on, rest off */
+DFK_API void dfk_job_opts_init(dfk_job_opts *o); /* verify on, rest off */
 
 /* Downloads fw: plain DFU for a plain device and an unaddressed raw file;
  * DfuSe (target by target, selecting each target's alt) otherwise. A DfuSe
  * .dfu is never sent raw. Verifies when asked and possible. */
-dfk_code dfk_job_download(dfk_dev *dev, const dfk_firmware *fw, const dfk_job_opts *o, dfk_error *err);
+DFK_API dfk_code dfk_job_download(dfk_dev *dev, const dfk_firmware *fw, const dfk_job_opts *o, dfk_error *err);
 /* Uploads into out (streamed; plain DFU until a short block, DfuSe from
  * address for length). *bytes gets the count. */
-dfk_code dfk_job_upload(dfk_dev *dev, const dfk_job_opts *o, dfk_out *out, uint64_t *bytes, dfk_error *err);
+DFK_API dfk_code dfk_job_upload(dfk_dev *dev, const dfk_job_opts *o, dfk_out *out, uint64_t *bytes, dfk_error *err);
 /* DfuSe command mode (-s with neither -D nor -U): mass erase / unprotect / leave. */
-dfk_code dfk_job_dfuse_command(dfk_dev *dev, const dfk_job_opts *o, dfk_error *err);
+DFK_API dfk_code dfk_job_dfuse_command(dfk_dev *dev, const dfk_job_opts *o, dfk_error *err);
 /* DfuSe leave: optional SET_ADDRESS, zero-length DNLOAD, GETSTATUS; a device
  * that drops off the bus after the request is success. */
-dfk_code dfk_job_leave(dfk_dev *dev, bool has_address, uint32_t address, dfk_error *err);
+DFK_API dfk_code dfk_job_leave(dfk_dev *dev, bool has_address, uint32_t address, dfk_error *err);
 /* Run-time -> DFU: DETACH with wDetachTimeOut, bus reset unless
  * bitWillDetach. The caller then re-finds the device (dfk_wait_for). */
-dfk_code dfk_job_detach(dfk_dev *dev, dfk_error *err);
+DFK_API dfk_code dfk_job_detach(dfk_dev *dev, dfk_error *err);
 /* -R: DETACH (if in DFU mode it asks to leave) then USB reset; a device
  * that vanishes is success. */
-dfk_code dfk_job_reset(dfk_dev *dev, dfk_error *err);
+DFK_API dfk_code dfk_job_reset(dfk_dev *dev, dfk_error *err);
 /* Polls dfk_find until an interface matching m (and, when path is given,
  * on that port path or with that serial) appears in DFU mode, within
  * ctx->reenum_timeout_ms. */
-dfk_code dfk_wait_for(const dfk_ctx *ctx, dfk_transport *t, const dfk_match *m, const char *path, const char *serial,
-		      dfk_found *out, dfk_error *err);
+DFK_API dfk_code dfk_wait_for(const dfk_ctx *ctx, dfk_transport *t, const dfk_match *m, const char *path,
+			      const char *serial, dfk_found *out, dfk_error *err);
 
 #ifdef __cplusplus
 }

@@ -3,7 +3,7 @@
 #ifndef DFUKIT_DFUKIT_H
 #define DFUKIT_DFUKIT_H
 
-#define DFUKIT_VERSION "0.1.0"
+#include "dfukit/export.h"
 
 #include "dfukit/device.h"
 #include "dfukit/dfu.h"
@@ -13,5 +13,6 @@
 #include "dfukit/memmap.h"
 #include "dfukit/transport.h"
 #include "dfukit/usb.h"
+#include "dfukit/version.h"
 
 #endif

@@ -8,6 +8,8 @@
 #ifndef DFUKIT_ERROR_H
 #define DFUKIT_ERROR_H
 
+#include "dfukit/export.h"
+
 #include <stdarg.h>
 
 #ifdef __cplusplus
@@ -33,6 +35,7 @@ typedef enum dfk_code {
 	DFK_ERR_EXISTS,	     /* output exists and overwriting was not asked for -> 73 */
 	DFK_ERR_UNSUPPORTED, /* the device or file cannot do what was asked -> 64 */
 	DFK_ERR_AMBIGUOUS,   /* more than one device matched -> 74 */
+	DFK_ERR_CANCELLED,   /* dfk_ctx_cancel() stopped the job -> 130 */
 } dfk_code;
 
 #define DFK_ERROR_MSG_MAX 768
@@ -50,17 +53,17 @@ typedef struct dfk_error {
 
 /* Sets code and message (err may be NULL); returns code so callers can
  * write `return dfk_error_set(err, DFK_ERR_DATA, "...")`. */
-dfk_code dfk_error_set(dfk_error *err, dfk_code code, const char *fmt, ...) DFK_PRINTF(3, 4);
-dfk_code dfk_error_vset(dfk_error *err, dfk_code code, const char *fmt, va_list ap);
+DFK_API dfk_code dfk_error_set(dfk_error *err, dfk_code code, const char *fmt, ...) DFK_PRINTF(3, 4);
+DFK_API dfk_code dfk_error_vset(dfk_error *err, dfk_code code, const char *fmt, va_list ap);
 /* Prepends "context: " to the message already held; returns err->code
  * (DFK_ERR_SOFTWARE when err is NULL). */
-dfk_code dfk_error_prefix(dfk_error *err, const char *fmt, ...) DFK_PRINTF(2, 3);
-void dfk_error_clear(dfk_error *err);
+DFK_API dfk_code dfk_error_prefix(dfk_error *err, const char *fmt, ...) DFK_PRINTF(2, 3);
+DFK_API void dfk_error_clear(dfk_error *err);
 
 /* The sysexits(3) status for a code: 0, 64, 65, 66, 70, 73, 74 or 76. */
-int dfk_code_exit(dfk_code code);
+DFK_API int dfk_code_exit(dfk_code code);
 /* A short stable identifier ("DATA", "TIMEOUT", ...) for JSON output. */
-const char *dfk_code_name(dfk_code code);
+DFK_API const char *dfk_code_name(dfk_code code);
 
 #ifdef __cplusplus
 }

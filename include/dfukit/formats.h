@@ -7,6 +7,8 @@
 #ifndef DFUKIT_FORMATS_H
 #define DFUKIT_FORMATS_H
 
+#include "dfukit/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,33 +22,33 @@ extern "C" {
 
 /* ---- CRC (zlib) ---- */
 /* zlib's running CRC-32 (start with 0). */
-uint32_t dfk_crc32_update(uint32_t crc, const void *data, size_t len);
+DFK_API uint32_t dfk_crc32_update(uint32_t crc, const void *data, size_t len);
 /* The DFU suffix dwCRC of data: ~crc32(data). "123456789" -> 0x340BC6D9. */
-uint32_t dfk_dfu_crc(const void *data, size_t len);
+DFK_API uint32_t dfk_dfu_crc(const void *data, size_t len);
 
 /* ---- DFU suffix (last 16 bytes of a file) ---- */
 #define DFK_SUFFIX_LEN 16
 #define DFK_BCD_DFU_PLAIN 0x0100
 #define DFK_BCD_DFU_DFUSE 0x011A
 /* True when the last bytes carry the "UFD" signature (CRC not checked). */
-bool dfk_suffix_present(const uint8_t *buf, size_t len);
+DFK_API bool dfk_suffix_present(const uint8_t *buf, size_t len);
 /* Parses and validates the suffix at the end of buf: signature, bLength
  * (16..len), and CRC over all but the last 4 bytes. */
-dfk_code dfk_suffix_parse(const uint8_t *buf, size_t len, dfk_suffix *out, dfk_error *err);
+DFK_API dfk_code dfk_suffix_parse(const uint8_t *buf, size_t len, dfk_suffix *out, dfk_error *err);
 /* Writes the 16 suffix bytes for a payload whose running zlib CRC is
  * payload_crc (dfk_crc32_update over the payload); fields->dwCRC and
  * fields->bLength are ignored (16 is written). */
-void dfk_suffix_build(uint8_t out[DFK_SUFFIX_LEN], const dfk_suffix *fields, uint32_t payload_crc);
+DFK_API void dfk_suffix_build(uint8_t out[DFK_SUFFIX_LEN], const dfk_suffix *fields, uint32_t payload_crc);
 
 /* ---- Prefixes ---- */
 /* Detects a Stellaris or LPC prefix at the start of buf (heuristic, as the
  * peers do). Sets *type (NONE when absent), *len and *address. */
-dfk_code dfk_prefix_detect(const uint8_t *buf, size_t len, dfk_prefix_type *type, size_t *prefix_len, uint32_t *address,
-			   dfk_error *err);
+DFK_API dfk_code dfk_prefix_detect(const uint8_t *buf, size_t len, dfk_prefix_type *type, size_t *prefix_len,
+				   uint32_t *address, dfk_error *err);
 /* Builds a prefix for a payload of payload_len bytes into out (16 bytes
  * room), sets *out_len. Stellaris needs a 1 KiB-aligned address. */
-dfk_code dfk_prefix_build(dfk_prefix_type type, uint32_t address, uint64_t payload_len, uint8_t out[16],
-			  size_t *out_len, dfk_error *err);
+DFK_API dfk_code dfk_prefix_build(dfk_prefix_type type, uint32_t address, uint64_t payload_len, uint8_t out[16],
+				  size_t *out_len, dfk_error *err);
 
 /* ---- Reading files and writing them atomically ---- */
 typedef struct dfk_blob {
@@ -55,8 +57,8 @@ typedef struct dfk_blob {
 	int kind; /* private: how data was obtained (mmap, malloc) */
 } dfk_blob;
 /* Reads a whole file ("-" = stdin). Missing/unreadable -> DFK_ERR_NOINPUT. */
-dfk_code dfk_blob_read(const char *path, dfk_blob *blob, dfk_error *err);
-void dfk_blob_free(dfk_blob *blob);
+DFK_API dfk_code dfk_blob_read(const char *path, dfk_blob *blob, dfk_error *err);
+DFK_API void dfk_blob_free(dfk_blob *blob);
 
 /* An output written to a temporary file beside path and renamed over it by
  * dfk_out_commit, so an existing file is never half-overwritten. */
@@ -66,28 +68,28 @@ typedef struct dfk_out dfk_out;
  * nowhere else (a device read-out). Without it the rename still never
  * exposes a partial file, but a power cut may lose the new contents. */
 #define DFK_OUT_SYNC 2u
-dfk_code dfk_out_open(dfk_out **out, const char *path, unsigned flags, dfk_error *err);
-dfk_code dfk_out_write(dfk_out *out, const void *data, size_t len, dfk_error *err);
-uint32_t dfk_out_crc(const dfk_out *out); /* running zlib CRC of all bytes written */
-uint64_t dfk_out_size(const dfk_out *out);
-dfk_code dfk_out_commit(dfk_out *out, dfk_error *err); /* always frees out */
-void dfk_out_abort(dfk_out *out);		       /* removes the temp file, frees */
+DFK_API dfk_code dfk_out_open(dfk_out **out, const char *path, unsigned flags, dfk_error *err);
+DFK_API dfk_code dfk_out_write(dfk_out *out, const void *data, size_t len, dfk_error *err);
+DFK_API uint32_t dfk_out_crc(const dfk_out *out); /* running zlib CRC of all bytes written */
+DFK_API uint64_t dfk_out_size(const dfk_out *out);
+DFK_API dfk_code dfk_out_commit(dfk_out *out, dfk_error *err); /* always frees out */
+DFK_API void dfk_out_abort(dfk_out *out);		       /* removes the temp file, frees */
 
 /* ---- DfuSe .dfu (UM0391) ---- */
 /* Parses a DfuSe container; len excludes the suffix. DFUImageSize may be len
  * or len + 16. Elements borrow from buf. */
-dfk_code dfk_dfuse_parse(const uint8_t *buf, size_t len, dfk_firmware *fw, dfk_error *err);
+DFK_API dfk_code dfk_dfuse_parse(const uint8_t *buf, size_t len, dfk_firmware *fw, dfk_error *err);
 /* Writes prefix, targets and a suffix (bcdDFU 0x011A); DFUImageSize is the
  * file length without the suffix. */
-dfk_code dfk_dfuse_write(dfk_out *out, const dfk_firmware *fw, uint16_t vid, uint16_t pid, uint16_t bcd_device,
-			 dfk_error *err);
+DFK_API dfk_code dfk_dfuse_write(dfk_out *out, const dfk_firmware *fw, uint16_t vid, uint16_t pid, uint16_t bcd_device,
+				 dfk_error *err);
 
 /* ---- Intel HEX, S-record, ELF ---- */
-dfk_code dfk_ihex_parse(const uint8_t *buf, size_t len, dfk_image *img, dfk_error *err);
-dfk_code dfk_ihex_write(dfk_out *out, const dfk_image *img, dfk_error *err);
+DFK_API dfk_code dfk_ihex_parse(const uint8_t *buf, size_t len, dfk_image *img, dfk_error *err);
+DFK_API dfk_code dfk_ihex_write(dfk_out *out, const dfk_image *img, dfk_error *err);
 /* name (256 bytes, may be NULL) receives the S0 header text. */
-dfk_code dfk_srec_parse(const uint8_t *buf, size_t len, dfk_image *img, char *name, dfk_error *err);
-dfk_code dfk_elf_parse(const uint8_t *buf, size_t len, dfk_image *img, dfk_error *err);
+DFK_API dfk_code dfk_srec_parse(const uint8_t *buf, size_t len, dfk_image *img, char *name, dfk_error *err);
+DFK_API dfk_code dfk_elf_parse(const uint8_t *buf, size_t len, dfk_image *img, dfk_error *err);
 
 /* ---- Any file to a firmware ---- */
 typedef struct dfk_load_opts {
@@ -96,11 +98,11 @@ typedef struct dfk_load_opts {
 	uint32_t address;
 	uint8_t alt; /* target alt for non-DfuSe inputs */
 } dfk_load_opts;
-dfk_format dfk_format_detect(const char *path, const uint8_t *buf, size_t len);
-const char *dfk_format_name(dfk_format fmt);
+DFK_API dfk_format dfk_format_detect(const char *path, const uint8_t *buf, size_t len);
+DFK_API const char *dfk_format_name(dfk_format fmt);
 /* Loads path into fw (initialised by the caller). A valid suffix is parsed
  * and stripped; a present suffix with a bad CRC is DFK_ERR_DATA. */
-dfk_code dfk_firmware_load(const char *path, const dfk_load_opts *opts, dfk_firmware *fw, dfk_error *err);
+DFK_API dfk_code dfk_firmware_load(const char *path, const dfk_load_opts *opts, dfk_firmware *fw, dfk_error *err);
 
 #ifdef __cplusplus
 }

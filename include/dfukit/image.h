@@ -7,6 +7,8 @@
 #ifndef DFUKIT_IMAGE_H
 #define DFUKIT_IMAGE_H
 
+#include "dfukit/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,20 +32,20 @@ typedef struct dfk_image {
 	size_t cap;
 } dfk_image;
 
-void dfk_image_init(dfk_image *img);
-void dfk_image_free(dfk_image *img);
+DFK_API void dfk_image_init(dfk_image *img);
+DFK_API void dfk_image_free(dfk_image *img);
 /* Adds a copy of [addr, addr+len). Fails with DFK_ERR_DATA naming both ranges
  * when it overlaps an existing element, or when it would pass 4 GiB; len 0 is
  * rejected as DFK_ERR_DATA ("empty"). Adjacent elements are kept separate. */
-dfk_code dfk_image_add(dfk_image *img, uint32_t addr, const void *data, size_t len, dfk_error *err);
+DFK_API dfk_code dfk_image_add(dfk_image *img, uint32_t addr, const void *data, size_t len, dfk_error *err);
 /* As dfk_image_add, but takes ownership of malloc()ed data (freed on failure too). */
-dfk_code dfk_image_add_owned(dfk_image *img, uint32_t addr, uint8_t *data, size_t len, dfk_error *err);
+DFK_API dfk_code dfk_image_add_owned(dfk_image *img, uint32_t addr, uint8_t *data, size_t len, dfk_error *err);
 /* As dfk_image_add, but only references data, which must outlive the image. */
-dfk_code dfk_image_add_ref(dfk_image *img, uint32_t addr, const uint8_t *data, size_t len, dfk_error *err);
+DFK_API dfk_code dfk_image_add_ref(dfk_image *img, uint32_t addr, const uint8_t *data, size_t len, dfk_error *err);
 /* Merges elements that touch (end of one == start of the next) into one. */
-dfk_code dfk_image_coalesce(dfk_image *img, dfk_error *err);
+DFK_API dfk_code dfk_image_coalesce(dfk_image *img, dfk_error *err);
 /* Total number of data bytes. */
-uint64_t dfk_image_bytes(const dfk_image *img);
+DFK_API uint64_t dfk_image_bytes(const dfk_image *img);
 
 typedef struct dfk_target {
 	uint8_t alt;
@@ -92,11 +94,11 @@ typedef struct dfk_firmware {
 	void *source;
 } dfk_firmware;
 
-void dfk_firmware_init(dfk_firmware *fw);
-void dfk_firmware_free(dfk_firmware *fw);
+DFK_API void dfk_firmware_init(dfk_firmware *fw);
+DFK_API void dfk_firmware_free(dfk_firmware *fw);
 /* Appends a new target; name may be NULL (unnamed). Returns NULL on ENOMEM. */
-dfk_target *dfk_firmware_add_target(dfk_firmware *fw, uint8_t alt, const char *name, dfk_error *err);
-uint64_t dfk_firmware_bytes(const dfk_firmware *fw);
+DFK_API dfk_target *dfk_firmware_add_target(dfk_firmware *fw, uint8_t alt, const char *name, dfk_error *err);
+DFK_API uint64_t dfk_firmware_bytes(const dfk_firmware *fw);
 
 #ifdef __cplusplus
 }

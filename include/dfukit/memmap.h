@@ -5,6 +5,8 @@
 #ifndef DFUKIT_MEMMAP_H
 #define DFUKIT_MEMMAP_H
 
+#include "dfukit/export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,12 +36,12 @@ typedef struct dfk_memmap {
 	size_t count;
 } dfk_memmap;
 
-dfk_code dfk_memmap_parse(const char *str, dfk_memmap *map, dfk_error *err);
-void dfk_memmap_free(dfk_memmap *map);
+DFK_API dfk_code dfk_memmap_parse(const char *str, dfk_memmap *map, dfk_error *err);
+DFK_API void dfk_memmap_free(dfk_memmap *map);
 /* The segment holding addr, or NULL. */
-const dfk_mem_segment *dfk_memmap_find(const dfk_memmap *map, uint32_t addr);
+DFK_API const dfk_mem_segment *dfk_memmap_find(const dfk_memmap *map, uint32_t addr);
 /* Start of the page of seg that holds addr (addr must be inside seg). */
-uint32_t dfk_mem_page_start(const dfk_mem_segment *seg, uint32_t addr);
+DFK_API uint32_t dfk_mem_page_start(const dfk_mem_segment *seg, uint32_t addr);
 
 #ifdef __cplusplus
 }

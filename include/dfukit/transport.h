@@ -4,6 +4,8 @@
 #ifndef DFUKIT_TRANSPORT_H
 #define DFUKIT_TRANSPORT_H
 
+#include "dfukit/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -74,18 +76,18 @@ struct dfk_usb {
 };
 
 /* libusb-1.0; debug_level 0..4 is passed to LIBUSB_OPTION_LOG_LEVEL. */
-dfk_code dfk_transport_libusb_new(dfk_transport **t, int debug_level, dfk_error *err);
+DFK_API dfk_code dfk_transport_libusb_new(dfk_transport **t, int debug_level, dfk_error *err);
 /* USB/IP client: "HOST", "HOST:PORT" (default port 3240) or "unix:PATH". */
-dfk_code dfk_transport_usbip_new(dfk_transport **t, const char *spec, dfk_error *err);
-void dfk_transport_free(dfk_transport *t);
+DFK_API dfk_code dfk_transport_usbip_new(dfk_transport **t, const char *spec, dfk_error *err);
+DFK_API void dfk_transport_free(dfk_transport *t);
 
 /* Thin wrappers over the ops. */
-dfk_code dfk_usb_control(dfk_usb *h, const dfk_setup *setup, uint8_t *data, size_t *actual, unsigned timeout_ms,
-			 dfk_error *err);
+DFK_API dfk_code dfk_usb_control(dfk_usb *h, const dfk_setup *setup, uint8_t *data, size_t *actual, unsigned timeout_ms,
+				 dfk_error *err);
 /* Reads string descriptor index (0 gives ""), caching the LANGID table in
  * langid (0 = not read yet). */
-dfk_code dfk_usb_get_string(dfk_usb *h, uint8_t index, uint16_t *langid, char *out, size_t outsz, unsigned timeout_ms,
-			    dfk_error *err);
+DFK_API dfk_code dfk_usb_get_string(dfk_usb *h, uint8_t index, uint16_t *langid, char *out, size_t outsz,
+				    unsigned timeout_ms, dfk_error *err);
 
 #ifdef __cplusplus
 }

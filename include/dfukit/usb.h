@@ -3,6 +3,8 @@
 #ifndef DFUKIT_USB_H
 #define DFUKIT_USB_H
 
+#include "dfukit/export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -68,9 +70,9 @@ enum dfk_dfuse_cmd {
 };
 
 /* "dfuIDLE", ...; never NULL ("unknown state" for bad values). */
-const char *dfk_state_name(unsigned state);
+DFK_API const char *dfk_state_name(unsigned state);
 /* "OK", "errTARGET", ...; never NULL. */
-const char *dfk_status_name(unsigned status);
+DFK_API const char *dfk_status_name(unsigned status);
 
 typedef struct dfk_status {
 	uint8_t status;
@@ -79,7 +81,7 @@ typedef struct dfk_status {
 	uint8_t istring;
 } dfk_status;
 /* Decodes a GETSTATUS reply; fewer than 6 bytes is DFK_ERR_PROTOCOL. */
-dfk_code dfk_status_decode(const uint8_t *buf, size_t len, dfk_status *st, dfk_error *err);
+DFK_API dfk_code dfk_status_decode(const uint8_t *buf, size_t len, dfk_status *st, dfk_error *err);
 
 enum {
 	DFK_ATTR_CAN_DNLOAD = 0x01,
@@ -97,7 +99,7 @@ typedef struct dfk_func_desc {
 	uint16_t wTransferSize;
 	uint16_t bcdDFUVersion; /* 0x0100 when bLength is 7 */
 } dfk_func_desc;
-dfk_code dfk_func_desc_parse(const uint8_t *buf, size_t len, dfk_func_desc *fd, dfk_error *err);
+DFK_API dfk_code dfk_func_desc_parse(const uint8_t *buf, size_t len, dfk_func_desc *fd, dfk_error *err);
 
 typedef struct dfk_device_desc {
 	uint16_t bcdUSB;
@@ -107,7 +109,7 @@ typedef struct dfk_device_desc {
 	uint8_t iManufacturer, iProduct, iSerialNumber;
 	uint8_t bNumConfigurations;
 } dfk_device_desc;
-dfk_code dfk_device_desc_parse(const uint8_t *buf, size_t len, dfk_device_desc *dd, dfk_error *err);
+DFK_API dfk_code dfk_device_desc_parse(const uint8_t *buf, size_t len, dfk_device_desc *dd, dfk_error *err);
 
 typedef struct dfk_intf_desc {
 	uint8_t index; /* position of this interface among the config's interfaces */
@@ -128,14 +130,14 @@ typedef struct dfk_config_desc {
 	dfk_func_desc func;
 } dfk_config_desc;
 /* Parses a full configuration descriptor set (wTotalLength bytes). */
-dfk_code dfk_config_desc_parse(const uint8_t *buf, size_t len, dfk_config_desc *cfg, dfk_error *err);
-void dfk_config_desc_free(dfk_config_desc *cfg);
+DFK_API dfk_code dfk_config_desc_parse(const uint8_t *buf, size_t len, dfk_config_desc *cfg, dfk_error *err);
+DFK_API void dfk_config_desc_free(dfk_config_desc *cfg);
 
 /* UTF-16LE string descriptor to UTF-8 (out NUL-terminated). */
-dfk_code dfk_string_desc_decode(const uint8_t *buf, size_t len, char *out, size_t outsz, dfk_error *err);
+DFK_API dfk_code dfk_string_desc_decode(const uint8_t *buf, size_t len, char *out, size_t outsz, dfk_error *err);
 /* Copies s into out replacing control characters and invalid UTF-8 with '?',
  * for printing device-supplied strings. */
-void dfk_sanitize(const char *s, char *out, size_t outsz);
+DFK_API void dfk_sanitize(const char *s, char *out, size_t outsz);
 
 #ifdef __cplusplus
 }

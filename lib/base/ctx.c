@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -71,4 +72,34 @@ void dfk_log(const dfk_ctx *ctx, dfk_log_level level, const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	ctx->log(ctx->log_user, level, msg);
+}
+
+void dfk_ctx_cancel(dfk_ctx *ctx)
+{
+	atomic_store(&ctx->cancel_requested, 1);
+}
+
+bool dfk_ctx_cancelled(const dfk_ctx *ctx)
+{
+	return ctx && atomic_load(&((dfk_ctx *)ctx)->cancel_requested) != 0;
+}
+
+void dfk_ctx_cancel_reset(dfk_ctx *ctx)
+{
+	atomic_store(&ctx->cancel_requested, 0);
+}
+
+dfk_code dfk_ctx_sleep(const dfk_ctx *ctx, uint32_t ms)
+{
+	/* Short slices so that a cancel is seen well within a second even
+	 * during a long bwPollTimeout. */
+	const uint32_t slice = 20;
+	while (ms > 0) {
+		if (dfk_ctx_cancelled(ctx))
+			return DFK_ERR_CANCELLED;
+		uint32_t now = ms < slice ? ms : slice;
+		ctx->clock.sleep_ms(ctx->clock.user, now);
+		ms -= now;
+	}
+	return dfk_ctx_cancelled(ctx) ? DFK_ERR_CANCELLED : DFK_OK;
 }

@@ -71,6 +71,7 @@ int dfk_code_exit(dfk_code code)
 	case DFK_ERR_NODEV:
 	case DFK_ERR_VERIFY:
 	case DFK_ERR_AMBIGUOUS: return 74;
+	case DFK_ERR_CANCELLED: return 130;
 	case DFK_ERR_STALL: return 76;
 	case DFK_ERR_EXISTS: return 73;
 	case DFK_ERR_UNSUPPORTED: return 64;
@@ -97,6 +98,7 @@ const char *dfk_code_name(dfk_code code)
 	case DFK_ERR_EXISTS: return "EXISTS";
 	case DFK_ERR_UNSUPPORTED: return "UNSUPPORTED";
 	case DFK_ERR_AMBIGUOUS: return "AMBIGUOUS";
+	case DFK_ERR_CANCELLED: return "CANCELLED";
 	}
 	return "UNKNOWN";
 }
