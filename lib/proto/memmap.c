@@ -2,8 +2,14 @@
  *   "@" name { "/0x" hexaddr "/" seg { "," seg } }
  *   seg = count "*" size [mult] type, mult 'B' | 'K' | 'M' | ' ', type 'a'..'g'
  * Hand-written rather than sscanf-based so that every number is range
- * checked and every error can name its offset in the string. */
+ * checked and every error can name its offset in the string.
+ *
+ * As lenient as dfu-util 0.11 wherever the meaning is clear, since real
+ * bootloaders send such strings: blanks before a number ("/ 128*1Kg", as
+ * sscanf's %d skips them), a zero page count (an empty segment, used as a
+ * label: "/0x00000000/0*4Kg"), a trailing comma, an upper-case type letter. */
 #include "dfukit/memmap.h"
+#include "dynbuf.h"
 #include "text.h"
 
 #include <stdbool.h>
@@ -14,6 +20,8 @@
 #include "dfukit/usb.h"
 
 #define ADDR_LIMIT ((uint64_t)1 << 32)
+/* Far more than any device has; a hostile string stops here. */
+#define MAX_SEGMENTS 65536
 
 typedef struct parser {
 	const char *s;
@@ -37,13 +45,32 @@ static bool is_digit(char c)
 	return c >= '0' && c <= '9';
 }
 
+static void skip_blanks(parser *p)
+{
+	while (p->s[p->pos] == ' ')
+		p->pos++;
+}
+
+/* 'a'..'g' or 'A'..'G' as the access rights 1..7 (dfu-util takes the low
+ * three bits of any character; only these seven mean something). */
+static int type_rights(char c)
+{
+	if (c >= 'a' && c <= 'g')
+		return c - 'a' + 1;
+	if (c >= 'A' && c <= 'G')
+		return c - 'A' + 1;
+	return 0;
+}
+
 /* Decimal number at p->pos, at most UINT32_MAX. */
 static dfk_code parse_dec(parser *p, const char *what, uint32_t *out)
 {
 	uint64_t v = 0;
-	size_t start = p->pos;
+	size_t start;
 	char msg[96];
 
+	skip_blanks(p);
+	start = p->pos;
 	if (!is_digit(p->s[p->pos])) {
 		snprintf(msg, sizeof(msg), "expected a decimal %s", what);
 		return fail(p, msg);
@@ -69,6 +96,7 @@ static dfk_code parse_addr(parser *p, uint32_t *out)
 	if (p->s[p->pos] != '0' || (p->s[p->pos + 1] != 'x' && p->s[p->pos + 1] != 'X'))
 		return fail(p, "expected \"0x\" and a hexadecimal address");
 	p->pos += 2;
+	skip_blanks(p);
 	start = p->pos;
 	if (dfk__hexval(p->s[p->pos]) < 0)
 		return fail(p, "expected a hexadecimal address");
@@ -88,14 +116,11 @@ static dfk_code add_seg(parser *p, const dfk_mem_segment *seg)
 {
 	dfk_memmap *m = p->map;
 
-	if (m->count == p->cap) {
-		size_t ncap = p->cap ? p->cap * 2 : 8;
-		dfk_mem_segment *n = realloc(m->segs, ncap * sizeof(*n));
-		if (!n)
-			return dfk_error_set(p->err, DFK_ERR_NOMEM, "memory map: out of memory");
-		m->segs = n;
-		p->cap = ncap;
-	}
+	void *segs = m->segs;
+	dfk_code rc = dfk_grow(&segs, &p->cap, m->count + 1, sizeof(*seg), MAX_SEGMENTS, "memory map", p->err);
+	m->segs = segs;
+	if (rc != DFK_OK)
+		return rc;
 	m->segs[m->count++] = *seg;
 	return DFK_OK;
 }
@@ -113,10 +138,6 @@ static dfk_code parse_seg(parser *p, uint64_t *addr, bool feature_quirk)
 	rc = parse_dec(p, "page count", &count);
 	if (rc != DFK_OK)
 		return rc;
-	if (count == 0) {
-		p->pos = seg_start;
-		return fail(p, "page count is 0");
-	}
 	if (p->s[p->pos] != '*')
 		return fail(p, "expected '*' after the page count");
 	p->pos++;
@@ -124,8 +145,10 @@ static dfk_code parse_seg(parser *p, uint64_t *addr, bool feature_quirk)
 	if (rc != DFK_OK)
 		return rc;
 	c = p->s[p->pos];
-	if (c == 'B' || c == ' ') {
-		p->pos++;
+	if (c == ' ') {
+		skip_blanks(p);
+	} else if (c == 'B' && type_rights(p->s[p->pos + 1])) {
+		p->pos++; /* a lone 'B' is the type b, "B" then a type letter is bytes */
 	} else if (c == 'K') {
 		mult = 1024;
 		p->pos++;
@@ -134,11 +157,8 @@ static dfk_code parse_seg(parser *p, uint64_t *addr, bool feature_quirk)
 		p->pos++;
 	} /* else no multiplier: bytes, and the type follows at once ("1536*128g") */
 	c = p->s[p->pos];
-	if (c >= 'a' && c <= 'g') {
-		seg.perms = (uint8_t)(c - 'a' + 1);
-	} else if (c >= 'A' && c <= 'G' && mult != 1) {
-		/* "KG": only after an explicit multiplier, where 'B' cannot mean bytes. */
-		seg.perms = (uint8_t)(c - 'A' + 1);
+	if (type_rights(c)) {
+		seg.perms = (uint8_t)type_rights(c);
 	} else {
 		return fail(p, "expected a multiplier B, K, M or ' ' and a type letter a-g");
 	}
@@ -162,6 +182,9 @@ static dfk_code parse_seg(parser *p, uint64_t *addr, bool feature_quirk)
 	 * but erasing it is refused; treat it as read/write only. */
 	if (feature_quirk)
 		seg.perms = DFK_MEM_READABLE | DFK_MEM_WRITEABLE;
+	/* An empty segment (a label) occupies no memory: nothing to add. */
+	if (count == 0)
+		return DFK_OK;
 	seg.start = (uint32_t)*addr;
 	seg.end = *addr + total;
 	seg.page_size = (uint32_t)page;
@@ -223,6 +246,9 @@ dfk_code dfk_memmap_parse(const char *str, dfk_memmap *map, dfk_error *err)
 			if (str[p.pos] != ',')
 				break;
 			p.pos++;
+			/* A trailing comma ends the list. */
+			if (str[p.pos] == '\0' || str[p.pos] == '/')
+				break;
 		}
 	}
 	/* Some devices pad the string with spaces. */
