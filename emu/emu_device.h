@@ -87,5 +87,8 @@ void emu_device_bus_reset(emu_device *dev);
 
 /* Statistics for --stats: writes the JSON object described in --help. */
 void emu_device_write_stats(const emu_device *dev, FILE *f);
+/* Writes the statistics file atomically (temp file + rename); false on
+ * error with a message in err. */
+bool emu_write_stats_file(const emu_device *dev, const char *path, char *err, size_t errsz);
 
 #endif

@@ -13,6 +13,7 @@
 #include "dfukit/dfukit.h"
 #include "emu_device.h"
 #include "emu_server.h"
+#include "emu_session.h"
 #include "emu_vhci.h"
 
 #define EXIT_USAGE 64

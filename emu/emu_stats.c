@@ -1,6 +1,11 @@
 /* Counters for --stats: what a host did to the device and how long the
  * timing model kept it busy. Benchmarks read the JSON. */
+#include <errno.h>
 #include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "emu_internal.h"
 
@@ -59,12 +64,47 @@ void emu_device_write_stats(const emu_device *dev, FILE *f)
 	for (int i = 0; i < EMU_RQ_COUNT; i++)
 		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", names[i], s->req[i]);
 	fprintf(f, "}");
-	/* The same counts at top level, for readers that look there. */
-	for (int i = 0; i < EMU_RQ_COUNT; i++)
-		fprintf(f, ",\"%s\":%" PRIu64, names[i], s->req[i]);
 	fprintf(f,
 		",\"bytes_down\":%" PRIu64 ",\"bytes_up\":%" PRIu64 ",\"busy_ms\":%" PRIu64 ",\"erased_pages\":%" PRIu64
 		",\"stalls\":%" PRIu64 "}\n",
 		s->bytes_down, s->bytes_up, s->busy_ms, s->erased_pages, s->stalls);
 	fflush(f);
+}
+
+bool emu_write_stats_file(const emu_device *dev, const char *path, char *err, size_t errsz)
+{
+	char tmp[4096];
+	FILE *f;
+	int fd;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.XXXXXX", path) >= (int)sizeof(tmp)) {
+		snprintf(err, errsz, "stats path too long: %s", path);
+		return false;
+	}
+	fd = mkstemp(tmp);
+	if (fd < 0) {
+		snprintf(err, errsz, "cannot create %s: %s", tmp, strerror(errno));
+		return false;
+	}
+	f = fdopen(fd, "w");
+	if (!f) {
+		snprintf(err, errsz, "cannot write %s: %s", tmp, strerror(errno));
+		close(fd);
+		unlink(tmp);
+		return false;
+	}
+	emu_device_write_stats(dev, f);
+	fchmod(fd, 0644);
+	if (fflush(f) != 0 || ferror(f)) {
+		snprintf(err, errsz, "cannot write %s: %s", tmp, strerror(errno));
+		fclose(f);
+		unlink(tmp);
+		return false;
+	}
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		snprintf(err, errsz, "cannot write %s: %s", path, strerror(errno));
+		unlink(tmp);
+		return false;
+	}
+	return true;
 }

@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "emu_device.h"
-#include "emu_server.h"
+#include "emu_session.h"
 #include "usbip_wire.h"
 
 typedef struct buf {

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "emu_device.h"
-#include "emu_server.h"
+#include "emu_session.h"
 
 static const char *const profiles[] = {"stm32f405", "dfu11", "stm32l476", "stm32f103-flash-loader", "stm32h743"};
 
