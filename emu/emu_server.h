@@ -8,11 +8,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "emu_device.h"
+#include "emu_session.h"
 
 /* The socket loop. */
 typedef struct emu_server_opts {
-	emu_device *dev;
+	emu_bus *bus;
 	const char *profile;	/* for the ready line */
 	const char *stats_path; /* NULL: no statistics file */
 	int signal_fd;		/* readable when SIGINT/SIGTERM arrived */
@@ -24,13 +24,13 @@ typedef struct emu_server_opts {
  * Returns the fd or -1 with a message in err. */
 int emu_listen(const char *spec, char *desc, size_t descsz, char *err, size_t errsz);
 
-/* Serves one importing host at a time until a signal arrives; while a host
- * holds the import, further connections are still served (device lists,
- * imports refused as busy) from the same poll() loop.
- * Returns the process exit status. */
+/* Serves every connection until a signal arrives: each device importable by
+ * one host at a time (a second import is refused as busy), device lists
+ * and other devices' imports served meanwhile. Returns the exit status. */
 int emu_serve_listener(const emu_server_opts *o, int listen_fd, const char *desc);
-/* Attaches to vhci-hcd (sysfs dir vhci_dir) and serves the kernel until a
- * signal arrives or the host detaches the port. Returns the exit status. */
+/* Attaches every device to vhci-hcd (sysfs dir vhci_dir), one port each,
+ * and serves the kernel until a signal arrives or the host has detached
+ * every port. Returns the exit status. */
 int emu_serve_vhci(const emu_server_opts *o, const char *vhci_dir);
 
 #endif

@@ -39,14 +39,12 @@ typedef struct urb {
 } urb;
 
 struct emu_session {
-	emu_device *dev;
-	uint32_t devnum;
-	bool direct;
+	emu_bus *bus;
+	emu_port *port;	 /* the device this session holds, NULL before import */
+	emu_device *dev; /* port->dev */
 	enum phase phase;
-	bool host;
 	bool closing; /* a bus event is pending: accept no more input */
 	bool done;
-	bool import_busy; /* another connection holds the import */
 	emu_event event;
 	char reason[160];
 	uint64_t idle_deadline;
@@ -112,17 +110,56 @@ static void put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-emu_session *emu_session_new(emu_device *dev, uint32_t devnum, bool direct, uint64_t now_ms)
+bool emu_bus_add(emu_bus *bus, emu_device *dev)
+{
+	if (bus->n >= EMU_MAX_DEVICES)
+		return false;
+	emu_port *p = &bus->ports[bus->n++];
+	memset(p, 0, sizeof(*p));
+	p->dev = dev;
+	snprintf(p->busid, sizeof(p->busid), "%u-%zu", EMU_BUSNUM, bus->n);
+	/* Addresses in plugging order; one that comes back gets the next
+	 * free one, as on a real bus. */
+	p->devnum = EMU_FIRST_DEVNUM + (uint32_t)bus->n - 1;
+	bus->next_devnum = EMU_FIRST_DEVNUM + (uint32_t)bus->n;
+	return true;
+}
+
+emu_port *emu_bus_find(emu_bus *bus, const char *busid)
+{
+	for (size_t i = 0; i < bus->n; i++)
+		if (strcmp(bus->ports[i].busid, busid) == 0)
+			return &bus->ports[i];
+	return NULL;
+}
+
+static void hold(emu_session *s, emu_port *port)
+{
+	port->held = true;
+	s->port = port;
+	s->dev = port->dev;
+	s->phase = PH_URB;
+	s->idle_deadline = UINT64_MAX;
+}
+
+emu_session *emu_session_new(emu_bus *bus, uint64_t now_ms)
 {
 	emu_session *s = calloc(1, sizeof(*s));
 
 	if (!s)
 		return NULL;
-	s->dev = dev;
-	s->devnum = devnum;
-	s->direct = direct;
-	s->phase = direct ? PH_URB : PH_START;
-	s->idle_deadline = direct ? UINT64_MAX : now_ms + HANDSHAKE_IDLE_MS;
+	s->bus = bus;
+	s->phase = PH_START;
+	s->idle_deadline = now_ms + HANDSHAKE_IDLE_MS;
+	return s;
+}
+
+emu_session *emu_session_new_direct(emu_bus *bus, emu_port *port, uint64_t now_ms)
+{
+	emu_session *s = emu_session_new(bus, now_ms);
+
+	if (s)
+		hold(s, port);
 	return s;
 }
 
@@ -144,18 +181,30 @@ void emu_session_free(emu_session *s)
 	}
 	free(s->in);
 	free(s->out);
+	if (s->port) {
+		emu_port *p = s->port;
+		/* The host went away: a USB reset for the device (its event is
+		 * consumed here, so that it does not end the next host's first
+		 * transfer). A device that left the bus or changes mode on the
+		 * reset comes back at a new address. */
+		emu_device_bus_reset(p->dev);
+		bool back = emu_device_take_event(p->dev) != EMU_EVENT_NONE;
+		if (back || s->event != EMU_EVENT_NONE)
+			p->devnum = s->bus->next_devnum++;
+		p->held = false;
+	}
 	free(s);
 }
 
 /* ---- OP_* handshake ---- */
 
-static void usb_device_of(const emu_session *s, const emu_usb_identity *id, dfk_usbip_device *d)
+static void usb_device_of(const emu_port *p, const emu_usb_identity *id, dfk_usbip_device *d)
 {
 	memset(d, 0, sizeof(*d));
-	strcpy(d->path, EMU_SYSFS_PATH);
-	strcpy(d->busid, EMU_BUSID);
+	snprintf(d->path, sizeof(d->path), "%s/%s", EMU_SYSFS_BUS, p->busid);
+	snprintf(d->busid, sizeof(d->busid), "%s", p->busid);
 	d->busnum = EMU_BUSNUM;
-	d->devnum = s->devnum;
+	d->devnum = p->devnum;
 	d->speed = DFK_USBIP_SPEED_FULL;
 	d->idVendor = id->idVendor;
 	d->idProduct = id->idProduct;
@@ -168,31 +217,38 @@ static void usb_device_of(const emu_session *s, const emu_usb_identity *id, dfk_
 	d->bNumInterfaces = id->bNumInterfaces > 8 ? 8 : id->bNumInterfaces;
 }
 
+/* Every device on the bus, held by a host or not (as usbipd lists them). */
 static void reply_devlist(emu_session *s)
 {
-	emu_usb_identity id;
 	dfk_usbip_op op = {DFK_USBIP_VERSION, DFK_USBIP_OP_REP_DEVLIST, DFK_USBIP_ST_OK};
-	uint8_t buf[DFK_USBIP_OP_COMMON_LEN + 4 + DFK_USBIP_DEVICE_LEN + 8 * DFK_USBIP_INTERFACE_LEN];
-	size_t n = 0;
+	uint8_t buf[DFK_USBIP_DEVICE_LEN + 8 * DFK_USBIP_INTERFACE_LEN];
+	uint32_t count = 0;
 
-	memset(&id, 0, sizeof(id));
-	emu_device_identity(s->dev, &id);
+	for (size_t i = 0; i < s->bus->n; i++) {
+		emu_usb_identity id;
+		emu_device_identity(s->bus->ports[i].dev, &id);
+		count += id.present;
+	}
 	dfk_usbip_op_pack(&op, buf);
-	n += DFK_USBIP_OP_COMMON_LEN;
-	put32(buf + n, id.present ? 1 : 0);
-	n += 4;
-	if (id.present) {
+	put32(buf + DFK_USBIP_OP_COMMON_LEN, count);
+	emit(s, buf, DFK_USBIP_OP_COMMON_LEN + 4);
+	for (size_t i = 0; i < s->bus->n; i++) {
+		emu_usb_identity id;
 		dfk_usbip_device d;
-		usb_device_of(s, &id, &d);
-		dfk_usbip_device_pack(&d, buf + n);
-		n += DFK_USBIP_DEVICE_LEN;
-		for (unsigned i = 0; i < d.bNumInterfaces; i++) {
-			dfk_usbip_interface intf = {id.intf_class[i], id.intf_subclass[i], id.intf_protocol[i]};
+		size_t n = DFK_USBIP_DEVICE_LEN;
+
+		emu_device_identity(s->bus->ports[i].dev, &id);
+		if (!id.present)
+			continue;
+		usb_device_of(&s->bus->ports[i], &id, &d);
+		dfk_usbip_device_pack(&d, buf);
+		for (unsigned j = 0; j < d.bNumInterfaces; j++) {
+			dfk_usbip_interface intf = {id.intf_class[j], id.intf_subclass[j], id.intf_protocol[j]};
 			dfk_usbip_interface_pack(&intf, buf + n);
 			n += DFK_USBIP_INTERFACE_LEN;
 		}
+		emit(s, buf, n);
 	}
-	emit(s, buf, n);
 	finish(s, "device list sent");
 }
 
@@ -205,9 +261,11 @@ static void reply_import(emu_session *s, const uint8_t *req)
 
 	memcpy(busid, req + DFK_USBIP_OP_COMMON_LEN, sizeof(busid));
 	busid[sizeof(busid) - 1] = '\0';
+	emu_port *port = emu_bus_find(s->bus, busid);
 	memset(&id, 0, sizeof(id));
-	emu_device_identity(s->dev, &id);
-	if (s->import_busy && strcmp(busid, EMU_BUSID) == 0) {
+	if (port)
+		emu_device_identity(port->dev, &id);
+	if (port && port->held) {
 		/* As usbipd does for an exported device already in use. */
 		op.status = DFK_USBIP_ST_DEV_BUSY;
 		dfk_usbip_op_pack(&op, buf);
@@ -215,21 +273,19 @@ static void reply_import(emu_session *s, const uint8_t *req)
 		finish(s, "import refused: device busy with another host");
 		return;
 	}
-	if (strcmp(busid, EMU_BUSID) != 0 || !id.present) {
+	if (!port || !id.present) {
 		op.status = DFK_USBIP_ST_NODEV;
 		dfk_usbip_op_pack(&op, buf);
 		emit(s, buf, DFK_USBIP_OP_COMMON_LEN);
-		finish(s, id.present ? "import of an unknown busid refused" : "import refused: device off the bus");
+		finish(s, port ? "import refused: device off the bus" : "import of an unknown busid refused");
 		return;
 	}
 	dfk_usbip_device d;
-	usb_device_of(s, &id, &d);
+	usb_device_of(port, &id, &d);
 	dfk_usbip_op_pack(&op, buf);
 	dfk_usbip_device_pack(&d, buf + DFK_USBIP_OP_COMMON_LEN);
 	emit(s, buf, sizeof(buf));
-	s->phase = PH_URB;
-	s->host = true;
-	s->idle_deadline = UINT64_MAX;
+	hold(s, port);
 }
 
 /* ---- URBs ---- */
@@ -428,18 +484,25 @@ static size_t parse_urb(emu_session *s, const uint8_t *p, size_t avail, uint64_t
 		malformed(s, err.msg);
 		return 0;
 	}
+	if (h.command != DFK_USBIP_CMD_SUBMIT && h.command != DFK_USBIP_CMD_UNLINK) {
+		malformed(s, "a RET_* PDU sent to the device");
+		return 0;
+	}
+	if (!s->port) {
+		/* URBs without a handshake: for the first device, as if
+		 * imported, when no other host holds it. */
+		if (s->bus->n == 0 || s->bus->ports[0].held) {
+			finish(s, "URBs without import for a device another host holds");
+			return 0;
+		}
+		hold(s, &s->bus->ports[0]);
+	}
 	if (h.command == DFK_USBIP_CMD_UNLINK) {
-		s->host = true;
 		unlink_urb(s, h.seqnum, h.u.unlink.seqnum, now);
 		run_queue(s, now);
 		return DFK_USBIP_HEADER_LEN;
 	}
-	if (h.command != DFK_USBIP_CMD_SUBMIT) {
-		malformed(s, "a RET_* PDU sent to the device");
-		return 0;
-	}
 	uint64_t payload = h.direction == DFK_USBIP_DIR_OUT ? (uint64_t)h.u.submit.transfer_buffer_length : 0;
-	s->host = true;
 	if (h.ep != 0) {
 		/* The device has only its control endpoint. */
 		uint8_t pdu[DFK_USBIP_HEADER_LEN];
@@ -604,19 +667,14 @@ bool emu_session_wants_input(const emu_session *s)
 	return !s->done && !s->closing && s->nurbs < INPUT_PAUSE_URBS && s->out_len - s->out_off < INPUT_PAUSE_OUTPUT;
 }
 
-void emu_session_set_import_busy(emu_session *s)
-{
-	s->import_busy = true;
-}
-
 bool emu_session_done(const emu_session *s)
 {
 	return s->done;
 }
 
-bool emu_session_is_host(const emu_session *s)
+emu_port *emu_session_port(const emu_session *s)
 {
-	return s->host;
+	return s->port;
 }
 
 emu_event emu_session_event(const emu_session *s)

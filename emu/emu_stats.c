@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "emu_internal.h"
+#include "emu_session.h"
 
 static const char *const names[EMU_RQ_COUNT] = {"GET_STATUS",
 						"CLEAR_FEATURE",
@@ -56,22 +57,48 @@ void emu_stats_count(emu_device *dev, const uint8_t setup[8])
 	dev->stats.req[emu_stats_classify(setup)]++;
 }
 
+/* The serial is the user's text (--serial). */
+static void json_string(FILE *f, const char *str)
+{
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)str; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p >= 0x7F)
+			fprintf(f, "\\u%04x", *p); /* bytes, not characters: the text may not be UTF-8 */
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
 void emu_device_write_stats(const emu_device *dev, FILE *f)
 {
 	const emu_stats *s = &dev->stats;
-	fprintf(f, "{\"profile\":\"%s\",\"control_transfers\":%" PRIu64 ",\"requests\":{", dev->prof->name,
-		s->control_transfers);
+	fprintf(f, "{\"profile\":\"%s\",\"serial\":", dev->prof->name);
+	json_string(f, dev->serial);
+	fprintf(f, ",\"control_transfers\":%" PRIu64 ",\"requests\":{", s->control_transfers);
 	for (int i = 0; i < EMU_RQ_COUNT; i++)
 		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", names[i], s->req[i]);
 	fprintf(f, "}");
 	fprintf(f,
 		",\"bytes_down\":%" PRIu64 ",\"bytes_up\":%" PRIu64 ",\"busy_ms\":%" PRIu64 ",\"erased_pages\":%" PRIu64
-		",\"stalls\":%" PRIu64 "}\n",
+		",\"stalls\":%" PRIu64 "}",
 		s->bytes_down, s->bytes_up, s->busy_ms, s->erased_pages, s->stalls);
 	fflush(f);
 }
 
-bool emu_write_stats_file(const emu_device *dev, const char *path, char *err, size_t errsz)
+void emu_bus_write_stats(const emu_bus *bus, FILE *f)
+{
+	fprintf(f, "{\"devices\":{");
+	for (size_t i = 0; i < bus->n; i++) {
+		fprintf(f, "%s\"%s\":", i ? "," : "", bus->ports[i].busid);
+		emu_device_write_stats(bus->ports[i].dev, f);
+	}
+	fprintf(f, "}}\n");
+}
+
+bool emu_bus_write_stats_file(const emu_bus *bus, const char *path, char *err, size_t errsz)
 {
 	char tmp[4096];
 	FILE *f;
@@ -93,7 +120,7 @@ bool emu_write_stats_file(const emu_device *dev, const char *path, char *err, si
 		unlink(tmp);
 		return false;
 	}
-	emu_device_write_stats(dev, f);
+	emu_bus_write_stats(bus, f);
 	fchmod(fd, 0644);
 	if (fflush(f) != 0 || ferror(f)) {
 		snprintf(err, errsz, "cannot write %s: %s", tmp, strerror(errno));
