@@ -134,6 +134,11 @@ void emu_device_free(emu_device *dev)
 	free(dev);
 }
 
+const char *emu_device_serial(const emu_device *dev)
+{
+	return dev->serial;
+}
+
 void emu_device_identity(const emu_device *dev, emu_usb_identity *id)
 {
 	const emu_profile *p = dev->prof;

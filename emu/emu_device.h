@@ -42,6 +42,8 @@ void emu_memory_help(FILE *f);
 /* Creates the device (memories created/erased to 0xFF or loaded from
  * memory_path). On failure returns NULL with a message in errbuf. */
 emu_device *emu_device_new(const emu_config *cfg, char *errbuf, size_t errsz);
+/* The USB serial number string. */
+const char *emu_device_serial(const emu_device *dev);
 /* Flushes memories to memory_path and frees. */
 void emu_device_free(emu_device *dev);
 
@@ -85,7 +87,8 @@ emu_event emu_device_take_event(emu_device *dev);
  * then leaves EMU_EVENT_REENUMERATE pending). */
 void emu_device_bus_reset(emu_device *dev);
 
-/* Statistics for --stats: writes the JSON object described in --help. */
+/* Statistics for --stats: writes the device's JSON object (described in
+ * --help) without a newline. */
 void emu_device_write_stats(const emu_device *dev, FILE *f);
 
 #endif

@@ -8,6 +8,8 @@ dfk_script_test(emu_server_protocol emu/test_server_protocol.sh emu)
 dfk_script_test(emu_cli emu/test_cli.sh emu)
 dfk_script_test(emu_vhci_sysfs emu/test_vhci_sysfs.sh emu)
 dfk_script_test(emu_dfu_socket emu/test_dfu_socket.sh emu)
+dfk_script_test(emu_multi_device emu/test_multi_device.sh emu)
+dfk_script_test(emu_multi_flash emu/test_multi_flash.sh emu)
 
 # The per-connection protocol engine without sockets (cmocka).
 add_executable(test_emu_session ${CMAKE_CURRENT_SOURCE_DIR}/emu/test_emu_session.c)

@@ -5,7 +5,7 @@
 
 help=$("$EMU" --help)
 expect_eq "--help exit status" "$?" 0
-for opt in --profile --listen unix:PATH --memory --timing --fault --stats --serial --attach-vhci --list-profiles 'Fault SPEC' control_transfers busy_ms erased_pages; do
+for opt in --profile --count --listen unix:PATH --memory --timing --fault --stats --serial --attach-vhci --list-profiles 'Fault SPEC' control_transfers busy_ms erased_pages; do
 	expect_match "--help documents $opt" "$help" "$opt"
 done
 

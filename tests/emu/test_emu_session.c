@@ -2,7 +2,8 @@
  * sockets: any split of the input stream gives the same replies, the
  * control pipe is serialised behind a transfer the device does not answer,
  * unlink of queued and pending URBs, input back-pressure, malformed input,
- * and URBs without a handshake (the vhci-hcd path). */
+ * URBs without a handshake (the vhci-hcd path), and a bus of several
+ * devices (device list, one import per device). */
 /* cmocka.h needs these first. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,7 +16,7 @@
 #include <string.h>
 
 #include "emu_device.h"
-#include "emu_server.h"
+#include "emu_session.h"
 #include "usbip_wire.h"
 
 typedef struct buf {
@@ -90,6 +91,20 @@ static emu_device *new_dev(const char *profile, const char *fault)
 	return d;
 }
 
+/* A bus holding only d (as port 1-1). */
+static emu_bus *bus_of(emu_bus *b, emu_device *d)
+{
+	memset(b, 0, sizeof(*b));
+	assert_true(emu_bus_add(b, d));
+	return b;
+}
+
+static emu_session *new_direct(emu_bus *b, emu_device *d)
+{
+	bus_of(b, d);
+	return emu_session_new_direct(b, &b->ports[0], 0);
+}
+
 /* Feeds in pieces of `step` bytes and collects everything sent back. */
 static void feed(emu_session *s, const buf *in, size_t step, buf *out)
 {
@@ -117,11 +132,13 @@ static void test_any_split_same_replies(void **state)
 	add_unlink(&in, 5, 1);
 
 	emu_device *d1 = new_dev("stm32f405", NULL), *d2 = new_dev("stm32f405", NULL);
-	emu_session *s1 = emu_session_new(d1, 2, false, 0), *s2 = emu_session_new(d2, 2, false, 0);
+	static emu_bus b1, b2;
+	emu_session *s1 = emu_session_new(bus_of(&b1, d1), 0), *s2 = emu_session_new(bus_of(&b2, d2), 0);
 	feed(s1, &in, in.n, &whole);
 	feed(s2, &in, 1, &bytewise);
 	assert_false(emu_session_done(s1));
-	assert_true(emu_session_is_host(s1));
+	assert_ptr_equal(emu_session_port(s1), &b1.ports[0]);
+	assert_true(b1.ports[0].held);
 	assert_int_equal(whole.n, bytewise.n);
 	assert_memory_equal(whole.d, bytewise.d, whole.n);
 
@@ -143,6 +160,7 @@ static void test_any_split_same_replies(void **state)
 
 	emu_session_free(s1);
 	emu_session_free(s2);
+	assert_false(b1.ports[0].held);
 	emu_device_free(d1);
 	emu_device_free(d2);
 }
@@ -155,7 +173,8 @@ static void test_stuck_device_serialises_and_unlinks(void **state)
 	in.n = out.n = 0;
 	/* Direct URBs (vhci path); the second transfer is never answered. */
 	emu_device *d = new_dev("stm32f405", "timeout@req=2");
-	emu_session *s = emu_session_new(d, 2, true, 0);
+	static emu_bus b;
+	emu_session *s = new_direct(&b, d);
 	add_submit(&in, 1, 0x80, 6, 0x0100, 18, NULL);
 	add_submit(&in, 2, 0xA1, 3, 0, 6, NULL);
 	add_submit(&in, 3, 0xA1, 3, 0, 6, NULL);
@@ -213,7 +232,8 @@ static void test_delayed_reply_and_busy_pipe(void **state)
 	cfg.timing = EMU_TIMING_REAL;
 	emu_device *d = emu_device_new(&cfg, err, sizeof(err));
 	assert_non_null(d);
-	emu_session *s = emu_session_new(d, 2, true, 0);
+	static emu_bus b;
+	emu_session *s = new_direct(&b, d);
 
 	in.n = out.n = 0;
 	add_submit(&in, 1, 0x21, 4, 0, 0, NULL);  /* CLRSTATUS */
@@ -264,25 +284,26 @@ static void test_malformed_ends_session(void **state)
 	static buf in, out;
 	emu_device *d = new_dev("dfu11", NULL);
 
-	emu_session *s = emu_session_new(d, 2, false, 0);
+	static emu_bus b;
+	emu_session *s = emu_session_new(bus_of(&b, d), 0);
 	emu_session_input(s, bad_version, sizeof(bad_version), 0);
 	assert_true(emu_session_done(s));
 	assert_non_null(strstr(emu_session_reason(s), "malformed"));
-	assert_false(emu_session_is_host(s));
+	assert_null(emu_session_port(s));
 	emu_session_free(s);
 
-	s = emu_session_new(d, 2, false, 0);
+	s = emu_session_new(&b, 0);
 	in.n = out.n = 0;
 	add_import(&in);
 	add(&in, bad_cmd, sizeof(bad_cmd));
 	feed(s, &in, 7, &out);
 	assert_true(emu_session_done(s));
-	assert_true(emu_session_is_host(s));
+	assert_non_null(emu_session_port(s));
 	assert_int_equal(out.n, 320); /* the import reply only */
 	emu_session_free(s);
 
 	/* Silence before any request ends the session after the idle limit. */
-	s = emu_session_new(d, 2, false, 0);
+	s = emu_session_new(&b, 0);
 	assert_true(emu_session_deadline(s) <= 30000);
 	emu_session_tick(s, 30000);
 	assert_true(emu_session_done(s));
@@ -295,7 +316,9 @@ static void test_devlist(void **state)
 	(void)state;
 	static const uint8_t req[8] = {0x01, 0x11, 0x80, 0x05, 0, 0, 0, 0};
 	emu_device *d = new_dev("dfu11", NULL);
-	emu_session *s = emu_session_new(d, 7, false, 0);
+	static emu_bus b;
+	bus_of(&b, d)->ports[0].devnum = 7;
+	emu_session *s = emu_session_new(&b, 0);
 	size_t olen;
 
 	emu_session_input(s, req, sizeof(req), 0);
@@ -314,29 +337,128 @@ static void test_devlist(void **state)
 	emu_device_free(d);
 }
 
-/* A session opened while another holds the import: busy, not a host. */
+static void import_reply(emu_session *s, const char *busid, uint32_t *status, dfk_usbip_device *dev)
+{
+	uint8_t req[DFK_USBIP_IMPORT_REQ_LEN] = {0};
+	dfk_usbip_op op = {DFK_USBIP_VERSION, DFK_USBIP_OP_REQ_IMPORT, 0};
+	dfk_error err = {0};
+	size_t olen;
+
+	dfk_usbip_op_pack(&op, req);
+	strcpy((char *)req + DFK_USBIP_OP_COMMON_LEN, busid);
+	emu_session_input(s, req, sizeof(req), 0);
+	const uint8_t *o = emu_session_output(s, &olen);
+	assert_true(olen >= DFK_USBIP_OP_COMMON_LEN);
+	assert_int_equal(dfk_usbip_op_unpack(o, &op, &err), DFK_OK);
+	assert_int_equal(op.code, DFK_USBIP_OP_REP_IMPORT);
+	*status = op.status;
+	if (op.status == DFK_USBIP_ST_OK) {
+		assert_int_equal(olen, DFK_USBIP_OP_COMMON_LEN + DFK_USBIP_DEVICE_LEN);
+		dfk_usbip_device_unpack(o + DFK_USBIP_OP_COMMON_LEN, dev);
+	} else {
+		assert_int_equal(olen, DFK_USBIP_OP_COMMON_LEN);
+	}
+	emu_session_consume(s, olen);
+}
+
+/* Each device is held by one session at a time: a second import is busy
+ * (not a host), other devices stay importable, and a released device is
+ * importable again. */
 static void test_import_busy(void **state)
 {
 	(void)state;
-	emu_device *d = new_dev("dfu11", NULL);
-	emu_session *s = emu_session_new(d, 2, false, 0);
-	buf in = {.n = 0};
+	static emu_bus b;
+	emu_device *d[3];
+	uint32_t st;
+	dfk_usbip_device dev;
+
+	memset(&b, 0, sizeof(b));
+	for (int i = 0; i < 3; i++) {
+		d[i] = new_dev("dfu11", NULL);
+		assert_true(emu_bus_add(&b, d[i]));
+	}
+	emu_session *h2 = emu_session_new(&b, 0), *h3 = emu_session_new(&b, 0), *late = emu_session_new(&b, 0);
+	import_reply(h2, "1-2", &st, &dev);
+	assert_int_equal(st, DFK_USBIP_ST_OK);
+	assert_string_equal(dev.busid, "1-2");
+	assert_string_equal(dev.path, "/sys/devices/platform/dfukit-emu/usb1/1-2");
+	assert_int_equal(dev.devnum, 3);
+	import_reply(h3, "1-3", &st, &dev);
+	assert_int_equal(st, DFK_USBIP_ST_OK);
+	assert_int_equal(dev.devnum, 4);
+	import_reply(late, "1-2", &st, &dev);
+	assert_int_equal(st, DFK_USBIP_ST_DEV_BUSY);
+	assert_true(emu_session_done(late));
+	assert_null(emu_session_port(late));
+	emu_session_free(late);
+	assert_true(b.ports[1].held);
+	emu_session_free(h2);
+	assert_false(b.ports[1].held);
+	assert_int_equal(b.ports[1].devnum, 3); /* a plain reset: same address */
+	late = emu_session_new(&b, 0);
+	import_reply(late, "1-2", &st, &dev);
+	assert_int_equal(st, DFK_USBIP_ST_OK);
+	emu_session_free(late);
+	late = emu_session_new(&b, 0);
+	import_reply(late, "1-4", &st, &dev);
+	assert_int_equal(st, DFK_USBIP_ST_NODEV);
+	emu_session_free(late);
+	emu_session_free(h3);
+	for (int i = 0; i < 3; i++)
+		emu_device_free(d[i]);
+}
+
+/* The device list holds every device of the bus with its own busid and
+ * address; URBs without a handshake go to 1-1 unless another host holds it. */
+static void test_devlist_several(void **state)
+{
+	(void)state;
+	static const uint8_t req[8] = {0x01, 0x11, 0x80, 0x05, 0, 0, 0, 0};
+	static emu_bus b;
+	static buf in;
+	emu_device *d[8];
 	size_t olen;
 
-	emu_session_set_import_busy(s);
-	add_import(&in);
-	emu_session_input(s, in.d, in.n, 0);
+	memset(&b, 0, sizeof(b));
+	for (int i = 0; i < 8; i++) {
+		d[i] = new_dev(i % 2 ? "dfu11" : "stm32f405", NULL);
+		assert_true(emu_bus_add(&b, d[i]));
+	}
+	emu_session *s = emu_session_new(&b, 0);
+	emu_session_input(s, req, sizeof(req), 0);
 	const uint8_t *o = emu_session_output(s, &olen);
-	assert_int_equal(olen, DFK_USBIP_OP_COMMON_LEN);
-	dfk_usbip_op op;
-	dfk_error err = {0};
-	assert_int_equal(dfk_usbip_op_unpack(o, &op, &err), DFK_OK);
-	assert_int_equal(op.code, DFK_USBIP_OP_REP_IMPORT);
-	assert_int_equal(op.status, DFK_USBIP_ST_DEV_BUSY);
-	assert_true(emu_session_done(s));
-	assert_false(emu_session_is_host(s));
+	assert_int_equal(olen, 8 + 4 + 8 * (312 + 4));
+	assert_int_equal(o[11], 8);
+	for (int i = 0; i < 8; i++) {
+		dfk_usbip_device dev;
+		char busid[8];
+		dfk_usbip_device_unpack(o + 12 + (size_t)i * 316, &dev);
+		snprintf(busid, sizeof(busid), "1-%d", i + 1);
+		assert_string_equal(dev.busid, busid);
+		assert_int_equal(dev.devnum, 2 + i);
+		assert_int_equal(dev.idVendor, i % 2 ? 0x1209 : 0x0483);
+	}
 	emu_session_free(s);
-	emu_device_free(d);
+
+	emu_session *holder = emu_session_new_direct(&b, &b.ports[0], 0);
+	s = emu_session_new(&b, 0);
+	in.n = 0;
+	add_submit(&in, 1, 0x80, 6, 0x0100, 18, NULL);
+	emu_session_input(s, in.d, in.n, 0);
+	assert_true(emu_session_done(s));
+	emu_session_output(s, &olen);
+	assert_int_equal(olen, 0);
+	emu_session_free(s);
+	emu_session_free(holder);
+	s = emu_session_new(&b, 0);
+	emu_session_input(s, in.d, in.n, 0);
+	assert_false(emu_session_done(s));
+	assert_ptr_equal(emu_session_port(s), &b.ports[0]);
+	emu_session_output(s, &olen);
+	assert_int_equal(olen, 48 + 18);
+	emu_session_free(s);
+	for (int i = 0; i < 8; i++)
+		emu_device_free(d[i]);
 }
 
 int main(void)
@@ -348,6 +470,7 @@ int main(void)
 	    cmocka_unit_test(test_malformed_ends_session),
 	    cmocka_unit_test(test_devlist),
 	    cmocka_unit_test(test_import_busy),
+	    cmocka_unit_test(test_devlist_several),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -27,6 +27,16 @@ expect_match "host detach reported" "$log" 'vhci port 1 detached by the host'
 expect_match "attach line: port fd devid full-speed" "$(cat "$V/attach")" '^1 [0-9]+ 65538 2$'
 expect_eq "no detach written" "$(cat "$V/detach")" ""
 
+# --count 2: each device attached on its own, with its own devid; the
+# program ends once the host has detached both.
+: >"$V/attach"
+DFUKIT_EMU_VHCI_DIR="$V" timeout 20 "$EMU" --profile stm32f405 --count 2 --attach-vhci 2>"$T/log"
+expect_eq "two devices: exit status when the host detaches both" "$?" 0
+log=$(cat "$T/log")
+expect_match "two devices: 1-1 attached with devid 0x00010002" "$log" 'listening on vhci port 1 \(.*, devid 0x00010002, 1-1\)'
+expect_match "two devices: 1-2 attached with devid 0x00010003" "$log" 'listening on vhci port 1 \(.*, devid 0x00010003, 1-2\)'
+expect_eq "two devices: both detached by the host" "$(grep -c 'detached by the host' "$T/log")" 2
+
 # The older status layout without the hub column.
 {
 	echo "port sta spd dev      socket           local_busid"

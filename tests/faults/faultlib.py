@@ -115,7 +115,8 @@ class Emu:
             return ""
 
     def last_stats(self):
-        """The last JSON object of the --stats file (one is written per host disconnect and at exit)."""
+        """The statistics of device 1-1 from the --stats file ({"devices": {"1-1": {...}}},
+        replaced at every host disconnect and at exit)."""
         try:
             with open(self.stats) as f:
                 text = f.read()
@@ -134,7 +135,9 @@ class Emu:
             except ValueError:
                 break
             objs.append(obj)
-        return objs[-1] if objs else None
+        if not objs:
+            return None
+        return objs[-1].get("devices", {}).get("1-1")
 
 
 def memory_template(build, profile, cache_dir, seed=1):

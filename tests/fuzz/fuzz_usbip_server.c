@@ -1,5 +1,6 @@
 /* libFuzzer target: arbitrary bytes from a USB/IP host into dfukit-emu's
- * per-connection input handling (emu_session), through a real device model.
+ * per-connection input handling (emu_session), through real device models
+ * (a bus of two devices).
  * Byte 0 picks the profile and the timing, byte 1 how the stream is split
  * into reads; the rest is the stream. Time advances between reads so that
  * delayed replies and idle limits are exercised too. */
@@ -8,7 +9,7 @@
 #include <string.h>
 
 #include "emu_device.h"
-#include "emu_server.h"
+#include "emu_session.h"
 
 static const char *const profiles[] = {"stm32f405", "dfu11", "stm32l476", "stm32f103-flash-loader", "stm32h743"};
 
@@ -27,11 +28,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	data += 2;
 	size -= 2;
 
-	/* A fresh device per input keeps runs reproducible. */
-	emu_device *dev = emu_device_new(&cfg, err, sizeof(err));
-	if (!dev)
-		return 0;
-	emu_session *s = emu_session_new(dev, EMU_FIRST_DEVNUM, false, now);
+	/* Fresh devices per input keep runs reproducible; two of them, so
+	 * that imports of 1-2 and lists of several devices are reached. */
+	static emu_bus bus;
+	memset(&bus, 0, sizeof(bus));
+	for (int i = 0; i < 2; i++) {
+		emu_device *dev = emu_device_new(&cfg, err, sizeof(err));
+		if (!dev || !emu_bus_add(&bus, dev)) {
+			emu_device_free(dev);
+			break;
+		}
+	}
+	emu_session *s = bus.n == 2 ? emu_session_new(&bus, now) : NULL;
 	if (s) {
 		size_t off = 0;
 		while (off < size && !emu_session_done(s)) {
@@ -57,7 +65,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		emu_session_free(s);
 	}
-	emu_device_bus_reset(dev);
-	emu_device_free(dev);
+	for (size_t i = 0; i < bus.n; i++) {
+		emu_device_bus_reset(bus.ports[i].dev);
+		emu_device_free(bus.ports[i].dev);
+	}
 	return 0;
 }
