@@ -2,8 +2,11 @@
 # Installs with apt-get whatever of the named package sets is missing
 # (Debian 12, as root). Usage: deps.sh [build] [test] [vm] [fuzz]
 set -euo pipefail
+# build: what configuring and building the default configuration needs (tests
+# are on: cmocka, and python3 that tests/faults.cmake looks for; scdoc turns
+# the man pages into roff).
 declare -A SETS=(
-	[build]="build-essential cmake pkg-config libusb-1.0-0-dev zlib1g-dev libelf-dev libcmocka-dev"
+	[build]="build-essential cmake pkg-config libusb-1.0-0-dev zlib1g-dev libelf-dev libcmocka-dev python3 scdoc"
 	[test]="dfu-util python3 time valgrind"
 	[vm]="qemu-system-x86 busybox-static usbutils dfu-util cpio"
 	[fuzz]="clang libclang-rt-14-dev"
