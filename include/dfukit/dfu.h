@@ -52,7 +52,8 @@ DFK_API dfk_code dfk_dfuse_read(dfk_dev *dev, uint32_t addr, uint8_t *buf, size_
 typedef struct dfk_plan_page {
 	uint32_t addr;
 	uint32_t size;
-	bool partial; /* the image covers only part of this page */
+	bool partial;	/* the image covers only part of this page */
+	bool preserved; /* its bytes outside the image are read first and written back */
 } dfk_plan_page;
 
 typedef struct dfk_plan_run { /* contiguous bytes written after one SET_ADDRESS */
@@ -88,8 +89,11 @@ typedef struct dfk_job_opts {
 	bool has_length; /* -s ...:LEN (upload length) */
 	uint32_t length;
 	bool dfuse; /* use DfuSe even if the device is plain DFU (-s given) */
+	/* DfuSe: a page the image covers only partly is read first and its
+	 * bytes outside the image written back, when the device can upload. */
+	bool preserve;
 } dfk_job_opts;
-DFK_API void dfk_job_opts_init(dfk_job_opts *o); /* verify on, rest off */
+DFK_API void dfk_job_opts_init(dfk_job_opts *o); /* verify and preserve on, rest off */
 
 /* Downloads fw: plain DFU for a plain device and an unaddressed raw file;
  * DfuSe (target by target, selecting each target's alt) otherwise. A DfuSe

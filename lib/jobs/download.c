@@ -185,6 +185,62 @@ static dfk_code drop_unchanged(dfk_dev *dev, const dfk_plan *plan, dfk_plan *edi
 	return code;
 }
 
+/* Partial pages: the device's copy of each page the image covers only partly
+ * is read (when it can upload and the segment is readable), then the plan is
+ * edited (pure) so those pages are written whole. bytes[] gets the copies,
+ * which *edited borrows. */
+static dfk_code preserve_pages(dfk_dev *dev, const dfk_plan *plan, const dfk_job_opts *o, uint8_t ***bytes_out,
+			       dfk_plan *edited, bool *done, dfk_error *err)
+{
+	unsigned flags = (o->force ? DFK_PLAN_FORCE : 0) | (o->mass_erase ? DFK_PLAN_NO_ERASE : 0);
+	uint8_t **bytes = calloc(plan->nerase ? plan->nerase : 1, sizeof(*bytes));
+	const dfk_memmap *map;
+	dfk_code code;
+	size_t n = 0;
+
+	*done = false;
+	*bytes_out = bytes;
+	if (!bytes)
+		return dfk_error_set(err, DFK_ERR_NOMEM, "out of memory");
+	code = dfk_dev_memmap(dev, &map, err);
+	for (size_t p = 0; p < plan->nerase && !code; p++) {
+		const dfk_plan_page *pg = &plan->erase[p];
+		const dfk_mem_segment *seg = dfk_memmap_find(map, pg->addr);
+		if (!pg->partial || !seg || !(seg->perms & DFK_MEM_READABLE))
+			continue;
+		bytes[p] = malloc(pg->size);
+		if (!bytes[p])
+			return dfk_error_set(err, DFK_ERR_NOMEM, "out of memory");
+		code = dfk_dfuse_read(dev, pg->addr, bytes[p], pg->size, err);
+		if (code == DFK_ERR_CANCELLED)
+			return dfk__cancelled(dev, err,
+					      "cancelled while reading page 0x%08X to preserve it: nothing "
+					      "erased or written",
+					      pg->addr);
+		if (code)
+			return dfk_error_prefix(err, "reading page 0x%08X to preserve what the image does not cover",
+						pg->addr);
+		/* A warning as when the page is erased whole: the image does not
+		 * end on a page boundary, which the user may not expect. */
+		dfk_log(dfk_dev_ctx(dev), DFK_LOG_WARN,
+			"page 0x%08X is only partly covered by the image: the rest is read first and written back",
+			pg->addr);
+		n++;
+	}
+	if (code || n == 0)
+		return code;
+	code = dfk__plan_preserve(plan, map, flags, bytes, edited, err);
+	*done = !code;
+	return code;
+}
+
+static void free_bytes(uint8_t **bytes, size_t n)
+{
+	for (size_t i = 0; bytes && i < n; i++)
+		free(bytes[i]);
+	free(bytes);
+}
+
 /* Erases, writes and verifies one planned target on the selected alt. */
 static dfk_code run_target(dfk_dev *dev, const dfk_plan *plan, const dfk_job_opts *o, dfk_error *err)
 {
@@ -194,28 +250,41 @@ static dfk_code run_target(dfk_dev *dev, const dfk_plan *plan, const dfk_job_opt
 	/* The device computes (wBlockNum - 2) * its wTransferSize + pointer:
 	 * with an override, each block is addressed explicitly. */
 	bool auto_inc = xfer == dfk_dev_if(dev)->func.wTransferSize;
-	dfk_plan edited;
+	dfk_plan edited, whole;
+	uint8_t **bytes = NULL;
+	size_t npages;
+	bool preserved = false;
 	dfk_schedule s;
-	dfk_code code;
+	dfk_code code = DFK_OK;
 
 	memset(&edited, 0, sizeof(edited));
-	for (size_t p = 0; p < plan->nerase; p++)
-		if (plan->erase[p].partial)
-			dfk_log(ctx, DFK_LOG_WARN,
-				"page 0x%08X (%u bytes) is only partly covered by the image: all of it is erased",
-				plan->erase[p].addr, plan->erase[p].size);
+	memset(&whole, 0, sizeof(whole));
+	memset(&s, 0, sizeof(s));
 	if (o->skip_unchanged && !o->mass_erase && can_upload) {
 		code = drop_unchanged(dev, plan, &edited, err);
 		if (code)
 			return code;
 		plan = &edited;
 	}
-	code = dfk__schedule_dfuse(plan, xfer, auto_inc, o->verify && can_upload && !o->will_reset, &s, err);
+	npages = plan->nerase;
+	if (o->preserve && can_upload && !o->mass_erase)
+		code = preserve_pages(dev, plan, o, &bytes, &whole, &preserved, err);
+	if (!code && preserved)
+		plan = &whole;
+	for (size_t p = 0; !code && p < plan->nerase; p++)
+		if (plan->erase[p].partial)
+			dfk_log(ctx, DFK_LOG_WARN,
+				"page 0x%08X (%u bytes) is only partly covered by the image: all of it is erased",
+				plan->erase[p].addr, plan->erase[p].size);
+	if (!code)
+		code = dfk__schedule_dfuse(plan, xfer, auto_inc, o->verify && can_upload && !o->will_reset, &s, err);
 	if (!code)
 		code = dfk__exec(dev, &s, o->will_reset, err);
 	if (!code && o->verify && !can_upload && !o->will_reset)
 		dfk_log(ctx, DFK_LOG_WARN, "not verified: the device cannot upload");
 	dfk__schedule_free(&s);
+	dfk_plan_free(&whole);
+	free_bytes(bytes, npages);
 	dfk_plan_free(&edited);
 	return code;
 }

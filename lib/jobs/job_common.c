@@ -8,6 +8,7 @@ void dfk_job_opts_init(dfk_job_opts *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->verify = true;
+	o->preserve = true;
 }
 
 bool dfk__job_has_attr(const dfk_dev *dev, uint8_t attr)

@@ -86,6 +86,7 @@ static dfk_code add_pages(vec *pages, vec *cover, const dfk_mem_segment *seg, ui
 			pg->addr = ps;
 			pg->size = seg->page_size;
 			pg->partial = false;
+			pg->preserved = false;
 			*cv = chunk;
 		}
 		pos += chunk;
@@ -331,4 +332,65 @@ dfk_code dfk__plan_drop_pages(const dfk_plan *plan, const bool *unchanged, dfk_p
 		keep_bytes(out, run, pos, end);
 	}
 	return DFK_OK;
+}
+
+dfk_code dfk__plan_preserve(const dfk_plan *plan, const dfk_memmap *map, unsigned flags, uint8_t *const *bytes,
+			    dfk_plan *out, dfk_error *err)
+{
+	dfk_image img;
+	dfk_code code = DFK_OK;
+	size_t p = 0;
+
+	memset(out, 0, sizeof(*out));
+	dfk_image_init(&img);
+	/* The image's bytes over the device's copy of each preserved page. */
+	for (size_t q = 0; q < plan->nerase; q++) {
+		uint64_t ps = plan->erase[q].addr, pe = ps + plan->erase[q].size;
+		for (size_t r = 0; bytes[q] && r < plan->nruns; r++) {
+			const dfk_plan_run *run = &plan->runs[r];
+			uint64_t s = run->addr > ps ? run->addr : ps, e = (uint64_t)run->addr + run->len;
+			if (e > pe)
+				e = pe;
+			if (s < e)
+				memcpy(bytes[q] + (s - ps), run->data + (s - run->addr), (size_t)(e - s));
+		}
+	}
+	/* The new image: the runs outside preserved pages, and those pages
+	 * whole. Pages and runs both ascend. */
+	for (size_t r = 0; r < plan->nruns && !code; r++) {
+		const dfk_plan_run *run = &plan->runs[r];
+		uint64_t pos = run->addr, end = pos + run->len;
+		while (!code && pos < end) {
+			while (p < plan->nerase && (uint64_t)plan->erase[p].addr + plan->erase[p].size <= pos) {
+				if (bytes[p])
+					code = dfk_image_add_ref(&img, plan->erase[p].addr, bytes[p],
+								 plan->erase[p].size, err);
+				p++;
+			}
+			if (code)
+				break;
+			if (p < plan->nerase && bytes[p] && plan->erase[p].addr <= pos) {
+				pos = (uint64_t)plan->erase[p].addr + plan->erase[p].size; /* inside: the page has it */
+				continue;
+			}
+			uint64_t stop = end;
+			for (size_t q = p; q < plan->nerase && plan->erase[q].addr < stop; q++)
+				if (bytes[q] && plan->erase[q].addr > pos)
+					stop = plan->erase[q].addr;
+			code = dfk_image_add_ref(&img, (uint32_t)pos, run->data + (pos - run->addr),
+						 (size_t)(stop - pos), err);
+			pos = stop;
+		}
+	}
+	for (; p < plan->nerase && !code; p++)
+		if (bytes[p])
+			code = dfk_image_add_ref(&img, plan->erase[p].addr, bytes[p], plan->erase[p].size, err);
+	if (!code)
+		code = dfk_plan_build(&img, map, flags, out, err);
+	for (size_t i = 0; !code && i < out->nerase; i++)
+		for (size_t q = 0; q < plan->nerase; q++)
+			if (bytes[q] && plan->erase[q].addr == out->erase[i].addr)
+				out->erase[i].preserved = true;
+	dfk_image_free(&img);
+	return code;
 }

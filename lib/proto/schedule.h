@@ -60,4 +60,12 @@ void dfk__schedule_free(dfk_schedule *s);
  * dfk_plan_free) before plan. */
 dfk_code dfk__plan_drop_pages(const dfk_plan *plan, const bool *unchanged, dfk_plan *out, dfk_error *err);
 
+/* Partial-page preservation's edit of a plan: bytes[p] (NULL: not
+ * preserved) holds the device's copy of page plan->erase[p], read before;
+ * the image's bytes are merged into it and out is planned again (with map
+ * and flags) so that those pages are written whole; they are marked
+ * preserved. out's runs may borrow from bytes and from plan. */
+dfk_code dfk__plan_preserve(const dfk_plan *plan, const dfk_memmap *map, unsigned flags, uint8_t *const *bytes,
+			    dfk_plan *out, dfk_error *err);
+
 #endif

@@ -391,6 +391,39 @@ static void test_read_protection_explained(void **state)
 	fx_free(f);
 }
 
+static void test_partial_page_preserved(void **state)
+{
+	fx *f = fx_new(f405, 0);
+	uint8_t *old = pattern(16 * KIB, 99);
+	(void)state;
+
+	/* 1000 bytes in the middle of the 16 KiB page at 0x08004000, which
+	 * holds other data: only the image's bytes change */
+	memcpy(mem_at(f, 0x08004000), old, 16 * KIB);
+	raw_fw(f, 1000, true, 0x08004100);
+	assert_true(f->o.preserve); /* the default */
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
+	assert_memory_equal(mem_at(f, 0x08004000), old, 0x100);
+	assert_memory_equal(mem_at(f, 0x08004100), f->data, 1000);
+	assert_memory_equal(mem_at(f, 0x08004100 + 1000), old + 0x100 + 1000, 16 * KIB - 0x100 - 1000);
+	assert_int_equal(mock_erased(&f->r.d, 0x08004000), 1);
+	assert_non_null(strstr(f->r.bus.log, "read first and written back"));
+	assert_null(strstr(f->r.bus.log, "all of it is erased"));
+	fx_free(f);
+
+	/* turned off: the page is erased whole, as before */
+	f = fx_new(f405, 0);
+	memcpy(mem_at(f, 0x08004000), old, 16 * KIB);
+	raw_fw(f, 1000, true, 0x08004100);
+	f->o.preserve = false;
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
+	assert_memory_equal(mem_at(f, 0x08004100), f->data, 1000);
+	assert_int_equal(mem_at(f, 0x08004000)[0], 0xFF);
+	assert_non_null(strstr(f->r.bus.log, "all of it is erased"));
+	fx_free(f);
+	free(old);
+}
+
 static void test_dfuse_file_leaves_at_first_element(void **state)
 {
 	fx *f = fx_new(f405, 0);
@@ -459,6 +492,7 @@ static void test_will_reset(void **state)
 
 	raw_fw(f, 2048, true, BASE);
 	f->o.will_reset = true;
+	f->o.preserve = false; /* no read of the rest of the page either */
 	f->r.d.disconnect_after = 0;
 	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
 	/* no verify, no ABORT after the last write */
@@ -742,6 +776,7 @@ static void test_write_block_number_wraps(void **state)
 
 	/* 76800 blocks: wBlockNum would pass 0xFFFF, the pointer is set again */
 	raw_fw(f, 600 * KIB, true, BASE);
+	f->o.preserve = false; /* the rest of the last page is not read first */
 	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
 	assert_memory_equal(mem_at(f, BASE), f->data, 600 * KIB);
 	assert_int_equal(f->r.d.n_setaddr, 2 + 2); /* written and verified */
@@ -920,6 +955,7 @@ static void test_stalled_read_asks_the_device(void **state)
 
 	/* the verify of a download */
 	raw_fw(f, 4 * KIB, true, 0x08004000);
+	f->o.preserve = false; /* the first read is the verify's */
 	f->r.d.fail_read_n = 2;
 	f->r.d.fail_status = DFK_STATUS_ERR_TARGET;
 	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_STALL);
@@ -1140,6 +1176,7 @@ int main(void)
 	    cmocka_unit_test(test_dfuse_file_missing_alt),
 	    cmocka_unit_test(test_read_protection_explained),
 	    cmocka_unit_test(test_mass_erase_reports_time),
+	    cmocka_unit_test(test_partial_page_preserved),
 	    cmocka_unit_test(test_raw_needs_address_on_dfuse),
 	    cmocka_unit_test(test_skip_unchanged),
 	    cmocka_unit_test(test_will_reset),

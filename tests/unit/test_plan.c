@@ -614,6 +614,42 @@ static void test_schedule_plain(void **state)
 	dfk__schedule_free(&s);
 }
 
+static void test_plan_preserve(void **state)
+{
+	test_image t;
+	dfk_memmap m;
+	dfk_plan p, e;
+	dfk_error err;
+	uint8_t *page = malloc(16384);
+	uint8_t *bytes[2] = {NULL, page};
+	(void)state;
+	parse(F405, &m);
+	img_init(&t);
+	/* the first page whole, 100 bytes into the second */
+	img_add(&t, 0x08000000, 0x4000 + 100);
+	assert_int_equal(dfk_plan_build(&t.img, &m, 0, &p, &err), DFK_OK);
+	assert_true(p.erase[1].partial);
+	memset(page, 0xA5, 16384); /* what the device holds */
+	assert_int_equal(dfk__plan_preserve(&p, &m, 0, bytes, &e, &err), DFK_OK);
+	assert_int_equal(e.nerase, 2);
+	assert_false(e.erase[0].preserved);
+	assert_true(e.erase[1].preserved);
+	assert_false(e.erase[1].partial);
+	/* one run, both pages whole: the image's bytes, then the device's */
+	assert_int_equal(e.nruns, 1);
+	assert_int_equal(e.runs[0].addr, 0x08000000);
+	assert_int_equal(e.runs[0].len, 0x8000);
+	for (uint32_t i = 0; i < 0x4000 + 100; i++)
+		assert_int_equal(e.runs[0].data[i], (uint8_t)(0x08000000 + i));
+	for (uint32_t i = 0x4000 + 100; i < 0x8000; i++)
+		assert_int_equal(e.runs[0].data[i], 0xA5);
+	dfk_plan_free(&e);
+	dfk_plan_free(&p);
+	free(page);
+	img_free(&t);
+	dfk_memmap_free(&m);
+}
+
 static void test_plan_drop_pages(void **state)
 {
 	test_image t;
@@ -671,6 +707,7 @@ int main(void)
 	    cmocka_unit_test(test_schedule_addressing_rule),
 	    cmocka_unit_test(test_schedule_plain),
 	    cmocka_unit_test(test_plan_drop_pages),
+	    cmocka_unit_test(test_plan_preserve),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
