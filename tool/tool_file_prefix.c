@@ -96,7 +96,7 @@ int tool_file_prefix(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":hVc:a:D:s:TL", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage(stdout); return 0;
-		case 'V': printf("dfukit prefix %s\n", DFUKIT_VERSION); return 0;
+		case 'V': tool_version(stdout); return 0;
 		case 'c':
 		case 'a':
 		case 'D':
