@@ -146,6 +146,10 @@ int tool_file_prefix(int argc, char **argv)
 			if (ret == 0)
 				printf("Added %s prefix to %s\n", type_name(want), file);
 		}
+	} else if (pf.type == DFK_PREFIX_NONE && mode == 'c' && tool_as == TOOL_AS_DFU_PREFIX) {
+		/* dfu-prefix -c reports a missing prefix and exits 0. */
+		printf("%s: no DFU prefix found\n", file);
+		ret = 0;
 	} else if (pf.type == DFK_PREFIX_NONE) {
 		fprintf(stderr, "dfukit prefix: %s: offset 0: no DFU prefix found\n", file);
 		ret = 65;
