@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "dfukit/dfukit.h"
+#include "emu_compat.h"
 #include "emu_device.h"
 #include "emu_server.h"
 #include "emu_session.h"
@@ -326,7 +327,7 @@ int main(int argc, char **argv)
 
 	/* Before anything that must be cleaned up: a SIGTERM from now on ends
 	 * the loops cleanly. */
-	if (pipe2(signal_pipe, O_CLOEXEC | O_NONBLOCK) != 0) {
+	if (emu_pipe_nb(signal_pipe) != 0) {
 		fprintf(stderr, "dfukit-emu: pipe: %s\n", strerror(errno));
 		return 70;
 	}

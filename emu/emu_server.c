@@ -6,7 +6,6 @@
  * one vhci-hcd port per device. */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/sockios.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -21,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "emu_compat.h"
 #include "emu_server.h"
 #include "emu_session.h"
 #include "emu_vhci.h"
@@ -100,7 +100,7 @@ static int listen_unix(const char *path, char *desc, size_t descsz, char *err, s
 		return -1;
 	}
 	strcpy(sa.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	fd = emu_socket_nb(AF_UNIX, SOCK_STREAM, 0);
 	if (fd < 0) {
 		snprintf(err, errsz, "socket: %s", strerror(errno));
 		return -1;
@@ -108,7 +108,7 @@ static int listen_unix(const char *path, char *desc, size_t descsz, char *err, s
 	/* A socket file left by an emulator that died is reused; one that
 	 * still answers belongs to a running server. */
 	if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode)) {
-		int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		int probe = socket(AF_UNIX, SOCK_STREAM, 0); /* closed at once: no exec in between */
 		if (probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0) {
 			close(probe);
 			close(fd);
@@ -152,7 +152,7 @@ int emu_listen(const char *spec, char *desc, size_t descsz, char *err, size_t er
 	}
 	for (ai = res; ai; ai = ai->ai_next) {
 		int one = 1;
-		fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC | SOCK_NONBLOCK, ai->ai_protocol);
+		fd = emu_socket_nb(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
 		if (fd < 0) {
 			e = errno;
 			continue;
@@ -324,7 +324,7 @@ static void attach_vport(server *sv, vport *vp)
 
 static void accept_conn(server *sv, int lfd)
 {
-	int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	int fd = emu_accept_nb(lfd);
 	if (fd < 0) {
 		if (errno == EMFILE || errno == ENFILE || errno == ENOMEM || errno == ENOBUFS) {
 			struct timespec ts = {0, 100000000};
@@ -355,8 +355,7 @@ static bool step(server *sv, size_t i, uint64_t now)
 	const uint8_t *out;
 
 	if (!c->s) {
-		int outq = 0;
-		if (now >= c->deadline || (c->vp && (ioctl(c->fd, SIOCOUTQ, &outq) != 0 || outq <= 0))) {
+		if (now >= c->deadline || (c->vp && emu_socket_outq(c->fd) <= 0)) {
 			drop(sv, i, END_DONE);
 			return false;
 		}
@@ -365,7 +364,7 @@ static bool step(server *sv, size_t i, uint64_t now)
 	emu_session_tick(c->s, now);
 	out = emu_session_output(c->s, &olen);
 	while (olen > 0) {
-		ssize_t n = send(c->fd, out, olen, MSG_NOSIGNAL | MSG_DONTWAIT);
+		ssize_t n = send(c->fd, out, olen, EMU_MSG_NOSIGNAL | MSG_DONTWAIT);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))

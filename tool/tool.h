@@ -8,6 +8,24 @@
 
 #include "dfukit/dfukit.h"
 
+/* The name dfukit was invoked under: its own, or one of dfu-util's, whose
+ * command lines and scraped output it then follows (tool_compat.c). */
+typedef enum tool_persona {
+	TOOL_AS_DFUKIT,
+	TOOL_AS_DFU_UTIL,
+	TOOL_AS_DFU_SUFFIX,
+	TOOL_AS_DFU_PREFIX,
+	TOOL_AS_DFUSE_PACK,
+} tool_persona;
+extern tool_persona tool_as;
+/* "dfukit", "dfu-util", ...: the prefix of messages. */
+const char *tool_progname(void);
+/* -V: version, git describe, libdfukit and libusb versions (tool_version.c). */
+void tool_version(FILE *f);
+/* argv[0] is one of dfu-util's names: sets tool_as, runs that tool's command
+ * line and stores its exit status in *status. false for any other name. */
+bool tool_compat_main(int argc, char **argv, int *status);
+
 /* `dfukit suffix|prefix|pack|info|unpack ...`; argv[0] is the subcommand. */
 int tool_files_main(int argc, char **argv);
 /* The dfu-util compatible command line (everything else). */
@@ -56,14 +74,21 @@ typedef struct tool_ui {
 	int verbose;
 	int phase; /* -1 none */
 	int last_pct;
-	bool bar_open;	   /* a bar is drawn and not yet ended with a newline */
-	uint64_t expected; /* -Z: upload size for the bar when the device gives none */
+	int compat_fill;      /* dfu-util's bar: filled width drawn last */
+	long long compat_sec; /* and the second it was drawn in */
+	bool bar_open;	      /* a bar is drawn and not yet ended with a newline */
+	uint64_t expected;    /* -Z: upload size for the bar when the device gives none */
 	long long last_step;
 	uint64_t start_ms;
 } tool_ui;
 void tool_ui_init(tool_ui *ui, bool json, int verbose);
 /* Hooks ui into the context's log and progress callbacks. */
 void tool_ui_attach(tool_ui *ui, dfk_ctx *ctx);
+/* dfu-util's progress lines on stdout (tool_compat.c): "\rDownload\t[===  ]
+ * 42%   1234 bytes", then "Download done." at the end of a phase. */
+void tool_compat_progress(tool_ui *ui, dfk_phase phase, uint64_t done, uint64_t total);
+/* dfu-util's closing lines after a successful download (tool_compat.c). */
+void tool_compat_download_done(tool_ui *ui, dfk_dev *dev, bool dfuse);
 /* An informational line (stdout; a JSON "info" event in --json mode). */
 void tool_ui_info(tool_ui *ui, const char *fmt, ...) DFK_PRINTF(2, 3);
 void tool_ui_warn(tool_ui *ui, const char *fmt, ...) DFK_PRINTF(2, 3);

@@ -96,7 +96,7 @@ int tool_file_prefix(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":hVc:a:D:s:TL", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage(stdout); return 0;
-		case 'V': printf("dfukit prefix %s\n", DFUKIT_VERSION); return 0;
+		case 'V': tool_version(stdout); return 0;
 		case 'c':
 		case 'a':
 		case 'D':
@@ -146,6 +146,10 @@ int tool_file_prefix(int argc, char **argv)
 			if (ret == 0)
 				printf("Added %s prefix to %s\n", type_name(want), file);
 		}
+	} else if (pf.type == DFK_PREFIX_NONE && mode == 'c' && tool_as == TOOL_AS_DFU_PREFIX) {
+		/* dfu-prefix -c reports a missing prefix and exits 0. */
+		printf("%s: no DFU prefix found\n", file);
+		ret = 0;
 	} else if (pf.type == DFK_PREFIX_NONE) {
 		fprintf(stderr, "dfukit prefix: %s: offset 0: no DFU prefix found\n", file);
 		ret = 65;

@@ -129,7 +129,7 @@ int tool_file_suffix(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, ":hVc:a:D:v:p:d:S:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h': usage(stdout); return 0;
-		case 'V': printf("dfukit suffix %s\n", DFUKIT_VERSION); return 0;
+		case 'V': tool_version(stdout); return 0;
 		case 'c':
 		case 'a':
 		case 'D':

@@ -11,7 +11,10 @@
 
 int tf_fail(const char *cmd, const dfk_error *err)
 {
-	fprintf(stderr, "dfukit %s: %s\n", cmd, err->msg[0] ? err->msg : "failed");
+	if (tool_as != TOOL_AS_DFUKIT)
+		fprintf(stderr, "%s: %s\n", tool_progname(), err->msg[0] ? err->msg : "failed");
+	else
+		fprintf(stderr, "dfukit %s: %s\n", cmd, err->msg[0] ? err->msg : "failed");
 	return dfk_code_exit(err->code);
 }
 
@@ -19,11 +22,17 @@ int tf_usage(const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "dfukit %s: ", cmd);
+	if (tool_as != TOOL_AS_DFUKIT)
+		fprintf(stderr, "%s: ", tool_progname());
+	else
+		fprintf(stderr, "dfukit %s: ", cmd);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry 'dfukit %s --help'.\n", cmd);
+	if (tool_as != TOOL_AS_DFUKIT)
+		fprintf(stderr, "\nTry '%s --help'.\n", tool_progname());
+	else
+		fprintf(stderr, "\nTry 'dfukit %s --help'.\n", cmd);
 	return 64;
 }
 

@@ -242,10 +242,16 @@ static dfk_code run_job(flash_run *r, dfk_dev *dev, const dfk_dfu_if *const *alt
 		if (rc)
 			return rc;
 		r->verified = jo.verify;
-		tool_ui_info(&r->ui, "Download done: %llu bytes%s", (unsigned long long)r->bytes,
-			     jo.verify ? ", verified" : "");
-		/* Wrappers written for dfu-util look for this line. */
-		tool_ui_info(&r->ui, "File downloaded successfully");
+		if (tool_as == TOOL_AS_DFU_UTIL && !o->json) {
+			/* dfu-util's closing lines, which its wrappers look for. */
+			tool_compat_download_done(&r->ui, dev,
+						  ifc->dfuse || o->dfuse || r->fw.format == DFK_FORMAT_DFUSE);
+		} else {
+			tool_ui_info(&r->ui, "Download done: %llu bytes%s", (unsigned long long)r->bytes,
+				     jo.verify ? ", verified" : "");
+			/* Wrappers written for dfu-util look for this line. */
+			tool_ui_info(&r->ui, "File downloaded successfully");
+		}
 		if (jo.leave)
 			tool_ui_info(&r->ui, "Left DFU mode: the device runs the new firmware");
 	} else if (o->upload) {
@@ -434,6 +440,8 @@ static dfk_code run_devices(flash_run *r)
 	}
 	if (found.count == 0) {
 		dfk_found_free(&found);
+		if (tool_as == TOOL_AS_DFU_UTIL) /* dfu-util's words, which scripts match */
+			return dfk_error_set(&r->err, DFK_ERR_NODEV, "No DFU capable USB device available");
 		return dfk_error_set(&r->err, DFK_ERR_NODEV, "no DFU capable USB device found%s",
 				     r->o->usbip ? " on the USB/IP server" : "");
 	}

@@ -24,7 +24,10 @@ enum {
 
 void tool_flash_banner(FILE *f)
 {
-	fprintf(f, "dfukit %s - USB DFU 1.1 / DfuSe flasher (dfu-util 0.11 command line)\n\n", DFUKIT_VERSION);
+	if (tool_as == TOOL_AS_DFU_UTIL)
+		fprintf(f, "dfu-util 0.11 (dfukit %s compatibility mode)\n\n", DFUKIT_VERSION);
+	else
+		fprintf(f, "dfukit %s - USB DFU 1.1 / DfuSe flasher (dfu-util 0.11 command line)\n\n", DFUKIT_VERSION);
 }
 
 void tool_flash_usage(FILE *f)
@@ -151,7 +154,7 @@ dfk_code tool_dfuse_spec_parse(const char *spec, dfk_job_opts *job, dfk_error *e
 
 static int usage_error(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "dfukit: ");
+	fprintf(stderr, "%s: ", tool_progname());
 	fprintf(stderr, fmt, arg);
 	fprintf(stderr, "\n");
 	return 64;
@@ -225,7 +228,7 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 	while ((c = getopt_long(argc, argv, ":hVvleE:d:p:c:i:a:S:t:U:D:Rs:Z:wn:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'h': tool_flash_usage(stderr); return 0;
-		case 'V': tool_flash_banner(stdout); return 0;
+		case 'V': tool_version(stdout); return 0;
 		case 'v': o->verbose++; break;
 		case 'l': o->list = true; break;
 		case 'e': o->detach = true; break;
@@ -235,7 +238,7 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 			break;
 		case 'd':
 			if (dfk_match_parse_device(&o->match, optarg, &err)) {
-				fprintf(stderr, "dfukit: %s\n", err.msg);
+				fprintf(stderr, "%s: %s\n", tool_progname(), err.msg);
 				return 64;
 			}
 			break;
@@ -275,7 +278,7 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 		case 'S':
 			if (dfk_match_parse_serial(&o->match, optarg, o->serial_rt, o->serial_dfu, TOOL_SERIAL_MAX,
 						   &err)) {
-				fprintf(stderr, "dfukit: %s\n", err.msg);
+				fprintf(stderr, "%s: %s\n", tool_progname(), err.msg);
 				return 64;
 			}
 			break;
@@ -297,7 +300,7 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 		case 's':
 			o->dfuse = true;
 			if (tool_dfuse_spec_parse(optarg, &o->job, &err)) {
-				fprintf(stderr, "dfukit: %s\n", err.msg);
+				fprintf(stderr, "%s: %s\n", tool_progname(), err.msg);
 				return 64;
 			}
 			break;
@@ -329,14 +332,14 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 		case OPT_SKIP_UNCHANGED: o->skip_unchanged = true; break;
 		case OPT_ALL: o->all = true; break;
 		case ':':
-			fprintf(stderr, "dfukit: option %s needs an argument\n", argv[optind - 1]);
+			fprintf(stderr, "%s: option %s needs an argument\n", tool_progname(), argv[optind - 1]);
 			tool_flash_usage(stderr);
 			return 64;
 		default:
 			if (optopt && optopt < 0x100)
-				fprintf(stderr, "dfukit: unknown option -%c\n", optopt);
+				fprintf(stderr, "%s: unknown option -%c\n", tool_progname(), optopt);
 			else
-				fprintf(stderr, "dfukit: unknown option %s\n", argv[optind - 1]);
+				fprintf(stderr, "%s: unknown option %s\n", tool_progname(), argv[optind - 1]);
 			tool_flash_usage(stderr);
 			return 64;
 		}

@@ -8,6 +8,11 @@
 int main(int argc, char **argv)
 {
 	static const char *const file_cmds[] = {"suffix", "prefix", "pack", "info", "unpack"};
+	int status;
+
+	/* Invoked as dfu-util, dfu-suffix, dfu-prefix or dfuse-pack. */
+	if (tool_compat_main(argc, argv, &status))
+		return status;
 
 	if (argc > 1) {
 		for (size_t i = 0; i < sizeof(file_cmds) / sizeof(file_cmds[0]); i++) {

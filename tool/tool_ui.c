@@ -71,7 +71,9 @@ void tool_ui_warn(tool_ui *ui, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	vline(ui, stderr, "warning", "dfukit: warning: ", fmt, ap);
+	char prefix[32];
+	snprintf(prefix, sizeof(prefix), "%s: warning: ", tool_progname());
+	vline(ui, stderr, "warning", prefix, fmt, ap);
 	va_end(ap);
 }
 
@@ -82,7 +84,7 @@ void tool_ui_error(tool_ui *ui, const char *msg)
 	char clean[DFK_ERROR_MSG_MAX];
 	tool_sanitize(msg, clean, sizeof(clean));
 	tool_ui_break(ui);
-	fprintf(stderr, "dfukit: %s\n", clean);
+	fprintf(stderr, "%s: %s\n", tool_progname(), clean);
 }
 
 void tool_ui_result(tool_ui *ui, int exit_code, dfk_code code, const char *msg, const char *op, const char *extra)
@@ -162,6 +164,10 @@ static void on_progress(void *user, dfk_phase phase, uint64_t done, uint64_t tot
 	tool_ui *ui = user;
 	if (total == 0 && phase == DFK_PHASE_UPLOAD)
 		total = ui->expected; /* -Z scales the bar, as in dfu-util */
+	if (tool_as == TOOL_AS_DFU_UTIL && !ui->json) {
+		tool_compat_progress(ui, phase, done, total);
+		return;
+	}
 	int pct = total ? (int)(done * 100 / total) : 100;
 	if (pct > 100)
 		pct = 100;

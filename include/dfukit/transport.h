@@ -77,6 +77,9 @@ struct dfk_usb {
 
 /* libusb-1.0; debug_level 0..4 is passed to LIBUSB_OPTION_LOG_LEVEL. */
 DFK_API dfk_code dfk_transport_libusb_new(dfk_transport **t, int debug_level, dfk_error *err);
+/* The version of the libusb-1.0 loaded at run time ("1.0.26.11724"), written
+ * into buf (truncated to size); returns buf. */
+DFK_API const char *dfk_transport_libusb_version(char *buf, size_t size);
 /* USB/IP client: "HOST", "HOST:PORT" (default port 3240) or "unix:PATH". */
 DFK_API dfk_code dfk_transport_usbip_new(dfk_transport **t, const char *spec, dfk_error *err);
 DFK_API void dfk_transport_free(dfk_transport *t);

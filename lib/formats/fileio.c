@@ -13,6 +13,8 @@
 
 #include "dfukit/formats.h"
 
+#include "compat.h"
+
 enum { BLOB_NONE = 0, BLOB_MMAP = 1, BLOB_MALLOC = 2 };
 
 static const char *shown_name(const char *path)
@@ -380,7 +382,7 @@ dfk_code dfk_out_commit(dfk_out *out, dfk_error *err)
 	if (out->flags & DFK_OUT_OVERWRITE) {
 		if (rename(out->tmp, out->path) != 0)
 			e = errno;
-	} else if (renameat2(AT_FDCWD, out->tmp, AT_FDCWD, out->path, RENAME_NOREPLACE) != 0) {
+	} else if (dfk_rename_noreplace(out->tmp, out->path) != 0) {
 		e = errno;
 		/* File systems without RENAME_NOREPLACE: link() never replaces either. */
 		if (e == EINVAL || e == ENOSYS) {

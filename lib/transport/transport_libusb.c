@@ -374,6 +374,14 @@ static const dfk_transport_ops libusb_ops = {
     .reset = lu_reset,
 };
 
+const char *dfk_transport_libusb_version(char *buf, size_t size)
+{
+	const struct libusb_version *v = libusb_get_version();
+	if (buf && size)
+		snprintf(buf, size, "%u.%u.%u.%u%s", v->major, v->minor, v->micro, v->nano, v->rc ? v->rc : "");
+	return buf;
+}
+
 dfk_code dfk_transport_libusb_new(dfk_transport **out, int debug_level, dfk_error *err)
 {
 	*out = NULL;

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "compat.h"
 #include "usbip_wire.h"
 
 #define CONNECT_TIMEOUT_MS 5000
@@ -213,7 +214,7 @@ static dfk_code server_connect(struct usbip_transport *t, int *out, dfk_error *e
 	if (t->unix_path) {
 		struct sockaddr_un sun = {.sun_family = AF_UNIX};
 		memcpy(sun.sun_path, t->unix_path, strlen(t->unix_path)); /* length checked in _new */
-		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		int fd = dfk_socket_cloexec(AF_UNIX, SOCK_STREAM, 0, 0);
 		if (fd < 0)
 			return dfk_error_set(err, DFK_ERR_IO, "USB/IP: socket: %s", strerror(errno));
 		char what[sizeof(sun.sun_path) + 8];
@@ -223,6 +224,7 @@ static dfk_code server_connect(struct usbip_transport *t, int *out, dfk_error *e
 			close(fd);
 			return rc;
 		}
+		dfk_socket_nosigpipe(fd);
 		*out = fd;
 		return DFK_OK;
 	}
@@ -236,7 +238,7 @@ static dfk_code server_connect(struct usbip_transport *t, int *out, dfk_error *e
 	dfk_error e;
 	dfk_code rc = dfk_error_set(&e, DFK_ERR_NODEV, "USB/IP: no address for %s", what);
 	for (struct addrinfo *ai = res; ai && *out < 0; ai = ai->ai_next) {
-		int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
+		int fd = dfk_socket_cloexec(ai->ai_family, ai->ai_socktype, ai->ai_protocol, 0);
 		if (fd < 0) {
 			rc = dfk_error_set(&e, DFK_ERR_IO, "USB/IP: socket: %s", strerror(errno));
 			continue;
@@ -249,6 +251,7 @@ static dfk_code server_connect(struct usbip_transport *t, int *out, dfk_error *e
 		/* Control transfers are small request/reply pairs: no Nagle. */
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		dfk_socket_nosigpipe(fd);
 		*out = fd;
 	}
 	freeaddrinfo(res);

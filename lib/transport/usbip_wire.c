@@ -2,6 +2,8 @@
  * protocols.md C.2/C.3, plus blocking full-length socket I/O. */
 #include "usbip_wire.h"
 
+#include "compat.h"
+
 #include <errno.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -264,7 +266,7 @@ dfk_code dfk_usbip_write_full(int fd, const void *buf, size_t len, dfk_error *er
 	while (done < len) {
 		ssize_t n;
 		if (use_send) {
-			n = send(fd, p + done, len - done, MSG_NOSIGNAL);
+			n = send(fd, p + done, len - done, DFK_MSG_NOSIGNAL);
 			if (n < 0 && errno == ENOTSOCK) {
 				use_send = 0;
 				continue;

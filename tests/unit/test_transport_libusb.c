@@ -172,6 +172,25 @@ static void test_debug_levels(void **state)
 
 /* Two transports in one process have separate contexts: destroying one
  * leaves the other working. */
+/* The version string is the loaded libusb's, whole or truncated, never
+ * overrunning the buffer. */
+static void test_libusb_version(void **state)
+{
+	(void)state;
+	const struct libusb_version *v = libusb_get_version();
+	char want[64], buf[64];
+	snprintf(want, sizeof(want), "%u.%u.%u.%u", v->major, v->minor, v->micro, v->nano);
+	assert_ptr_equal(dfk_transport_libusb_version(buf, sizeof(buf)), buf);
+	assert_int_equal(strncmp(buf, want, strlen(want)), 0);
+	assert_int_equal(v->major, 1);
+	char small[4];
+	memset(small, 'x', sizeof(small));
+	dfk_transport_libusb_version(small, sizeof(small));
+	assert_int_equal(small[3], '\0');
+	assert_int_equal(strncmp(small, want, 3), 0);
+	assert_null(dfk_transport_libusb_version(NULL, 0));
+}
+
 static void test_two_contexts(void **state)
 {
 	(void)state;
@@ -192,10 +211,9 @@ static void test_two_contexts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_flatten),
-	    cmocka_unit_test(test_init_enumerate),
-	    cmocka_unit_test(test_debug_levels),
-	    cmocka_unit_test(test_two_contexts),
+	    cmocka_unit_test(test_flatten),	   cmocka_unit_test(test_init_enumerate),
+	    cmocka_unit_test(test_debug_levels),   cmocka_unit_test(test_two_contexts),
+	    cmocka_unit_test(test_libusb_version),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
