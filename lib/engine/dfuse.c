@@ -6,6 +6,7 @@
 
 #include "dfu_internal.h"
 #include "dfukit/dfu.h"
+#include "schedule.h"
 
 dfk_code dfk__dfuse_command(dfk_dev *dev, const uint8_t *cmd, uint16_t len, dfk_error *err)
 {
@@ -132,7 +133,7 @@ dfk_code dfk__dfuse_read_cb(dfk_dev *dev, uint32_t addr, uint64_t len, bool allo
 
 	*got_total = 0;
 	if (xfer == 0)
-		return dfk_error_set(err, DFK_ERR_USAGE, "transfer size is 0: give one with -t");
+		return dfk_error_set(err, DFK_ERR_USAGE, "the transfer size is 0");
 	if (len > 0x100000000ull - addr)
 		return dfk_error_set(err, DFK_ERR_USAGE, "read of %llu bytes at 0x%08X passes 4 GiB",
 				     (unsigned long long)len, addr);
@@ -145,7 +146,7 @@ dfk_code dfk__dfuse_read_cb(dfk_dev *dev, uint32_t addr, uint64_t len, bool allo
 		uint16_t want = len - done < xfer ? (uint16_t)(len - done) : xfer;
 		size_t got = 0;
 
-		if (block > 0xFFFF || (!auto_inc && block > 2)) {
+		if (dfk__dfuse_needs_address(block, want, xfer, auto_inc)) {
 			/* SET_ADDRESS is a DNLOAD: not accepted in dfuUPLOAD-IDLE. */
 			code = dfk_dfu_abort(dev, err);
 			if (!code)
