@@ -340,6 +340,34 @@ static void test_dfuse_file_targets(void **state)
 	fx_free(f);
 }
 
+static void test_dfuse_file_missing_alt(void **state)
+{
+	fx *f = fx_new(f405, 0);
+	dfk_target *t0, *t1;
+	uint8_t a[3000];
+	(void)state;
+
+	memset(a, 0x42, sizeof(a));
+	f->fw.format = DFK_FORMAT_DFUSE;
+	t0 = dfk_firmware_add_target(&f->fw, 0, "Internal Flash", &f->r.err);
+	assert_int_equal(dfk_image_add(&t0->image, 0x08008000, a, sizeof(a), &f->r.err), DFK_OK);
+	t1 = dfk_firmware_add_target(&f->fw, 7, "Nowhere", &f->r.err);
+	assert_int_equal(dfk_image_add(&t1->image, 0x20000000, a, 16, &f->r.err), DFK_OK);
+	/* refused whole, before anything is erased */
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_USAGE);
+	assert_non_null(strstr(f->r.err.msg, "target 1 (alt 7), nothing written"));
+	assert_non_null(strstr(f->r.err.msg, "the device has no alt setting 7"));
+	assert_int_equal(f->r.d.n_erase, 0);
+	assert_int_equal(f->r.d.n_writes, 0);
+	/* with force: that target is skipped and said so, the rest written */
+	f->o.force = true;
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
+	assert_memory_equal(mem_at(f, 0x08008000), a, sizeof(a));
+	assert_non_null(strstr(f->r.bus.log, "target 1 skipped: the device has no alt setting 7"));
+	assert_int_equal(f->r.d.cur_alt, 0);
+	fx_free(f);
+}
+
 static void test_dfuse_file_leaves_at_first_element(void **state)
 {
 	fx *f = fx_new(f405, 0);
@@ -1064,6 +1092,7 @@ int main(void)
 	    cmocka_unit_test(test_partial_page_warning),
 	    cmocka_unit_test(test_dfuse_file_targets),
 	    cmocka_unit_test(test_dfuse_file_leaves_at_first_element),
+	    cmocka_unit_test(test_dfuse_file_missing_alt),
 	    cmocka_unit_test(test_raw_needs_address_on_dfuse),
 	    cmocka_unit_test(test_skip_unchanged),
 	    cmocka_unit_test(test_will_reset),
