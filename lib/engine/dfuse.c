@@ -1,6 +1,7 @@
 /* ST DfuSe (DFU 1.1a) commands: DNLOAD wValue 0 carries a command byte and an
  * address; the device executes it on the GETSTATUS that follows. Memory is
  * read with UPLOAD wBlockNum >= 2 at (wBlockNum - 2) * wTransferSize + pointer. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -38,9 +39,20 @@ dfk_code dfk_dfuse_set_address(dfk_dev *dev, uint32_t addr, dfk_error *err)
 	uint8_t cmd[5] = {DFK_DFUSE_SET_ADDRESS};
 
 	put_le32(cmd + 1, addr);
-	if (dfk__dfuse_command(dev, cmd, sizeof(cmd), err))
-		return dfk_error_prefix(err, "set address 0x%08X failed", addr);
-	return DFK_OK;
+	if (!dfk__dfuse_command(dev, cmd, sizeof(cmd), err))
+		return DFK_OK;
+	dfk_error_prefix(err, "set address 0x%08X failed", addr);
+	/* ST ROMs answer every address with errVENDOR while read protection
+	 * (RDP level 1) is on. */
+	if (err->code != DFK_ERR_CANCELLED && strstr(err->msg, dfk_status_name(DFK_STATUS_ERR_VENDOR))) {
+		char msg[DFK_ERROR_MSG_MAX];
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		dfk_error_set(err, err->code,
+			      "%s: read protection is likely active; read unprotect (with force) removes it by erasing "
+			      "the whole flash",
+			      msg);
+	}
+	return err->code;
 }
 
 dfk_code dfk_dfuse_erase_page(dfk_dev *dev, uint32_t addr, dfk_error *err)

@@ -368,6 +368,29 @@ static void test_dfuse_file_missing_alt(void **state)
 	fx_free(f);
 }
 
+static void f405_read_protected(mock_dev *d)
+{
+	mock_init_f405(d);
+	d->fail_setaddr_n = 1;
+	d->fail_status = DFK_STATUS_ERR_VENDOR;
+}
+
+static void test_read_protection_explained(void **state)
+{
+	fx *f = fx_new(f405_read_protected, 0);
+	(void)state;
+
+	/* mass erase is skipped so the SET_ADDRESS comes first */
+	raw_fw(f, 4 * KIB, true, BASE);
+	f->o.skip_unchanged = true;
+	assert_int_not_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
+	assert_non_null(strstr(f->r.err.msg, "set address 0x08000000 failed"));
+	assert_non_null(strstr(f->r.err.msg, "errVENDOR"));
+	assert_non_null(strstr(f->r.err.msg, "read protection is likely active"));
+	assert_non_null(strstr(f->r.err.msg, "read unprotect (with force)"));
+	fx_free(f);
+}
+
 static void test_dfuse_file_leaves_at_first_element(void **state)
 {
 	fx *f = fx_new(f405, 0);
@@ -1093,6 +1116,7 @@ int main(void)
 	    cmocka_unit_test(test_dfuse_file_targets),
 	    cmocka_unit_test(test_dfuse_file_leaves_at_first_element),
 	    cmocka_unit_test(test_dfuse_file_missing_alt),
+	    cmocka_unit_test(test_read_protection_explained),
 	    cmocka_unit_test(test_raw_needs_address_on_dfuse),
 	    cmocka_unit_test(test_skip_unchanged),
 	    cmocka_unit_test(test_will_reset),
