@@ -145,6 +145,11 @@ static uint32_t capped(const dfk_ctx *ctx, uint32_t ms)
 
 dfk_code dfk_dfu_wait(dfk_dev *dev, dfk_status *st, dfk_error *err)
 {
+	return dfk__dfu_wait_beat(dev, st, NULL, err);
+}
+
+dfk_code dfk__dfu_wait_beat(dfk_dev *dev, dfk_status *st, const dfk__beat *beat, dfk_error *err)
+{
 	DFK_ERR_ENSURE(err);
 	const dfk_ctx *ctx = dfk_dev_ctx(dev);
 	uint64_t start = dfk__now(ctx), elapsed;
@@ -175,6 +180,9 @@ dfk_code dfk_dfu_wait(dfk_dev *dev, dfk_status *st, dfk_error *err)
 		if (!busy_state(st->state))
 			return DFK_OK;
 		busy_seen = true;
+		if (beat)
+			dfk__progress(ctx, beat->phase, elapsed, beat->expect_ms > elapsed ? beat->expect_ms : elapsed,
+				      beat->addr);
 		if (elapsed >= ctx->op_timeout_ms)
 			return dfk_error_set(err, DFK_ERR_TIMEOUT, "device still in %s after %llu ms",
 					     dfk_state_name(st->state), (unsigned long long)elapsed);

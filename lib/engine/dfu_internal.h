@@ -59,9 +59,21 @@ dfk_code dfk__dev_settle(dfk_dev *dev, dfk_error *err);
 /* True for the errors of a device that went away (or is resetting). */
 bool dfk__gone(dfk_code code);
 
+/* A progress report on every busy poll of a long step (a mass erase), so
+ * that a program can show that time passes: done is the milliseconds spent,
+ * total what the step is expected to take (or done, when it takes longer). */
+typedef struct dfk__beat {
+	dfk_phase phase;
+	uint32_t addr;
+	uint64_t expect_ms;
+} dfk__beat;
+/* dfk_dfu_wait, with beat (may be NULL) reported on each busy poll. */
+dfk_code dfk__dfu_wait_beat(dfk_dev *dev, dfk_status *st, const dfk__beat *beat, dfk_error *err);
+
 /* A DfuSe command (DNLOAD wValue 0) executed by the GETSTATUS polls after it;
  * the device must end in dfuDNLOAD-IDLE (or dfuIDLE). */
 dfk_code dfk__dfuse_command(dfk_dev *dev, const uint8_t *cmd, uint16_t len, dfk_error *err);
+dfk_code dfk__dfuse_command_beat(dfk_dev *dev, const uint8_t *cmd, uint16_t len, const dfk__beat *beat, dfk_error *err);
 
 /* Receives each block read by dfk__dfuse_read_cb (and reports progress);
  * non-zero stops the read with that code. */

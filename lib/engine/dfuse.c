@@ -9,7 +9,16 @@
 #include "dfukit/dfu.h"
 #include "schedule.h"
 
+/* What a mass erase is expected to take, for its progress: typical for
+ * the STM32F4 (16 s at most for 1 MiB, x32 parallelism). */
+#define DFK_MASS_ERASE_EXPECT_MS 16000u
+
 dfk_code dfk__dfuse_command(dfk_dev *dev, const uint8_t *cmd, uint16_t len, dfk_error *err)
+{
+	return dfk__dfuse_command_beat(dev, cmd, len, NULL, err);
+}
+
+dfk_code dfk__dfuse_command_beat(dfk_dev *dev, const uint8_t *cmd, uint16_t len, const dfk__beat *beat, dfk_error *err)
 {
 	DFK_ERR_ENSURE(err);
 	dfk_status st;
@@ -17,7 +26,7 @@ dfk_code dfk__dfuse_command(dfk_dev *dev, const uint8_t *cmd, uint16_t len, dfk_
 
 	code = dfk_dfu_dnload(dev, 0, cmd, len, err);
 	if (!code)
-		code = dfk_dfu_wait(dev, &st, err);
+		code = dfk__dfu_wait_beat(dev, &st, beat, err);
 	if (code)
 		return code;
 	if (st.state != DFK_STATE_DNLOAD_IDLE && st.state != DFK_STATE_IDLE)
@@ -72,8 +81,10 @@ dfk_code dfk_dfuse_mass_erase(dfk_dev *dev, dfk_error *err)
 	uint8_t cmd[1] = {DFK_DFUSE_ERASE};
 
 	/* The STM32F405 ROM reports bwPollTimeout 100 ms for a mass erase that
-	 * takes up to 32 s: dfk_dfu_wait keeps polling until ctx->op_timeout_ms. */
-	if (dfk__dfuse_command(dev, cmd, sizeof(cmd), err))
+	 * takes up to 32 s: dfk_dfu_wait keeps polling until ctx->op_timeout_ms,
+	 * reporting the time spent on each poll. */
+	const dfk__beat beat = {DFK_PHASE_ERASE, 0, DFK_MASS_ERASE_EXPECT_MS};
+	if (dfk__dfuse_command_beat(dev, cmd, sizeof(cmd), &beat, err))
 		return dfk_error_prefix(err, "mass erase failed");
 	return DFK_OK;
 }

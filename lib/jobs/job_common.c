@@ -83,6 +83,8 @@ dfk_code dfk__job_mass_erase(dfk_dev *dev, dfk_error *err)
 	const dfk_ctx *ctx = dfk_dev_ctx(dev);
 	dfk_code code;
 
+	/* Start, the milliseconds spent on every poll (dfk_dfuse_mass_erase),
+	 * and the end: done == total. */
 	dfk__progress(ctx, DFK_PHASE_ERASE, 0, 1, 0);
 	code = dfk_dfuse_mass_erase(dev, err);
 	if (code == DFK_ERR_CANCELLED)

@@ -27,7 +27,9 @@ dfk_code dfk__job_dfuse_begin(dfk_dev *dev, const dfk_job_opts *o, const char *w
 /* The last step of a DfuSe job that does not leave: ABORT to dfuIDLE,
  * checked with GETSTATUS. */
 dfk_code dfk__job_finish_idle(dfk_dev *dev, const char *what, dfk_error *err);
-/* Mass erase with its progress (phase erase, 0 then 1 of 1). */
+/* Mass erase with its progress (phase erase): 0 of 1 at the start, then
+ * on each busy poll the milliseconds spent of those expected, 1 of 1 at
+ * the end. */
 dfk_code dfk__job_mass_erase(dfk_dev *dev, dfk_error *err);
 /* wDetachTimeOut, or 1000 ms when the descriptor gives none. */
 uint16_t dfk__job_detach_timeout(const dfk_dev *dev);

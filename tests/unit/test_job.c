@@ -784,6 +784,28 @@ static void test_plain_budget(void **state)
 	fx_free(f);
 }
 
+static void f405_slow_mass_erase(mock_dev *d)
+{
+	mock_init_f405(d);
+	d->mass_poll_ms = 100;
+	d->mass_busy_ms = 3000;
+}
+
+static void test_mass_erase_reports_time(void **state)
+{
+	fx *f = fx_new(f405_slow_mass_erase, 0);
+	(void)state;
+
+	/* 3 s of erase polled every 100 ms: the program hears of it on every
+	 * poll (ms spent of those expected), not only at start and end */
+	f->o.mass_erase = f->o.force = true;
+	assert_int_equal(dfk_job_dfuse_command(f->r.dev, &f->o, &f->r.err), DFK_OK);
+	assert_int_equal(f->r.d.n_mass, 1);
+	assert_true(f->progress[DFK_PHASE_ERASE] >= 2 + 25);
+	assert_int_equal(f->last_done[DFK_PHASE_ERASE], f->last_total[DFK_PHASE_ERASE]);
+	fx_free(f);
+}
+
 /* ---- every failure names the job, its address and the device status ---- */
 
 static void test_first_status_check_in_context(void **state)
@@ -1117,6 +1139,7 @@ int main(void)
 	    cmocka_unit_test(test_dfuse_file_leaves_at_first_element),
 	    cmocka_unit_test(test_dfuse_file_missing_alt),
 	    cmocka_unit_test(test_read_protection_explained),
+	    cmocka_unit_test(test_mass_erase_reports_time),
 	    cmocka_unit_test(test_raw_needs_address_on_dfuse),
 	    cmocka_unit_test(test_skip_unchanged),
 	    cmocka_unit_test(test_will_reset),
