@@ -6,3 +6,10 @@ dfk_script_test(flash_dfu11 flash/dfu11.sh flash)
 dfk_script_test(flash_faults flash/faults.sh flash)
 dfk_script_test(flash_profiles flash/profiles.sh flash)
 dfk_script_test(flash_opts flash/opts.sh flash)
+# Cancel from another thread during a 256 KiB download over USB/IP (public
+# API, shared library): cancelled within a second, device in dfuIDLE.
+find_package(Threads REQUIRED)
+add_executable(test_cancel_usbip ${CMAKE_CURRENT_SOURCE_DIR}/cancel/test_cancel_usbip.c)
+target_link_libraries(test_cancel_usbip PRIVATE dfukit_shared Threads::Threads)
+add_test(NAME flash_cancel COMMAND test_cancel_usbip $<TARGET_FILE:dfukit-emu>)
+set_tests_properties(flash_cancel PROPERTIES LABELS flash TIMEOUT 120)

@@ -24,6 +24,10 @@ struct dfk_dev {
 	 * job reports it (dfk__dev_ready) in its own context. */
 	bool alt_pending, alt_retried;
 	dfk_error alt_err;
+	/* Bringing the device to a defined state after a cancel: requests and
+	 * sleeps no longer stop for the cancel request. */
+	bool settling;
+	uint64_t requests; /* control transfers sent */
 };
 
 uint64_t dfk__now(const dfk_ctx *ctx)
@@ -46,6 +50,45 @@ void dfk__progress(const dfk_ctx *ctx, dfk_phase phase, uint64_t done, uint64_t 
 bool dfk__gone(dfk_code code)
 {
 	return code == DFK_ERR_NODEV || code == DFK_ERR_IO || code == DFK_ERR_STALL || code == DFK_ERR_TIMEOUT;
+}
+
+bool dfk__dev_cancelled(const dfk_dev *dev)
+{
+	return !dev->settling && dfk_ctx_cancelled(dev->ctx);
+}
+
+void dfk__dev_settling(dfk_dev *dev, bool on)
+{
+	dev->settling = on;
+}
+
+dfk_code dfk__dev_sleep(dfk_dev *dev, uint32_t ms)
+{
+	if (dev->settling || !dev->ctx->clock.sleep_ms) {
+		dfk__sleep(dev->ctx, ms);
+		return DFK_OK;
+	}
+	return dfk_ctx_sleep(dev->ctx, ms);
+}
+
+void dfk__dev_count_request(dfk_dev *dev)
+{
+	dev->requests++;
+}
+
+uint64_t dfk__dev_requests(const dfk_dev *dev)
+{
+	return dev->requests;
+}
+
+dfk_code dfk__dev_reset(dfk_dev *dev, dfk_error *err)
+{
+	dfk_code code = dev->usb->ops->reset(dev->usb, err);
+
+	/* A device that re-enumerates often drops off during its reset. */
+	if (code && dfk__gone(code))
+		code = DFK_ERR_NODEV;
+	return code;
 }
 
 dfk_code dfk_dev_open(const dfk_ctx *ctx, const dfk_dfu_if *ifc, dfk_dev **out, dfk_error *err)
@@ -176,6 +219,12 @@ static const dfk_intf_desc *find_alt(const dfk_dfu_if *ifc, uint8_t alt)
 				return &cfg->alts[a];
 	}
 	return NULL;
+}
+
+bool dfk__dev_has_alt(const dfk_dev *dev, uint8_t alt)
+{
+	const dfk_intf_desc *id = find_alt(&dev->ifc, alt);
+	return alt == dev->ifc.alt || (id && id->bInterfaceClass == 0xFE && id->bInterfaceSubClass == 1);
 }
 
 dfk_code dfk__dev_alt_memmap(dfk_dev *dev, uint8_t alt, dfk_memmap *map, dfk_error *err)

@@ -20,10 +20,15 @@ static dfk_code request(dfk_dev *dev, uint8_t type, uint8_t req, uint16_t value,
 {
 	dfk_setup s = {type, req, value, dfk_dev_if(dev)->intf, len};
 	size_t got = 0;
-	dfk_code code = dfk__dev_ready(dev, err);
+	dfk_code code;
 
+	/* Every request checks: a cancel is seen within one control transfer. */
+	if (dfk__dev_cancelled(dev))
+		return dfk_error_set(err, DFK_ERR_CANCELLED, "cancelled");
+	code = dfk__dev_ready(dev, err);
 	if (code)
 		return code;
+	dfk__dev_count_request(dev);
 	code = dfk_usb_control(dfk_dev_usb(dev), &s, data, &got, dfk_dev_ctx(dev)->usb_timeout_ms, err);
 	if (code)
 		return code;
@@ -140,6 +145,11 @@ static uint32_t capped(const dfk_ctx *ctx, uint32_t ms)
 
 dfk_code dfk_dfu_wait(dfk_dev *dev, dfk_status *st, dfk_error *err)
 {
+	return dfk__dfu_wait_beat(dev, st, NULL, err);
+}
+
+dfk_code dfk__dfu_wait_beat(dfk_dev *dev, dfk_status *st, const dfk__beat *beat, dfk_error *err)
+{
 	DFK_ERR_ENSURE(err);
 	const dfk_ctx *ctx = dfk_dev_ctx(dev);
 	uint64_t start = dfk__now(ctx), elapsed;
@@ -155,7 +165,8 @@ dfk_code dfk_dfu_wait(dfk_dev *dev, dfk_status *st, dfk_error *err)
 			/* Polled too early for the device: wait a little and ask again. */
 			stalls++;
 			dfk_log(ctx, DFK_LOG_DEBUG, "GETSTATUS stalled while busy, retry %u", stalls);
-			dfk__sleep(ctx, last_poll > DFK_STALL_SLEEP_MS ? last_poll : DFK_STALL_SLEEP_MS);
+			if (dfk__dev_sleep(dev, last_poll > DFK_STALL_SLEEP_MS ? last_poll : DFK_STALL_SLEEP_MS))
+				return dfk_error_set(err, DFK_ERR_CANCELLED, "cancelled");
 			continue;
 		}
 		/* A device that is busy (a long erase) may not answer at all. */
@@ -169,6 +180,9 @@ dfk_code dfk_dfu_wait(dfk_dev *dev, dfk_status *st, dfk_error *err)
 		if (!busy_state(st->state))
 			return DFK_OK;
 		busy_seen = true;
+		if (beat)
+			dfk__progress(ctx, beat->phase, elapsed, beat->expect_ms > elapsed ? beat->expect_ms : elapsed,
+				      beat->addr);
 		if (elapsed >= ctx->op_timeout_ms)
 			return dfk_error_set(err, DFK_ERR_TIMEOUT, "device still in %s after %llu ms",
 					     dfk_state_name(st->state), (unsigned long long)elapsed);
@@ -181,7 +195,9 @@ dfk_code dfk_dfu_wait(dfk_dev *dev, dfk_status *st, dfk_error *err)
 		if (ms > ctx->op_timeout_ms - elapsed)
 			ms = (uint32_t)(ctx->op_timeout_ms - elapsed);
 		last_poll = ms;
-		dfk__sleep(ctx, ms);
+		if (dfk__dev_sleep(dev, ms))
+			return dfk_error_set(err, DFK_ERR_CANCELLED, "cancelled while the device is in %s",
+					     dfk_state_name(st->state));
 	}
 }
 
@@ -212,7 +228,8 @@ dfk_code dfk_dfu_make_idle(dfk_dev *dev, dfk_error *err)
 			break;
 		case DFK_STATE_DNBUSY:
 		case DFK_STATE_MANIFEST:
-			dfk__sleep(ctx, capped(ctx, st.poll_timeout_ms ? st.poll_timeout_ms : 1));
+			if (dfk__dev_sleep(dev, capped(ctx, st.poll_timeout_ms ? st.poll_timeout_ms : 1)))
+				return dfk_error_set(err, DFK_ERR_CANCELLED, "cancelled");
 			break;
 		case DFK_STATE_APP_IDLE:
 		case DFK_STATE_APP_DETACH:
@@ -228,4 +245,21 @@ dfk_code dfk_dfu_make_idle(dfk_dev *dev, dfk_error *err)
 	}
 	return dfk_error_set(err, DFK_ERR_PROTOCOL, "device did not reach dfuIDLE after %u attempts: status %s in %s",
 			     ctx->max_error_retries + 1, dfk_status_name(st.status), dfk_state_name(st.state));
+}
+
+dfk_code dfk__dev_settle(dfk_dev *dev, dfk_error *err)
+{
+	dfk_status st;
+	dfk_code code;
+
+	dfk__dev_settling(dev, true);
+	/* Not in the middle of dfuDNBUSY: ABORT is not allowed there, so the
+	 * step the device is busy with finishes first (dfk_dfu_wait ends at
+	 * ctx->op_timeout_ms). Its outcome matters less than where it ends:
+	 * make_idle clears an error. */
+	code = dfk_dfu_wait(dev, &st, err);
+	if (!code || !dfk__gone(code) || code == DFK_ERR_STALL)
+		code = dfk_dfu_make_idle(dev, err);
+	dfk__dev_settling(dev, false);
+	return code;
 }

@@ -35,13 +35,45 @@ dfk_code dfk__dev_ready(dfk_dev *dev, dfk_error *err);
 /* The memory map of another alt setting of the open interface, read from
  * its name without selecting it (for checking a multi-target plan first). */
 dfk_code dfk__dev_alt_memmap(dfk_dev *dev, uint8_t alt, dfk_memmap *map, dfk_error *err);
+/* True when the open interface has DFU alt setting alt. */
+bool dfk__dev_has_alt(const dfk_dev *dev, uint8_t alt);
+
+/* Cancel: true when the context asks to stop and the device is not being
+ * brought back to a defined state (settling) already. */
+bool dfk__dev_cancelled(const dfk_dev *dev);
+void dfk__dev_settling(dfk_dev *dev, bool on);
+/* Sleeps ms; DFK_ERR_CANCELLED early on a cancel request (not while
+ * settling). */
+dfk_code dfk__dev_sleep(dfk_dev *dev, uint32_t ms);
+/* Counts the control transfers sent (dfu.c), so the executor can tell
+ * whether a step reached the device before a cancel. */
+void dfk__dev_count_request(dfk_dev *dev);
+uint64_t dfk__dev_requests(const dfk_dev *dev);
+/* USB reset of the open device; a device that drops off the bus during it
+ * is DFK_ERR_NODEV (often expected: the caller decides). */
+dfk_code dfk__dev_reset(dfk_dev *dev, dfk_error *err);
+/* After a cancel: lets a busy step finish (polling, bounded by
+ * ctx->op_timeout_ms), then ABORT/CLRSTATUS to dfuIDLE. */
+dfk_code dfk__dev_settle(dfk_dev *dev, dfk_error *err);
 
 /* True for the errors of a device that went away (or is resetting). */
 bool dfk__gone(dfk_code code);
 
+/* A progress report on every busy poll of a long step (a mass erase), so
+ * that a program can show that time passes: done is the milliseconds spent,
+ * total what the step is expected to take (or done, when it takes longer). */
+typedef struct dfk__beat {
+	dfk_phase phase;
+	uint32_t addr;
+	uint64_t expect_ms;
+} dfk__beat;
+/* dfk_dfu_wait, with beat (may be NULL) reported on each busy poll. */
+dfk_code dfk__dfu_wait_beat(dfk_dev *dev, dfk_status *st, const dfk__beat *beat, dfk_error *err);
+
 /* A DfuSe command (DNLOAD wValue 0) executed by the GETSTATUS polls after it;
  * the device must end in dfuDNLOAD-IDLE (or dfuIDLE). */
 dfk_code dfk__dfuse_command(dfk_dev *dev, const uint8_t *cmd, uint16_t len, dfk_error *err);
+dfk_code dfk__dfuse_command_beat(dfk_dev *dev, const uint8_t *cmd, uint16_t len, const dfk__beat *beat, dfk_error *err);
 
 /* Receives each block read by dfk__dfuse_read_cb (and reports progress);
  * non-zero stops the read with that code. */

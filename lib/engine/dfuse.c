@@ -1,13 +1,24 @@
 /* ST DfuSe (DFU 1.1a) commands: DNLOAD wValue 0 carries a command byte and an
  * address; the device executes it on the GETSTATUS that follows. Memory is
  * read with UPLOAD wBlockNum >= 2 at (wBlockNum - 2) * wTransferSize + pointer. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "dfu_internal.h"
 #include "dfukit/dfu.h"
+#include "schedule.h"
+
+/* What a mass erase is expected to take, for its progress: typical for
+ * the STM32F4 (16 s at most for 1 MiB, x32 parallelism). */
+#define DFK_MASS_ERASE_EXPECT_MS 16000u
 
 dfk_code dfk__dfuse_command(dfk_dev *dev, const uint8_t *cmd, uint16_t len, dfk_error *err)
+{
+	return dfk__dfuse_command_beat(dev, cmd, len, NULL, err);
+}
+
+dfk_code dfk__dfuse_command_beat(dfk_dev *dev, const uint8_t *cmd, uint16_t len, const dfk__beat *beat, dfk_error *err)
 {
 	DFK_ERR_ENSURE(err);
 	dfk_status st;
@@ -15,7 +26,7 @@ dfk_code dfk__dfuse_command(dfk_dev *dev, const uint8_t *cmd, uint16_t len, dfk_
 
 	code = dfk_dfu_dnload(dev, 0, cmd, len, err);
 	if (!code)
-		code = dfk_dfu_wait(dev, &st, err);
+		code = dfk__dfu_wait_beat(dev, &st, beat, err);
 	if (code)
 		return code;
 	if (st.state != DFK_STATE_DNLOAD_IDLE && st.state != DFK_STATE_IDLE)
@@ -37,9 +48,20 @@ dfk_code dfk_dfuse_set_address(dfk_dev *dev, uint32_t addr, dfk_error *err)
 	uint8_t cmd[5] = {DFK_DFUSE_SET_ADDRESS};
 
 	put_le32(cmd + 1, addr);
-	if (dfk__dfuse_command(dev, cmd, sizeof(cmd), err))
-		return dfk_error_prefix(err, "set address 0x%08X failed", addr);
-	return DFK_OK;
+	if (!dfk__dfuse_command(dev, cmd, sizeof(cmd), err))
+		return DFK_OK;
+	dfk_error_prefix(err, "set address 0x%08X failed", addr);
+	/* ST ROMs answer every address with errVENDOR while read protection
+	 * (RDP level 1) is on. */
+	if (err->code != DFK_ERR_CANCELLED && strstr(err->msg, dfk_status_name(DFK_STATUS_ERR_VENDOR))) {
+		char msg[DFK_ERROR_MSG_MAX];
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		dfk_error_set(err, err->code,
+			      "%s: read protection is likely active; read unprotect (with force) removes it by erasing "
+			      "the whole flash",
+			      msg);
+	}
+	return err->code;
 }
 
 dfk_code dfk_dfuse_erase_page(dfk_dev *dev, uint32_t addr, dfk_error *err)
@@ -59,8 +81,10 @@ dfk_code dfk_dfuse_mass_erase(dfk_dev *dev, dfk_error *err)
 	uint8_t cmd[1] = {DFK_DFUSE_ERASE};
 
 	/* The STM32F405 ROM reports bwPollTimeout 100 ms for a mass erase that
-	 * takes up to 32 s: dfk_dfu_wait keeps polling until ctx->op_timeout_ms. */
-	if (dfk__dfuse_command(dev, cmd, sizeof(cmd), err))
+	 * takes up to 32 s: dfk_dfu_wait keeps polling until ctx->op_timeout_ms,
+	 * reporting the time spent on each poll. */
+	const dfk__beat beat = {DFK_PHASE_ERASE, 0, DFK_MASS_ERASE_EXPECT_MS};
+	if (dfk__dfuse_command_beat(dev, cmd, sizeof(cmd), &beat, err))
 		return dfk_error_prefix(err, "mass erase failed");
 	return DFK_OK;
 }
@@ -132,7 +156,7 @@ dfk_code dfk__dfuse_read_cb(dfk_dev *dev, uint32_t addr, uint64_t len, bool allo
 
 	*got_total = 0;
 	if (xfer == 0)
-		return dfk_error_set(err, DFK_ERR_USAGE, "transfer size is 0: give one with -t");
+		return dfk_error_set(err, DFK_ERR_USAGE, "the transfer size is 0");
 	if (len > 0x100000000ull - addr)
 		return dfk_error_set(err, DFK_ERR_USAGE, "read of %llu bytes at 0x%08X passes 4 GiB",
 				     (unsigned long long)len, addr);
@@ -145,7 +169,7 @@ dfk_code dfk__dfuse_read_cb(dfk_dev *dev, uint32_t addr, uint64_t len, bool allo
 		uint16_t want = len - done < xfer ? (uint16_t)(len - done) : xfer;
 		size_t got = 0;
 
-		if (block > 0xFFFF || (!auto_inc && block > 2)) {
+		if (dfk__dfuse_needs_address(block, want, xfer, auto_inc)) {
 			/* SET_ADDRESS is a DNLOAD: not accepted in dfuUPLOAD-IDLE. */
 			code = dfk_dfu_abort(dev, err);
 			if (!code)

@@ -7,6 +7,7 @@
 
 #include "dfu_internal.h"
 #include "dfukit/device.h"
+#include "dynbuf.h"
 
 #define GET_DESCRIPTOR 6
 
@@ -151,14 +152,12 @@ static bool read_func(const dfk_ctx *ctx, struct strings *s, dfk_func_desc *fd)
 
 static dfk_code push_if(dfk_found *out, size_t *cap, const dfk_dfu_if *ifc, dfk_error *err)
 {
-	if (out->count == *cap) {
-		size_t ncap = *cap ? *cap * 2 : 8;
-		dfk_dfu_if *n = realloc(out->ifs, ncap * sizeof(*n));
-		if (!n)
-			return dfk_error_set(err, DFK_ERR_NOMEM, "out of memory");
-		out->ifs = n;
-		*cap = ncap;
-	}
+	void *p = out->ifs;
+	dfk_code code = dfk_grow(&p, cap, out->count + 1, sizeof(*out->ifs), SIZE_MAX, "interface list", err);
+
+	out->ifs = p;
+	if (code)
+		return code;
 	out->ifs[out->count++] = *ifc;
 	return DFK_OK;
 }

@@ -5,6 +5,8 @@
 #include <string.h>
 
 #include "dfukit/dfu.h"
+#include "dynbuf.h"
+#include "schedule.h"
 
 #define MAX_ERASE_PAGES (1u << 20)
 
@@ -29,16 +31,10 @@ typedef struct vec {
 	size_t n, cap, elsz;
 } vec;
 
-static void *vec_push(vec *v)
+static void *vec_push(vec *v, dfk_error *err)
 {
-	if (v->n == v->cap) {
-		size_t ncap = v->cap ? v->cap * 2 : 16;
-		void *np = realloc(v->p, ncap * v->elsz);
-		if (!np)
-			return NULL;
-		v->p = np;
-		v->cap = ncap;
-	}
+	if (dfk_grow(&v->p, &v->cap, v->n + 1, v->elsz, SIZE_MAX, "plan", err))
+		return NULL;
 	return (char *)v->p + v->elsz * v->n++;
 }
 
@@ -81,10 +77,12 @@ static dfk_code add_pages(vec *pages, vec *cover, const dfk_mem_segment *seg, ui
 						     "address 0x%08x: more than %u pages to erase (segment 0x%08x has "
 						     "%u-byte pages)",
 						     ps, MAX_ERASE_PAGES, seg->start, seg->page_size);
-			pg = vec_push(pages);
-			uint64_t *cv = vec_push(cover);
-			if (!pg || !cv)
-				return dfk_error_set(err, DFK_ERR_NOMEM, "plan: out of memory");
+			pg = vec_push(pages, err);
+			if (!pg)
+				return DFK_ERR_NOMEM;
+			uint64_t *cv = vec_push(cover, err);
+			if (!cv)
+				return DFK_ERR_NOMEM;
 			pg->addr = ps;
 			pg->size = seg->page_size;
 			pg->partial = false;
@@ -150,9 +148,9 @@ static dfk_code add_chunk(vec *pieces, vec *runs, const dfk_mem_segment *seg, co
 	if (lp && lp->seg == seg && (uint64_t)lp->addr + lp->len == pos && (uint64_t)lp->len + len <= UINT32_MAX) {
 		lp->len += len;
 	} else {
-		piece *pc = vec_push(pieces);
+		piece *pc = vec_push(pieces, err);
 		if (!pc)
-			return dfk_error_set(err, DFK_ERR_NOMEM, "plan: out of memory");
+			return DFK_ERR_NOMEM;
 		pc->addr = pos;
 		pc->len = len;
 		pc->seg = seg;
@@ -168,9 +166,9 @@ static dfk_code add_chunk(vec *pieces, vec *runs, const dfk_mem_segment *seg, co
 			*copy_bytes += len;
 		lr->len += len;
 	} else {
-		run *r = vec_push(runs);
+		run *r = vec_push(runs, err);
 		if (!r)
-			return dfk_error_set(err, DFK_ERR_NOMEM, "plan: out of memory");
+			return DFK_ERR_NOMEM;
 		r->addr = pos;
 		r->len = len;
 		r->data = data;
@@ -292,4 +290,45 @@ out:
 	if (rc != DFK_OK)
 		dfk_plan_free(plan);
 	return rc;
+}
+
+/* Appends [pos, end) of run r to out's runs (which has room for it). */
+static void keep_bytes(dfk_plan *out, const dfk_plan_run *r, uint64_t pos, uint64_t end)
+{
+	if (pos < end)
+		out->runs[out->nruns++] =
+		    (dfk_plan_run){(uint32_t)pos, (uint32_t)(end - pos), r->data + (pos - r->addr)};
+}
+
+dfk_code dfk__plan_drop_pages(const dfk_plan *plan, const bool *unchanged, dfk_plan *out, dfk_error *err)
+{
+	size_t cap_runs = plan->nruns, gaps = 0;
+
+	memset(out, 0, sizeof(*out));
+	/* Each dropped page can split a run in two. */
+	for (size_t p = 0; p < plan->nerase; p++)
+		gaps += unchanged[p];
+	cap_runs += gaps;
+	out->erase = malloc((plan->nerase ? plan->nerase : 1) * sizeof(*out->erase));
+	out->runs = malloc((cap_runs ? cap_runs : 1) * sizeof(*out->runs));
+	if (!out->erase || !out->runs) {
+		dfk_plan_free(out);
+		return dfk_error_set(err, DFK_ERR_NOMEM, "plan: out of memory");
+	}
+	for (size_t p = 0; p < plan->nerase; p++)
+		if (!unchanged[p])
+			out->erase[out->nerase++] = plan->erase[p];
+	for (size_t r = 0; r < plan->nruns; r++) {
+		const dfk_plan_run *run = &plan->runs[r];
+		uint64_t pos = run->addr, end = pos + run->len;
+		for (size_t p = 0; p < plan->nerase; p++) {
+			uint64_t ps = plan->erase[p].addr, pe = ps + plan->erase[p].size;
+			if (!unchanged[p] || pe <= pos || ps >= end)
+				continue;
+			keep_bytes(out, run, pos, ps > pos ? ps : pos);
+			pos = pe < end ? pe : end;
+		}
+		keep_bytes(out, run, pos, end);
+	}
+	return DFK_OK;
 }

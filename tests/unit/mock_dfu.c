@@ -168,6 +168,8 @@ static uint8_t execute(mock_dev *d)
 	switch (d->pending) {
 	case MOCK_OP_SETADDR:
 		d->n_setaddr++;
+		if (d->fail_setaddr_n && d->n_setaddr == d->fail_setaddr_n)
+			return d->fail_status;
 		d->ptr = le32(d->pbuf + 1);
 		return DFK_STATUS_OK;
 	case MOCK_OP_ERASE:

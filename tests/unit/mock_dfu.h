@@ -68,6 +68,7 @@ typedef struct mock_dev {
 	/* faults */
 	unsigned fail_write_n; /* the n-th data write (1-based) fails */
 	unsigned fail_erase_n;
+	unsigned fail_setaddr_n; /* the n-th SET_ADDRESS (1-based) fails */
 	uint8_t fail_status;
 	bool stuck_busy;
 	bool clr_fails;		   /* CLRSTATUS leaves it in dfuERROR */

@@ -25,6 +25,12 @@ typedef struct fx {
 	uint8_t *data;
 	unsigned progress[6];
 	uint64_t last_done[6], last_total[6];
+	/* cancel from the progress callback at the n-th report of a phase */
+	int cancel_phase;
+	unsigned cancel_at;
+	/* cancel from the clock: at the first sleep once this many pages were
+	 * erased (the device is then busy erasing the next) */
+	unsigned cancel_sleep_erased;
 } fx;
 
 static void on_progress(void *user, dfk_phase phase, uint64_t done, uint64_t total, uint32_t addr)
@@ -32,6 +38,8 @@ static void on_progress(void *user, dfk_phase phase, uint64_t done, uint64_t tot
 	fx *f = user;
 	(void)addr;
 	f->progress[phase]++;
+	if (f->cancel_at && (int)phase == f->cancel_phase && f->progress[phase] == f->cancel_at)
+		dfk_ctx_cancel(&f->r.ctx);
 	f->last_done[phase] = done;
 	f->last_total[phase] = total;
 }
@@ -327,8 +335,59 @@ static void test_dfuse_file_targets(void **state)
 	assert_memory_equal(mem_at(f, 0x08008000), a, sizeof(a));
 	assert_memory_equal(mem_at(f, 0x08020000), a, 100);
 	/* runs: 3000 bytes (a short tail block is addressed again) and 100;
-	 * each verified with one SET_ADDRESS; then alt 3 */
-	assert_int_equal(f->r.d.n_setaddr, 3 + 2 + 1);
+	 * read back the same way (dfk__dfuse_needs_address); then alt 3 */
+	assert_int_equal(f->r.d.n_setaddr, 3 + 3 + 1);
+	fx_free(f);
+}
+
+static void test_dfuse_file_missing_alt(void **state)
+{
+	fx *f = fx_new(f405, 0);
+	dfk_target *t0, *t1;
+	uint8_t a[3000];
+	(void)state;
+
+	memset(a, 0x42, sizeof(a));
+	f->fw.format = DFK_FORMAT_DFUSE;
+	t0 = dfk_firmware_add_target(&f->fw, 0, "Internal Flash", &f->r.err);
+	assert_int_equal(dfk_image_add(&t0->image, 0x08008000, a, sizeof(a), &f->r.err), DFK_OK);
+	t1 = dfk_firmware_add_target(&f->fw, 7, "Nowhere", &f->r.err);
+	assert_int_equal(dfk_image_add(&t1->image, 0x20000000, a, 16, &f->r.err), DFK_OK);
+	/* refused whole, before anything is erased */
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_USAGE);
+	assert_non_null(strstr(f->r.err.msg, "target 1 (alt 7), nothing written"));
+	assert_non_null(strstr(f->r.err.msg, "the device has no alt setting 7"));
+	assert_int_equal(f->r.d.n_erase, 0);
+	assert_int_equal(f->r.d.n_writes, 0);
+	/* with force: that target is skipped and said so, the rest written */
+	f->o.force = true;
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
+	assert_memory_equal(mem_at(f, 0x08008000), a, sizeof(a));
+	assert_non_null(strstr(f->r.bus.log, "target 1 skipped: the device has no alt setting 7"));
+	assert_int_equal(f->r.d.cur_alt, 0);
+	fx_free(f);
+}
+
+static void f405_read_protected(mock_dev *d)
+{
+	mock_init_f405(d);
+	d->fail_setaddr_n = 1;
+	d->fail_status = DFK_STATUS_ERR_VENDOR;
+}
+
+static void test_read_protection_explained(void **state)
+{
+	fx *f = fx_new(f405_read_protected, 0);
+	(void)state;
+
+	/* mass erase is skipped so the SET_ADDRESS comes first */
+	raw_fw(f, 4 * KIB, true, BASE);
+	f->o.skip_unchanged = true;
+	assert_int_not_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
+	assert_non_null(strstr(f->r.err.msg, "set address 0x08000000 failed"));
+	assert_non_null(strstr(f->r.err.msg, "errVENDOR"));
+	assert_non_null(strstr(f->r.err.msg, "read protection is likely active"));
+	assert_non_null(strstr(f->r.err.msg, "read unprotect (with force)"));
 	fx_free(f);
 }
 
@@ -358,7 +417,8 @@ static void test_raw_needs_address_on_dfuse(void **state)
 
 	raw_fw(f, 1024, false, 0);
 	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_USAGE);
-	assert_non_null(strstr(f->r.err.msg, "-s"));
+	assert_non_null(strstr(f->r.err.msg, "needs a start address"));
+	assert_null(strstr(f->r.err.msg, "-s"));
 	/* with -s ADDR the same unaddressed file goes there */
 	f->o.has_address = true;
 	f->o.address = 0x08010000;
@@ -724,6 +784,28 @@ static void test_plain_budget(void **state)
 	fx_free(f);
 }
 
+static void f405_slow_mass_erase(mock_dev *d)
+{
+	mock_init_f405(d);
+	d->mass_poll_ms = 100;
+	d->mass_busy_ms = 3000;
+}
+
+static void test_mass_erase_reports_time(void **state)
+{
+	fx *f = fx_new(f405_slow_mass_erase, 0);
+	(void)state;
+
+	/* 3 s of erase polled every 100 ms: the program hears of it on every
+	 * poll (ms spent of those expected), not only at start and end */
+	f->o.mass_erase = f->o.force = true;
+	assert_int_equal(dfk_job_dfuse_command(f->r.dev, &f->o, &f->r.err), DFK_OK);
+	assert_int_equal(f->r.d.n_mass, 1);
+	assert_true(f->progress[DFK_PHASE_ERASE] >= 2 + 25);
+	assert_int_equal(f->last_done[DFK_PHASE_ERASE], f->last_total[DFK_PHASE_ERASE]);
+	fx_free(f);
+}
+
 /* ---- every failure names the job, its address and the device status ---- */
 
 static void test_first_status_check_in_context(void **state)
@@ -927,6 +1009,7 @@ static void test_set_interface_in_job_context(void **state)
 
 	f = fx_new(f405_set_alt_stalls, 1);
 	raw_fw(f, 1024, true, BASE);
+	f->o.force = true; /* alt 1's map has no 0x08000000: planned (and refused) before any request */
 	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_STALL);
 	assert_non_null(
 	    strstr(f->r.err.msg, "download to 0x08000000: preparing the device: cannot select alt setting 1"));
@@ -940,6 +1023,91 @@ static void test_set_interface_in_job_context(void **state)
 	assert_non_null(strstr(f->r.err.msg, "cannot select alt setting 1"));
 	assert_int_equal(f->r.d.n_set_alt, 1);
 	assert_int_equal(f->r.d.n_class, 0);
+	fx_free(f);
+}
+
+/* ---- cancel ---- */
+
+static void cancel_sleep(void *user, uint32_t ms)
+{
+	fx *f = user;
+	f->r.bus.now_ms += ms;
+	if (f->cancel_sleep_erased && f->r.d.n_erase == f->cancel_sleep_erased && f->r.d.state == DFK_STATE_DNBUSY)
+		dfk_ctx_cancel(&f->r.ctx);
+}
+
+static uint64_t cancel_now(void *user)
+{
+	return ((fx *)user)->r.bus.now_ms;
+}
+
+static void test_cancel_while_erasing(void **state)
+{
+	fx *f = fx_new(f405, 0);
+	(void)state;
+
+	/* the cancel comes while the third page is being erased (dfuDNBUSY):
+	 * that erase finishes, then ABORT to dfuIDLE */
+	f->r.ctx.clock = (dfk_clock){cancel_now, cancel_sleep, f};
+	f->cancel_sleep_erased = 3;
+	raw_fw(f, 256 * KIB, true, BASE);
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_CANCELLED);
+	assert_string_equal(f->r.err.msg, "cancelled while erasing page 0x08008000: 0x08000000-0x0800BFFF erased (3 "
+					  "of the job's pages), nothing written");
+	assert_int_equal(f->r.d.n_erase, 3);
+	assert_int_equal(f->r.d.n_writes, 0);
+	assert_int_equal(f->r.d.n_early, 0); /* no poll cut short while it was busy */
+	assert_int_equal(f->r.d.state, DFK_STATE_IDLE);
+	assert_int_equal(f->r.d.status, DFK_STATUS_OK);
+	fx_free(f);
+}
+
+static void test_cancel_while_writing(void **state)
+{
+	fx *f = fx_new(f405, 0);
+	(void)state;
+
+	f->cancel_phase = DFK_PHASE_DOWNLOAD;
+	f->cancel_at = 10; /* after the 10th block of 2048 bytes */
+	raw_fw(f, 256 * KIB, true, BASE);
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_CANCELLED);
+	assert_string_equal(f->r.err.msg, "cancelled while writing 0x08005000: 0x08000000-0x08004FFF written, the "
+					  "rest of the job's pages erased");
+	assert_int_equal(f->r.d.n_writes, 10);
+	assert_int_equal(f->r.d.n_erase, 6);
+	assert_memory_equal(mem_at(f, BASE), f->data, 10 * 2048);
+	assert_int_equal(f->r.d.state, DFK_STATE_IDLE);
+	/* the context is reusable once the request is cleared */
+	dfk_ctx_cancel_reset(&f->r.ctx);
+	f->cancel_at = 0;
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
+	assert_memory_equal(mem_at(f, BASE), f->data, 256 * KIB);
+	fx_free(f);
+}
+
+static void test_cancel_plain_and_before_start(void **state)
+{
+	fx *f = fx_new(plain_tolerant, -1);
+	(void)state;
+
+	f->cancel_phase = DFK_PHASE_DOWNLOAD;
+	f->cancel_at = 5; /* the report at offset 0, then four blocks */
+	raw_fw(f, 64 * KIB, false, 0);
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_CANCELLED);
+	assert_non_null(strstr(f->r.err.msg, "cancelled at offset"));
+	assert_non_null(strstr(f->r.err.msg, "before manifestation"));
+	assert_int_equal(f->r.d.state, DFK_STATE_IDLE);
+	fx_free(f);
+
+	/* a request made before the job: nothing is sent but what brings the
+	 * device to a defined state */
+	f = fx_new(f405, 0);
+	raw_fw(f, 4 * KIB, true, BASE);
+	dfk_ctx_cancel(&f->r.ctx);
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_CANCELLED);
+	assert_non_null(strstr(f->r.err.msg, "cancelled before it started"));
+	assert_int_equal(f->r.d.n_erase, 0);
+	assert_int_equal(f->r.d.n_writes, 0);
 	fx_free(f);
 }
 
@@ -969,6 +1137,9 @@ int main(void)
 	    cmocka_unit_test(test_partial_page_warning),
 	    cmocka_unit_test(test_dfuse_file_targets),
 	    cmocka_unit_test(test_dfuse_file_leaves_at_first_element),
+	    cmocka_unit_test(test_dfuse_file_missing_alt),
+	    cmocka_unit_test(test_read_protection_explained),
+	    cmocka_unit_test(test_mass_erase_reports_time),
 	    cmocka_unit_test(test_raw_needs_address_on_dfuse),
 	    cmocka_unit_test(test_skip_unchanged),
 	    cmocka_unit_test(test_will_reset),
@@ -989,6 +1160,9 @@ int main(void)
 	    cmocka_unit_test(test_write_with_transfer_size_override),
 	    cmocka_unit_test(test_plain_budget),
 	    cmocka_unit_test(test_null_error_job),
+	    cmocka_unit_test(test_cancel_while_erasing),
+	    cmocka_unit_test(test_cancel_while_writing),
+	    cmocka_unit_test(test_cancel_plain_and_before_start),
 	    cmocka_unit_test(test_first_status_check_in_context),
 	    cmocka_unit_test(test_mass_erase_in_context),
 	    cmocka_unit_test(test_final_return_to_idle_in_context),

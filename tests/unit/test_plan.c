@@ -3,12 +3,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
 
 #include "dfukit/dfu.h"
+#include "schedule.h"
 
 #define F405 "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg"
 
@@ -470,6 +472,186 @@ static void test_empty_and_bad_image(void **state)
 	dfk_memmap_free(&m);
 }
 
+/* ---- schedules: the steps a download sends, as data ---- */
+
+/* Control transfers of a schedule on a DfuSe device that reports
+ * dfuDNBUSY once after every DNLOAD (as the F405 ROM and dfukit-emu do):
+ * the DNLOAD and two GETSTATUS per erase, SET_ADDRESS and data block.
+ * Plus the job's own: GETSTATUS first (prepare), ABORT and GETSTATUS last. */
+static unsigned dfuse_transfers(const dfk_schedule *s)
+{
+	unsigned n = 1 + 2;
+	for (size_t i = 0; i < s->count; i++) {
+		switch (s->steps[i].op) {
+		case DFK_STEP_ERASE:
+		case DFK_STEP_SET_ADDRESS:
+		case DFK_STEP_DNLOAD: n += 3; break;
+		default: fail_msg("unexpected step %d", (int)s->steps[i].op);
+		}
+	}
+	return n;
+}
+
+static void test_schedule_f405_budget(void **state)
+{
+	test_image t;
+	dfk_memmap m;
+	dfk_plan p;
+	dfk_schedule s;
+	dfk_error err;
+	unsigned blocks = 0;
+	(void)state;
+	parse(F405, &m);
+	img_init(&t);
+	img_add(&t, 0x08000000, 256 * 1024);
+	assert_int_equal(dfk_plan_build(&t.img, &m, 0, &p, &err), DFK_OK);
+	assert_int_equal(dfk__schedule_dfuse(&p, 2048, true, false, &s, &err), DFK_OK);
+	/* six pages erased, one SET_ADDRESS, blocks 2..129 in order */
+	assert_int_equal(s.count, 6 + 1 + 128);
+	for (size_t i = 0; i < 6; i++)
+		assert_int_equal(s.steps[i].op, DFK_STEP_ERASE);
+	assert_int_equal(s.steps[6].op, DFK_STEP_SET_ADDRESS);
+	assert_int_equal(s.steps[6].addr, 0x08000000);
+	for (size_t i = 7; i < s.count; i++, blocks++) {
+		assert_int_equal(s.steps[i].op, DFK_STEP_DNLOAD);
+		assert_int_equal(s.steps[i].block, 2 + blocks);
+		assert_int_equal(s.steps[i].addr, 0x08000000 + 2048 * blocks);
+		assert_int_equal(s.steps[i].len, 2048);
+		assert_int_equal(s.steps[i].last, i + 1 == s.count);
+	}
+	assert_int_equal(s.erase_bytes, 256 * 1024);
+	assert_int_equal(s.write_bytes, 256 * 1024);
+	/* The flash_budget test over USB/IP measures 417: these plus 9 that
+	 * open the device (descriptors, configuration, interface, strings)
+	 * and the tool's status check. */
+	printf("256 KiB to the F405 map: %u control transfers in the job, %u with the open\n", dfuse_transfers(&s),
+	       dfuse_transfers(&s) + 9);
+	assert_true(dfuse_transfers(&s) + 9 <= 417);
+	dfk__schedule_free(&s);
+
+	/* with verify: one read-back per run, nothing else changes */
+	assert_int_equal(dfk__schedule_dfuse(&p, 2048, true, true, &s, &err), DFK_OK);
+	assert_int_equal(s.count, 6 + 1 + 128 + 1);
+	assert_int_equal(s.steps[s.count - 1].op, DFK_STEP_VERIFY);
+	assert_int_equal(s.steps[s.count - 1].addr, 0x08000000);
+	assert_int_equal(s.steps[s.count - 1].len, 256 * 1024);
+	assert_int_equal(s.verify_bytes, 256 * 1024);
+	dfk__schedule_free(&s);
+	dfk_plan_free(&p);
+	img_free(&t);
+	dfk_memmap_free(&m);
+}
+
+static void test_schedule_addressing_rule(void **state)
+{
+	test_image t;
+	dfk_memmap m;
+	dfk_plan p;
+	dfk_schedule s;
+	dfk_error err;
+	unsigned setaddr = 0;
+	(void)state;
+	/* the rule itself */
+	assert_false(dfk__dfuse_needs_address(2, 100, 2048, true)); /* right after SET_ADDRESS */
+	assert_false(dfk__dfuse_needs_address(0xFFFF, 2048, 2048, true));
+	assert_true(dfk__dfuse_needs_address(0x10000, 2048, 2048, true)); /* past 16 bits */
+	assert_true(dfk__dfuse_needs_address(3, 100, 2048, true));	  /* short block */
+	assert_true(dfk__dfuse_needs_address(3, 1024, 1024, false));	  /* not the device's size */
+
+	parse(F405, &m);
+	img_init(&t);
+	img_add(&t, 0x08000000, 3 * 2048 + 100);
+	assert_int_equal(dfk_plan_build(&t.img, &m, 0, &p, &err), DFK_OK);
+	/* the short tail is addressed again, as block 2 */
+	assert_int_equal(dfk__schedule_dfuse(&p, 2048, true, false, &s, &err), DFK_OK);
+	assert_int_equal(s.count, 1 + 1 + 3 + 1 + 1);
+	assert_int_equal(s.steps[5].op, DFK_STEP_SET_ADDRESS);
+	assert_int_equal(s.steps[5].addr, 0x08000000 + 3 * 2048);
+	assert_int_equal(s.steps[6].block, 2);
+	assert_int_equal(s.steps[6].len, 100);
+	dfk__schedule_free(&s);
+	/* a transfer size other than the device's: every block addressed */
+	assert_int_equal(dfk__schedule_dfuse(&p, 1024, false, false, &s, &err), DFK_OK);
+	for (size_t i = 0; i < s.count; i++) {
+		if (s.steps[i].op == DFK_STEP_SET_ADDRESS)
+			setaddr++;
+		if (s.steps[i].op == DFK_STEP_DNLOAD) {
+			assert_int_equal(s.steps[i].block, 2);
+			assert_int_equal(s.steps[i - 1].op, DFK_STEP_SET_ADDRESS);
+			assert_int_equal(s.steps[i - 1].addr, s.steps[i].addr);
+		}
+	}
+	assert_int_equal(setaddr, 7);
+	dfk__schedule_free(&s);
+	assert_int_equal(dfk__schedule_dfuse(&p, 0, true, false, &s, &err), DFK_ERR_USAGE);
+	dfk_plan_free(&p);
+	img_free(&t);
+	dfk_memmap_free(&m);
+}
+
+static void test_schedule_plain(void **state)
+{
+	static uint8_t data[70000];
+	dfk_schedule s;
+	dfk_error err;
+	(void)state;
+	/* 1-byte blocks: the block number wraps at 16 bits, as the field does */
+	assert_int_equal(dfk__schedule_plain(data, sizeof(data), 1, true, &s, &err), DFK_OK);
+	assert_int_equal(s.count, sizeof(data) + 2);
+	assert_int_equal(s.steps[0].block, 0);
+	assert_int_equal(s.steps[65535].block, 65535);
+	assert_int_equal(s.steps[65536].block, 0);
+	assert_true(s.steps[sizeof(data) - 1].last);
+	assert_int_equal(s.steps[sizeof(data)].op, DFK_STEP_END);
+	assert_int_equal(s.steps[sizeof(data)].block, (uint16_t)sizeof(data));
+	assert_int_equal(s.steps[sizeof(data) + 1].op, DFK_STEP_VERIFY);
+	assert_int_equal(s.steps[sizeof(data) + 1].len, sizeof(data));
+	dfk__schedule_free(&s);
+	assert_int_equal(dfk__schedule_plain(data, 5000, 2048, false, &s, &err), DFK_OK);
+	assert_int_equal(s.count, 3 + 1);
+	assert_int_equal(s.steps[2].len, 5000 - 4096);
+	assert_int_equal(s.steps[3].block, 3);
+	dfk__schedule_free(&s);
+}
+
+static void test_plan_drop_pages(void **state)
+{
+	test_image t;
+	dfk_memmap m;
+	dfk_plan p, e;
+	dfk_error err;
+	bool unchanged[3] = {false, true, false};
+	(void)state;
+	parse(F405, &m);
+	img_init(&t);
+	/* pages 0x08000000, 0x08004000, 0x08008000 (16 KiB each), partly the third */
+	img_add(&t, 0x08000000, 0x8000 + 100);
+	assert_int_equal(dfk_plan_build(&t.img, &m, 0, &p, &err), DFK_OK);
+	assert_int_equal(p.nerase, 3);
+	assert_int_equal(dfk__plan_drop_pages(&p, unchanged, &e, &err), DFK_OK);
+	assert_int_equal(e.nerase, 2);
+	assert_int_equal(e.erase[0].addr, 0x08000000);
+	assert_int_equal(e.erase[1].addr, 0x08008000);
+	/* the run is cut around the unchanged page */
+	assert_int_equal(e.nruns, 2);
+	assert_int_equal(e.runs[0].addr, 0x08000000);
+	assert_int_equal(e.runs[0].len, 0x4000);
+	assert_int_equal(e.runs[1].addr, 0x08008000);
+	assert_int_equal(e.runs[1].len, 100);
+	check_run_bytes(&e.runs[0]);
+	check_run_bytes(&e.runs[1]);
+	dfk_plan_free(&e);
+	/* all unchanged: nothing left */
+	unchanged[0] = unchanged[2] = true;
+	assert_int_equal(dfk__plan_drop_pages(&p, unchanged, &e, &err), DFK_OK);
+	assert_int_equal(e.nerase, 0);
+	assert_int_equal(e.nruns, 0);
+	dfk_plan_free(&e);
+	dfk_plan_free(&p);
+	img_free(&t);
+	dfk_memmap_free(&m);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -485,6 +667,10 @@ int main(void)
 	    cmocka_unit_test(test_odd_pages_and_top),
 	    cmocka_unit_test(test_too_many_pages),
 	    cmocka_unit_test(test_empty_and_bad_image),
+	    cmocka_unit_test(test_schedule_f405_budget),
+	    cmocka_unit_test(test_schedule_addressing_rule),
+	    cmocka_unit_test(test_schedule_plain),
+	    cmocka_unit_test(test_plan_drop_pages),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
