@@ -159,9 +159,11 @@ char *gui_file_summary(const gui_file *f)
 	GString *s = g_string_new(NULL);
 	char *base = g_path_get_basename(f->path);
 	char *total = size_text(dfk_firmware_bytes(&f->fw));
-	g_string_append_printf(s, "%s: %s, %zu target%s, %s (%llu bytes)", base, dfk_format_name(f->fw.format),
-			       f->fw.ntargets, f->fw.ntargets == 1 ? "" : "s", total,
-			       (unsigned long long)dfk_firmware_bytes(&f->fw));
+	uint64_t nbytes = dfk_firmware_bytes(&f->fw);
+	g_string_append_printf(s, "%s: %s, %zu target%s, %s", base, dfk_format_name(f->fw.format), f->fw.ntargets,
+			       f->fw.ntargets == 1 ? "" : "s", total);
+	if (nbytes >= 1024)
+		g_string_append_printf(s, " (%llu bytes)", (unsigned long long)nbytes);
 	g_free(total);
 	g_free(base);
 	for (size_t t = 0; t < f->fw.ntargets; t++) {
@@ -273,7 +275,7 @@ void gui_preview_build(const gui_file *f, const gui_device *d, uint32_t address,
 	if (!p->ok)
 		goto out;
 	p->write_bytes = dfk_firmware_bytes(&f->fw);
-	bool addressed = d->dfuse && (!f->raw || true);
+	bool addressed = d->dfuse;
 	if (!d->dfuse) {
 		/* Plain DFU: the device decides where the bytes go. */
 		if (f->fw.format == DFK_FORMAT_DFUSE)
@@ -315,7 +317,15 @@ void gui_preview_build(const gui_file *f, const gui_device *d, uint32_t address,
 				p->erase_bytes += pl.erase[i].size;
 				p->partial_pages += pl.erase[i].partial;
 			}
+			/* Every partly covered page is listed (its other bytes are
+			 * lost); whole pages only up to a screenful. */
+			size_t shown = 0;
 			for (size_t i = 0; i < pl.nerase; i++) {
+				if (!pl.erase[i].partial && shown++ >= 12) {
+					if (shown == 13)
+						g_string_append(plan, "\n…");
+					continue;
+				}
 				char *sz = size_text(pl.erase[i].size);
 				g_string_append_printf(
 				    plan, "%sErase page 0x%08lx (%s)%s", plan->len ? "\n" : "",
@@ -323,7 +333,7 @@ void gui_preview_build(const gui_file *f, const gui_device *d, uint32_t address,
 				    pl.erase[i].partial ? ": only partly covered by the file, the rest is lost" : "");
 				g_free(sz);
 			}
-			for (size_t i = 0; i < pl.nruns; i++)
+			for (size_t i = 0; i < pl.nruns && i < 12; i++)
 				g_string_append_printf(plan, "%sWrite %lu bytes at 0x%08lx", plan->len ? "\n" : "",
 						       (unsigned long)pl.runs[i].len, (unsigned long)pl.runs[i].addr);
 			dfk_plan_free(&pl);
@@ -360,11 +370,14 @@ void gui_preview_free(gui_preview *p)
 
 char *gui_result_text(const char *operation, bool ok, bool verified, uint64_t bytes, const char *msg)
 {
+	bool write = strcmp(operation, "download") == 0;
 	if (!ok)
 		return g_strdup_printf("Failed: %s", msg && *msg ? msg : "unknown error");
 	if (!verified)
-		return g_strdup_printf("Not verified: %s of %llu bytes finished but was not read back", operation,
+		return g_strdup_printf("Not verified: %s %llu bytes but could not read them back to compare",
+				       write ? "wrote" : "read", (unsigned long long)bytes);
+	if (write)
+		return g_strdup_printf("Success: wrote %llu bytes, read them back and they match",
 				       (unsigned long long)bytes);
-	return g_strdup_printf("Success: %s of %llu bytes%s", operation, (unsigned long long)bytes,
-			       strcmp(operation, "download") == 0 ? ", read back and verified" : "");
+	return g_strdup_printf("Success: read %llu bytes from the device", (unsigned long long)bytes);
 }

@@ -13,7 +13,7 @@ import sys
 import tempfile
 import time
 
-from dogtail import tree
+from dogtail import rawinput, tree
 from dogtail.config import config
 
 config.searchShowingOnly = False
@@ -174,9 +174,14 @@ def read():
     fw, _ = write_fw(1000)
     app = start_gui(fw)
     out = os.path.join(TMP, "backup.bin")
-    entry = app.findChild(lambda n: n.roleName in ("text", "entry") and "dfukit-backup.bin" in (n.text or ""),
-                          retry=True)
-    entry.text = out
+    # GTK 4.8 offers no editable text over AT-SPI: focus the entry through
+    # the bus and type, as a keyboard user would.
+    entry = app.findChild(lambda n: n.roleName == "text" and n.name == "Read-out file", retry=True)
+    entry.click()
+    time.sleep(0.3)
+    rawinput.keyCombo("<ctrl>a")
+    rawinput.typeText(out)
+    time.sleep(0.3)
     rd = button(app, "Read from Device")
     wait_sensitive(rd)
     rd.doActionNamed("click")
