@@ -348,13 +348,18 @@ void gui_preview_build(const gui_file *f, const gui_device *d, uint32_t address,
 		     (verify ? (double)p->write_bytes / EST_READ_BPS : 0.0);
 	{
 		char *eb = size_text(p->erase_bytes);
-		g_string_append_printf(plan,
+		GString *head = g_string_new(NULL);
+		g_string_append_printf(head,
 				       "%s%zu page%s to erase (%s, %zu partly covered), %llu bytes to write; "
 				       "verify %s; leave DFU mode %s; about %.0f s",
-				       plan->len ? "\n" : "", p->pages, p->pages == 1 ? "" : "s", eb, p->partial_pages,
+				       "", p->pages, p->pages == 1 ? "" : "s", eb, p->partial_pages,
 				       (unsigned long long)p->write_bytes, verify ? "on" : "off",
 				       leave && d->dfuse ? "on" : "off", p->seconds < 1 ? 1.0 : p->seconds);
 		g_free(eb);
+		if (plan->len)
+			g_string_append_c(head, '\n');
+		g_string_prepend(plan, head->str);
+		g_string_free(head, TRUE);
 	}
 out:
 	p->problems = g_string_free(problems, FALSE);

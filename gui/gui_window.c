@@ -601,15 +601,22 @@ gui_window *gui_window_new(GtkApplication *app, const char *const *sources)
 	gui_file_init(&w->file);
 	w->win = GTK_WINDOW(adw_application_window_new(app));
 	gtk_window_set_title(w->win, "dfukit");
-	gtk_window_set_default_size(w->win, 820, 1000);
+	gtk_window_set_default_size(w->win, 1200, 940);
 
 	GtkBox *outer = GTK_BOX(gtk_box_new(GTK_ORIENTATION_VERTICAL, 0));
 	AdwHeaderBar *hb = ADW_HEADER_BAR(adw_header_bar_new());
 	adw_header_bar_set_title_widget(hb, adw_window_title_new("dfukit", "USB DFU firmware updater"));
 	gtk_box_append(outer, GTK_WIDGET(hb));
+	/* Two columns: what will be written (left), doing it (right). */
+	GtkBox *cols = GTK_BOX(gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 0));
+	gtk_widget_set_vexpand(GTK_WIDGET(cols), TRUE);
+	gtk_box_append(outer, GTK_WIDGET(cols));
 	AdwPreferencesPage *page = ADW_PREFERENCES_PAGE(adw_preferences_page_new());
-	gtk_widget_set_vexpand(GTK_WIDGET(page), TRUE);
-	gtk_box_append(outer, GTK_WIDGET(page));
+	AdwPreferencesPage *right = ADW_PREFERENCES_PAGE(adw_preferences_page_new());
+	gtk_widget_set_hexpand(GTK_WIDGET(page), TRUE);
+	gtk_widget_set_hexpand(GTK_WIDGET(right), TRUE);
+	gtk_box_append(cols, GTK_WIDGET(page));
+	gtk_box_append(cols, GTK_WIDGET(right));
 	adw_application_window_set_content(ADW_APPLICATION_WINDOW(w->win), GTK_WIDGET(outer));
 
 	/* Devices */
@@ -658,7 +665,7 @@ gui_window *gui_window_new(GtkApplication *app, const char *const *sources)
 	adw_preferences_group_add(g, GTK_WIDGET(w->plan_label));
 
 	/* Actions */
-	g = group(page, "Actions");
+	g = group(right, "Actions");
 	GtkBox *row = GTK_BOX(gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12));
 	w->download_button = button("Download Firmware", G_CALLBACK(on_download), w);
 	gtk_widget_add_css_class(GTK_WIDGET(w->download_button), "suggested-action");
@@ -686,7 +693,7 @@ gui_window *gui_window_new(GtkApplication *app, const char *const *sources)
 	adw_preferences_group_add(g, GTK_WIDGET(w->readout_row));
 
 	/* Progress */
-	g = group(page, "Progress");
+	g = group(right, "Progress");
 	for (int i = 0; i < GUI_PHASE_COUNT; i++) {
 		w->phase_rows[i] = ADW_ACTION_ROW(adw_action_row_new());
 		adw_preferences_row_set_title(ADW_PREFERENCES_ROW(w->phase_rows[i]), gui_phase_title(i));
@@ -702,7 +709,7 @@ gui_window *gui_window_new(GtkApplication *app, const char *const *sources)
 	}
 
 	/* Log */
-	g = group(page, "Log");
+	g = group(right, "Log");
 	GtkBox *lb = GTK_BOX(gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 6));
 	gtk_box_append(lb, GTK_WIDGET(button("Copy Log", G_CALLBACK(on_copy_log), w)));
 	w->save_report_button = button("Save report", G_CALLBACK(on_save_report), w);

@@ -62,10 +62,20 @@ def start_gui(fw):
     fail("dfukit-gui did not appear on the accessibility bus")
 
 
-def shot(name):
+def shot(name, app=None):
     d = os.environ.get("DFUKIT_GUI_SHOTS")
-    if d:
-        subprocess.run(["import", "-window", "root", os.path.join(d, name + ".png")], check=False)
+    if not d:
+        return
+    crop = []
+    try:
+        frame = app.findChild(lambda n: n.roleName == "frame", recursive=False, retry=False)
+        (x, y), (w, h) = frame.position, frame.size
+        if w > 0 and h > 0:
+            crop = ["-crop", "%dx%d+%d+%d" % (w, h, max(x, 0), max(y, 0)), "+repage"]
+    except Exception:
+        pass
+    time.sleep(0.3)  # let the last change be drawn
+    subprocess.run(["import", "-window", "root"] + crop + [os.path.join(d, name + ".png")], check=False)
 
 
 def button(app, label):
@@ -116,9 +126,10 @@ def flash():
     app = start_gui(fw)
     dl = button(app, "Download Firmware")
     wait_sensitive(dl)
-    shot("gui-ready")
-    plan = wait_label(app, ["Erase page 0x08000000"], 10)
-    if not plan or "about" not in plan:
+    shot("gui-ready", app)
+    plan = [n.name for n in app.findChildren(lambda n: n.roleName == "label" and "pages to erase" in n.name)]
+    plan = plan[0] if plan else None
+    if not plan or "Erase page 0x08000000" not in plan or "about" not in plan:
         fail("no plan preview before writing: %r" % plan)
     result_label = labels(app, "Ready.")[0]
     dl.doActionNamed("click")
@@ -133,11 +144,11 @@ def flash():
         if text.startswith("Success") or text.startswith("Failed"):
             break
         if polls == 10:
-            shot("gui-writing")
+            shot("gui-writing", app)
         if polls > 3000:
             fail("no result after %d polls" % polls)
         time.sleep(0.05)
-    shot("gui-success")
+    shot("gui-success", app)
     if not text.startswith("Success"):
         fail("result is %r, wanted Success" % text)
     if polls < 10:
@@ -157,7 +168,7 @@ def fault():
     wait_sensitive(dl)
     dl.doActionNamed("click")
     text = wait_label(app, ["Success", "Failed"], 60)
-    shot("gui-failed")
+    shot("gui-failed", app)
     if not text or not text.startswith("Failed"):
         fail("result is %r, wanted Failed" % text)
     if "0x08004" not in text or not any(op in text for op in ("erase", "download", "write", "verify")):
@@ -207,7 +218,7 @@ def cancel():
         time.sleep(0.05)
     if not labels(app, "Erasing page"):
         fail("the erase is silent: no 'Erasing page' label")
-    shot("gui-erasing")
+    shot("gui-erasing", app)
     button(app, "Cancel").doActionNamed("click")
     text = wait_label(app, ["Success", "Failed"], 60)
     if not text or not text.startswith("Failed") or "cancel" not in text:
