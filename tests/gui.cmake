@@ -18,3 +18,5 @@ endforeach()
 # The library's jobs do not honour dfk_ctx_cancel yet (the engine branch
 # adds it); until then Cancel cannot stop a running erase.
 set_tests_properties(gui_a11y_cancel PROPERTIES DISABLED TRUE)
+
+dfk_script_test(gui_metadata gui/metadata.sh gui)
