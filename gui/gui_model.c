@@ -376,6 +376,10 @@ void gui_preview_free(gui_preview *p)
 char *gui_result_text(const char *operation, bool ok, bool verified, uint64_t bytes, const char *msg)
 {
 	bool write = strcmp(operation, "download") == 0;
+	if (ok && strcmp(operation, "mass-erase") == 0)
+		return g_strdup("Success: the whole flash was erased");
+	if (ok && strcmp(operation, "unprotect") == 0)
+		return g_strdup("Success: read protection removed; the device erased its flash and resets");
 	if (!ok)
 		return g_strdup_printf("Failed: %s", msg && *msg ? msg : "unknown error");
 	if (!verified)

@@ -74,6 +74,9 @@ void gui_window_update(gui_window *w)
 	gtk_widget_set_sensitive(GTK_WIDGET(w->download_button), p.ok && addr_ok && !busy);
 	gtk_widget_set_sensitive(GTK_WIDGET(w->read_button), d && d->status != GUI_DEV_BROKEN && !busy);
 	gtk_widget_set_sensitive(GTK_WIDGET(w->cancel_button), busy);
+	bool dfuse = d && d->dfuse && d->status != GUI_DEV_BROKEN && !busy;
+	gtk_widget_set_sensitive(GTK_WIDGET(w->erase_button), dfuse);
+	gtk_widget_set_sensitive(GTK_WIDGET(w->unprotect_button), dfuse);
 	gtk_widget_set_sensitive(GTK_WIDGET(w->select_button), !busy);
 	gtk_widget_set_sensitive(GTK_WIDGET(w->device_list), !busy);
 	gui_preview_free(&p);
@@ -454,6 +457,65 @@ static void on_read(GtkButton *b, gpointer user)
 	gui_window_update(w);
 }
 
+/* Dangerous commands: a confirmation that says what will be lost. */
+static void on_confirm(AdwMessageDialog *dlg, const char *response, gpointer user)
+{
+	gui_window *w = user;
+	gui_command cmd = (gui_command)GPOINTER_TO_INT(g_object_get_data(G_OBJECT(dlg), "command"));
+	const gui_device *d = gui_window_device(w);
+	if (strcmp(response, "go") != 0 || w->job || !d)
+		return;
+	job_starting(w, d, cmd == GUI_CMD_MASS_ERASE ? "Erasing the whole chip…" : "Removing read protection…");
+	gui_job_events ev = job_events(w);
+	w->job = gui_job_command(d, cmd, &ev);
+	gui_window_update(w);
+}
+
+static void confirm(gui_window *w, gui_command cmd)
+{
+	const gui_device *d = gui_window_device(w);
+	if (!d || w->job)
+		return;
+	char ids[16];
+	gui_device_ids(d, ids, sizeof(ids));
+	char *body;
+	if (cmd == GUI_CMD_MASS_ERASE)
+		body = g_strdup_printf("Everything in the flash of %s (%s at %s) will be lost: the firmware and any "
+				       "settings, keys or calibration data it keeps there. This cannot be undone; use "
+				       "Read from Device first to keep a copy.",
+				       d->name, ids, d->path);
+	else
+		body =
+		    g_strdup_printf("%s (%s at %s) will erase its entire flash (firmware, settings, keys) to lift the "
+				    "read protection, then reset. Nothing can be read back afterwards. Put it into "
+				    "DFU mode again to write new firmware.",
+				    d->name, ids, d->path);
+	AdwMessageDialog *dlg = ADW_MESSAGE_DIALOG(adw_message_dialog_new(
+	    w->win, cmd == GUI_CMD_MASS_ERASE ? "Erase the whole chip?" : "Remove read protection?", body));
+	adw_message_dialog_add_responses(dlg, "cancel", "_Keep Everything", "go",
+					 cmd == GUI_CMD_MASS_ERASE ? "_Erase Everything" : "_Erase and Unprotect",
+					 NULL);
+	adw_message_dialog_set_response_appearance(dlg, "go", ADW_RESPONSE_DESTRUCTIVE);
+	adw_message_dialog_set_default_response(dlg, "cancel");
+	adw_message_dialog_set_close_response(dlg, "cancel");
+	g_object_set_data(G_OBJECT(dlg), "command", GINT_TO_POINTER((int)cmd));
+	g_signal_connect(dlg, "response", G_CALLBACK(on_confirm), w);
+	gtk_window_present(GTK_WINDOW(dlg));
+	g_free(body);
+}
+
+static void on_mass_erase(GtkButton *b, gpointer user)
+{
+	(void)b;
+	confirm(user, GUI_CMD_MASS_ERASE);
+}
+
+static void on_unprotect(GtkButton *b, gpointer user)
+{
+	(void)b;
+	confirm(user, GUI_CMD_UNPROTECT);
+}
+
 static void on_cancel(GtkButton *b, gpointer user)
 {
 	(void)b;
@@ -689,6 +751,17 @@ gui_window *gui_window_new(GtkApplication *app, const char *const *sources)
 	GtkButton *choose = button("Choose…", G_CALLBACK(on_choose_readout), w);
 	set_name(choose, "Choose read-out file");
 	gtk_widget_set_valign(GTK_WIDGET(choose), GTK_ALIGN_CENTER);
+	GtkBox *danger = GTK_BOX(gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12));
+	gtk_widget_set_margin_top(GTK_WIDGET(danger), 12);
+	w->erase_button = button("Erase Whole Chip…", G_CALLBACK(on_mass_erase), w);
+	w->unprotect_button = button("Remove Read Protection…", G_CALLBACK(on_unprotect), w);
+	gtk_widget_add_css_class(GTK_WIDGET(w->erase_button), "destructive-action");
+	gtk_widget_add_css_class(GTK_WIDGET(w->unprotect_button), "destructive-action");
+	gtk_widget_set_tooltip_text(GTK_WIDGET(w->erase_button), "DfuSe mass erase: asks first, says what is lost");
+	gtk_widget_set_tooltip_text(GTK_WIDGET(w->unprotect_button), "DfuSe read unprotect: asks first");
+	gtk_box_append(danger, GTK_WIDGET(w->erase_button));
+	gtk_box_append(danger, GTK_WIDGET(w->unprotect_button));
+	adw_preferences_group_add(g, GTK_WIDGET(danger));
 	adw_entry_row_add_suffix(w->readout_row, GTK_WIDGET(choose));
 	adw_preferences_group_add(g, GTK_WIDGET(w->readout_row));
 

@@ -27,6 +27,7 @@ typedef struct gui_window {
 	GtkLabel *plan_label, *problems_label;
 	/* actions */
 	GtkButton *select_button, *download_button, *read_button, *cancel_button, *save_report_button;
+	GtkButton *erase_button, *unprotect_button;
 	AdwEntryRow *readout_row;
 	GtkProgressBar *bars[GUI_PHASE_COUNT];
 	AdwActionRow *phase_rows[GUI_PHASE_COUNT];

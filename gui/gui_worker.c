@@ -297,6 +297,8 @@ struct gui_job {
 	dfk_ctx ctx;
 	gui_job_events ev;
 	bool is_read;
+	bool is_command;
+	gui_command command;
 	gui_device dev; /* alts not kept */
 	char *file, *out_path;
 	gui_download_opts o;
@@ -535,6 +537,22 @@ static dfk_code run_read(gui_job *j, dfk_dev *dev, uint64_t *bytes)
 	return dfk_out_commit(out, &j->err);
 }
 
+static dfk_code run_command(gui_job *j, dfk_dev *dev)
+{
+	if (!dfk_dev_if(dev)->dfuse)
+		return dfk_error_set(&j->err, DFK_ERR_UNSUPPORTED, "the device is not a DfuSe device: it has no %s",
+				     j->command == GUI_CMD_MASS_ERASE ? "mass erase" : "read unprotect");
+	dfk_job_opts jo;
+	dfk_job_opts_init(&jo);
+	jo.force = true; /* the window asked the user */
+	jo.mass_erase = j->command == GUI_CMD_MASS_ERASE;
+	jo.unprotect = j->command == GUI_CMD_UNPROTECT;
+	dfk_code rc = dfk_job_dfuse_command(dev, &jo, &j->err);
+	if (rc == DFK_OK && jo.unprotect)
+		job_log(j, "info", "Read unprotect sent: the device erases its flash and resets");
+	return rc;
+}
+
 static gpointer job_thread(gpointer data)
 {
 	gui_job *j = data;
@@ -559,7 +577,10 @@ static gpointer job_thread(gpointer data)
 		dfk_dev *dev = NULL;
 		rc = dfk_dev_open(&j->ctx, ifc, &dev, &j->err);
 		if (rc == DFK_OK) {
-			if (j->is_read) {
+			if (j->is_command) {
+				rc = run_command(j, dev);
+				verified = rc == DFK_OK;
+			} else if (j->is_read) {
 				rc = run_read(j, dev, &bytes);
 				verified = rc == DFK_OK;
 			} else {
@@ -571,7 +592,9 @@ static gpointer job_thread(gpointer data)
 	dfk_found_free(&found);
 	if (t)
 		dfk_transport_free(t);
-	j->result.operation = j->is_read ? "upload" : "download";
+	j->result.operation = j->is_command ? (j->command == GUI_CMD_MASS_ERASE ? "mass-erase" : "unprotect")
+			      : j->is_read  ? "upload"
+					    : "download";
 	j->result.ok = rc == DFK_OK;
 	j->result.cancelled = rc == DFK_ERR_CANCELLED;
 	j->result.verified = verified;
@@ -579,8 +602,8 @@ static gpointer job_thread(gpointer data)
 	j->result.message = j->err.msg[0] ? j->err.msg : "failed";
 	if (rc == DFK_ERR_CANCELLED)
 		j->result.message = "cancelled; the device was brought back to an idle DFU state";
-	gui_report_result(&j->report, j->result.operation, rc, dfk_code_exit(rc), dfk_code_name(rc), j->err.msg, bytes,
-			  !j->is_read, verified);
+	gui_report_result(&j->report, j->is_command ? "dfuse-command" : j->result.operation, rc, dfk_code_exit(rc),
+			  dfk_code_name(rc), j->err.msg, bytes, !j->is_read && !j->is_command, verified);
 	j->result.report = j->report.text->str;
 	g_idle_add(post_done, j);
 	return NULL;
@@ -616,6 +639,15 @@ gui_job *gui_job_read(const gui_device *d, const char *path, const gui_job_event
 	gui_job *j = job_new(d, ev);
 	j->is_read = true;
 	j->out_path = g_strdup(path);
+	g_thread_unref(g_thread_new("dfukit-job", job_thread, j));
+	return j;
+}
+
+gui_job *gui_job_command(const gui_device *d, gui_command cmd, const gui_job_events *ev)
+{
+	gui_job *j = job_new(d, ev);
+	j->is_command = true;
+	j->command = cmd;
 	g_thread_unref(g_thread_new("dfukit-job", job_thread, j));
 	return j;
 }

@@ -67,6 +67,12 @@ gui_job *gui_job_download(const gui_device *d, const gui_download_opts *o, const
 /* Reads alt 0's readable memory from its first segment on (DfuSe) or the
  * whole upload (plain DFU) into path (must not exist yet). */
 gui_job *gui_job_read(const gui_device *d, const char *path, const gui_job_events *ev);
+typedef enum gui_command {
+	GUI_CMD_MASS_ERASE, /* DfuSe mass erase: the whole flash */
+	GUI_CMD_UNPROTECT,  /* DfuSe read unprotect: erases everything, resets */
+} gui_command;
+/* A dangerous DfuSe command; the window asks for confirmation first. */
+gui_job *gui_job_command(const gui_device *d, gui_command cmd, const gui_job_events *ev);
 /* Asks the job to stop (the device is left in a defined state). */
 void gui_job_cancel(gui_job *j);
 

@@ -4,7 +4,7 @@
 Starts dfukit-emu on a unix socket and dfukit-gui against it, drives the
 window only through AT-SPI, and checks the emulator's memory file.
 Usage (inside a11y_session.sh): a11y_test.py BUILD_DIR SCENARIO
-SCENARIO: flash | fault | read | cancel
+SCENARIO: flash | fault | read | erase | cancel
 DFUKIT_GUI_SHOTS=DIR saves screenshots of the states into DIR."""
 import os
 import shutil
@@ -80,7 +80,9 @@ def shot(name, app=None):
 
 def button(app, label):
     # GTK 4.8 appends the label's own text to a button's name.
-    return app.findChild(lambda n: n.roleName == "push button" and n.name.startswith(label), retry=True)
+    # A dialog's response buttons may keep the mnemonic underscore.
+    return app.findChild(lambda n: n.roleName == "push button" and n.name.replace("_", "").startswith(label),
+                         retry=True)
 
 
 def labels(app, prefix):
@@ -226,8 +228,37 @@ def cancel():
     print("ok: " + text)
 
 
+def erase():
+    start_emu()
+    with open(MEM, "r+b") as f:
+        f.write(os.urandom(0x100000))
+    fw, _ = write_fw(1000)
+    app = start_gui(fw)
+    er = button(app, "Erase Whole Chip")
+    wait_sensitive(er)
+    er.doActionNamed("click")
+    # The confirmation says what will be lost; keeping is the safe answer.
+    body = wait_label(app, ["Everything in the flash of"], 10)
+    if not body or "cannot be undone" not in body:
+        fail("no confirmation naming what is lost: %r" % body)
+    shot("gui-confirm-erase", app)
+    button(app, "Keep Everything").doActionNamed("click")
+    time.sleep(1)
+    if mem(FLASH_BASE, 16) == b"\xff" * 16:
+        fail("the flash was erased although the user kept everything")
+    er.doActionNamed("click")
+    wait_label(app, ["Everything in the flash of"], 10)
+    button(app, "Erase Everything").doActionNamed("click")
+    text = wait_label(app, ["Success", "Failed"], 60)
+    if not text or not text.startswith("Success"):
+        fail("result is %r, wanted Success" % text)
+    if mem(FLASH_BASE, 0x100000) != b"\xff" * 0x100000:
+        fail("the flash is not erased after a confirmed mass erase")
+    print("ok: " + text)
+
+
 try:
-    {"flash": flash, "fault": fault, "read": read, "cancel": cancel}[SCENARIO]()
+    {"erase": erase, "flash": flash, "fault": fault, "read": read, "cancel": cancel}[SCENARIO]()
 finally:
     for p in reversed(procs):
         p.terminate()
