@@ -367,10 +367,6 @@ static void on_job_progress(void *user, gui_phase phase, uint64_t done, uint64_t
 void gui_window_job_done(gui_window *w, const gui_job_result *r)
 {
 	w->job = NULL;
-	if (w->scanner && w->job_source)
-		gui_scanner_set_busy(w->scanner, w->job_source, false);
-	g_free(w->job_source);
-	w->job_source = NULL;
 	char *text = gui_result_text(r->operation, r->ok, r->verified, r->bytes, r->message);
 	gtk_label_set_text(w->result_label, text);
 	gtk_widget_remove_css_class(GTK_WIDGET(w->result_label), "success");
@@ -396,7 +392,7 @@ static void on_job_done(void *user, const gui_job_result *r)
 	gui_window_job_done(user, r);
 }
 
-static void job_starting(gui_window *w, const gui_device *d, const char *what)
+static void job_starting(gui_window *w, const char *what)
 {
 	for (int i = 0; i < GUI_PHASE_COUNT; i++) {
 		gtk_progress_bar_set_fraction(w->bars[i], 0);
@@ -406,14 +402,11 @@ static void job_starting(gui_window *w, const gui_device *d, const char *what)
 	gtk_label_set_text(w->result_label, what);
 	gtk_widget_remove_css_class(GTK_WIDGET(w->result_label), "success");
 	gtk_widget_remove_css_class(GTK_WIDGET(w->result_label), "error");
-	w->job_source = g_strdup(d->source);
-	if (w->scanner)
-		gui_scanner_set_busy(w->scanner, d->source, true);
 }
 
 static gui_job_events job_events(gui_window *w)
 {
-	gui_job_events ev = {on_job_log, on_job_progress, on_job_done, w};
+	gui_job_events ev = {on_job_log, on_job_progress, on_job_done, w, w->scanner};
 	return ev;
 }
 
@@ -433,7 +426,7 @@ static void on_download(GtkButton *b, gpointer user)
 			return;
 		o.has_address = true;
 	}
-	job_starting(w, d, "Writing…");
+	job_starting(w, "Writing…");
 	gui_job_events ev = job_events(w);
 	w->job = gui_job_download(d, &o, &ev);
 	gui_window_update(w);
@@ -451,7 +444,7 @@ static void on_read(GtkButton *b, gpointer user)
 		gtk_label_set_text(w->result_label, "Failed: give the file to read into (Read-out file)");
 		return;
 	}
-	job_starting(w, d, "Reading…");
+	job_starting(w, "Reading…");
 	gui_job_events ev = job_events(w);
 	w->job = gui_job_read(d, path, &ev);
 	gui_window_update(w);
@@ -465,7 +458,7 @@ static void on_confirm(AdwMessageDialog *dlg, const char *response, gpointer use
 	const gui_device *d = gui_window_device(w);
 	if (strcmp(response, "go") != 0 || w->job || !d)
 		return;
-	job_starting(w, d, cmd == GUI_CMD_MASS_ERASE ? "Erasing the whole chip…" : "Removing read protection…");
+	job_starting(w, cmd == GUI_CMD_MASS_ERASE ? "Erasing the whole chip…" : "Removing read protection…");
 	gui_job_events ev = job_events(w);
 	w->job = gui_job_command(d, cmd, &ev);
 	gui_window_update(w);

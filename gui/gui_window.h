@@ -36,7 +36,6 @@ typedef struct gui_window {
 	/* work */
 	gui_scanner *scanner;
 	gui_job *job;
-	char *job_source;
 	char *report;
 	bool closing;
 } gui_window;

@@ -40,6 +40,8 @@ struct gui_scanner {
 	GThread *thread;
 	GMutex lock;
 	GCond wake;
+	GCond idle;   /* signalled when a source's listing ends */
+	int scanning; /* index of the source being listed, or -1 */
 	bool stop;
 	char **sources;
 	bool *busy;
@@ -218,10 +220,13 @@ static gpointer scan_thread(gpointer data)
 		GString *problems = g_string_new(NULL);
 		for (size_t i = 0; i < n && !s->stop; i++) {
 			if (!s->busy[i]) {
+				s->scanning = (int)i;
 				g_mutex_unlock(&s->lock);
 				gui_device_list fresh = {0};
 				scan_source(s->sources[i], &fresh, problems);
 				g_mutex_lock(&s->lock);
+				s->scanning = -1;
+				g_cond_broadcast(&s->idle);
 				gui_device_list_free(&s->last[i]);
 				s->last[i] = fresh;
 			}
@@ -249,6 +254,8 @@ gui_scanner *gui_scanner_start(const char *const *sources, unsigned interval_ms,
 	gui_scanner *s = g_new0(gui_scanner, 1);
 	g_mutex_init(&s->lock);
 	g_cond_init(&s->wake);
+	g_cond_init(&s->idle);
+	s->scanning = -1;
 	s->sources = g_strdupv((char **)sources);
 	size_t n = g_strv_length(s->sources);
 	s->busy = g_new0(bool, n + 1);
@@ -260,14 +267,28 @@ gui_scanner *gui_scanner_start(const char *const *sources, unsigned interval_ms,
 	return s;
 }
 
-void gui_scanner_set_busy(gui_scanner *s, const char *source, bool busy)
+static void set_busy(gui_scanner *s, const char *source, bool busy)
 {
 	g_mutex_lock(&s->lock);
-	for (size_t i = 0; s->sources[i]; i++)
-		if (strcmp(s->sources[i], source) == 0)
-			s->busy[i] = busy;
+	for (size_t i = 0; s->sources[i]; i++) {
+		if (strcmp(s->sources[i], source) != 0)
+			continue;
+		s->busy[i] = busy;
+		while (busy && s->scanning == (int)i)
+			g_cond_wait(&s->idle, &s->lock);
+	}
 	g_cond_signal(&s->wake);
 	g_mutex_unlock(&s->lock);
+}
+
+void gui_scanner_acquire(gui_scanner *s, const char *source)
+{
+	set_busy(s, source, true);
+}
+
+void gui_scanner_release(gui_scanner *s, const char *source)
+{
+	set_busy(s, source, false);
 }
 
 void gui_scanner_stop(gui_scanner *s)
@@ -562,6 +583,8 @@ static gpointer job_thread(gpointer data)
 	const dfk_dfu_if *ifc = NULL;
 	uint64_t bytes = 0;
 	bool verified = false;
+	if (j->ev.scanner)
+		gui_scanner_acquire(j->ev.scanner, j->dev.source);
 	dfk_code rc = transport_open(j->dev.source, &t, &j->err);
 	if (rc == DFK_OK)
 		rc = job_find(j, t, &found, &ifc);
@@ -592,6 +615,8 @@ static gpointer job_thread(gpointer data)
 	dfk_found_free(&found);
 	if (t)
 		dfk_transport_free(t);
+	if (j->ev.scanner)
+		gui_scanner_release(j->ev.scanner, j->dev.source);
 	j->result.operation = j->is_command ? (j->command == GUI_CMD_MASS_ERASE ? "mass-erase" : "unprotect")
 			      : j->is_read  ? "upload"
 					    : "download";

@@ -19,8 +19,11 @@ typedef struct gui_scanner gui_scanner;
 typedef void (*gui_scan_cb)(void *user, gui_device_list *list, const char *problems);
 /* sources: NULL-terminated; "libusb" or a USB/IP address each. */
 gui_scanner *gui_scanner_start(const char *const *sources, unsigned interval_ms, gui_scan_cb cb, void *user);
-/* While busy, a source is not listed (a USB/IP server serves one host). */
-void gui_scanner_set_busy(gui_scanner *s, const char *source, bool busy);
+/* While a job holds a source, it is not listed (a USB/IP server serves one
+ * host at a time). Acquire waits for a listing of that source under way;
+ * call it from a worker thread, never from the main loop. */
+void gui_scanner_acquire(gui_scanner *s, const char *source);
+void gui_scanner_release(gui_scanner *s, const char *source);
 void gui_scanner_stop(gui_scanner *s);
 
 /* ---- Jobs ---- */
@@ -50,6 +53,7 @@ typedef struct gui_job_events {
 	void (*progress)(void *user, gui_phase phase, uint64_t done, uint64_t total, uint32_t addr);
 	void (*done)(void *user, const gui_job_result *r);
 	void *user;
+	gui_scanner *scanner; /* paused for the job's source while it runs; may be NULL */
 } gui_job_events;
 
 typedef struct gui_job gui_job;

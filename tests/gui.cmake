@@ -3,6 +3,13 @@
 if(NOT DFUKIT_GUI_BUILT)
   return()
 endif()
+find_program(DFUKIT_XVFB_RUN xvfb-run)
+find_program(DFUKIT_DBUS_RUN_SESSION dbus-run-session)
+if(NOT DFUKIT_XVFB_RUN OR NOT DFUKIT_DBUS_RUN_SESSION OR NOT EXISTS /usr/lib/python3/dist-packages/dogtail)
+  message(WARNING "dfukit-gui is built but its tests need xvfb, dbus and python3-dogtail "
+                  "(bash scripts/deps.sh gui): the gui tests are not registered")
+  return()
+endif()
 add_executable(test_gui_window ${CMAKE_CURRENT_SOURCE_DIR}/gui/test_gui_window.c)
 target_link_libraries(test_gui_window PRIVATE dfukit_gui_core)
 add_test(NAME gui_window COMMAND xvfb-run -a env GTK_A11Y=test NO_AT_BRIDGE=1 GSK_RENDERER=cairo
