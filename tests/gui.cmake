@@ -22,8 +22,5 @@ foreach(scenario flash fault read erase cancel)
                    ${CMAKE_CURRENT_SOURCE_DIR}/gui/a11y_test.py ${CMAKE_BINARY_DIR} ${scenario})
   set_tests_properties(gui_a11y_${scenario} PROPERTIES LABELS gui TIMEOUT 240 RUN_SERIAL TRUE)
 endforeach()
-# The library's jobs do not honour dfk_ctx_cancel yet (the engine branch
-# adds it); until then Cancel cannot stop a running erase.
-set_tests_properties(gui_a11y_cancel PROPERTIES DISABLED TRUE)
 
 dfk_script_test(gui_metadata gui/metadata.sh gui)
