@@ -17,7 +17,11 @@ elseif(NOT DFUKIT_MAN STREQUAL "OFF")
 endif()
 
 if(DFUKIT_SCDOC AND NOT DFUKIT_MAN STREQUAL "OFF")
-  foreach(page dfukit.1 dfukit-emu.1)
+  set(pages dfukit.1 dfukit-emu.1)
+  if(DFUKIT_GUI_BUILT)
+    list(APPEND pages dfukit-gui.1)
+  endif()
+  foreach(page ${pages})
     set(src ${PROJECT_SOURCE_DIR}/doc/man/${page}.scd)
     set(out ${PROJECT_BINARY_DIR}/man/${page})
     add_custom_command(OUTPUT ${out}

@@ -1,6 +1,6 @@
 #!/bin/bash
 # Installs with apt-get whatever of the named package sets is missing
-# (Debian 12, as root). Usage: deps.sh [build] [test] [vm] [fuzz]
+# (Debian 12, as root). Usage: deps.sh [build] [test] [vm] [fuzz] [gui]
 set -euo pipefail
 # build: what configuring and building the default configuration needs (tests
 # are on: cmocka, and python3 that tests/faults.cmake looks for; scdoc turns
@@ -10,6 +10,10 @@ declare -A SETS=(
 	[test]="dfu-util python3 time valgrind"
 	[vm]="qemu-system-x86 busybox-static usbutils dfu-util cpio"
 	[fuzz]="clang libclang-rt-14-dev"
+	# dfukit-gui and its tests: GTK 4.8 + libadwaita 1.2, a headless X server
+	# with an accessibility bus for dogtail, ImageMagick for screenshots,
+	# appstream and scdoc for the desktop metadata and the man page.
+	[gui]="libgtk-4-dev libadwaita-1-dev xvfb xauth dbus at-spi2-core python3-dogtail libgl1-mesa-dri imagemagick appstream scdoc desktop-file-utils"
 )
 want=""
 for s in "${@:-build}"; do want="$want ${SETS[$s]}"; done

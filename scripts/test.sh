@@ -5,5 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh build test vm
+# The GUI is built when GTK is found; DFUKIT_GUI=OFF skips its packages.
+[ "${DFUKIT_GUI:-AUTO}" = OFF ] || bash scripts/deps.sh gui
 bash scripts/build.sh
 ctest --test-dir build --output-on-failure -j2 "$@"

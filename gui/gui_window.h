@@ -1,0 +1,57 @@
+/* dfukit-gui: the main window. */
+#ifndef DFUKIT_GUI_WINDOW_H
+#define DFUKIT_GUI_WINDOW_H
+
+#include <adwaita.h>
+
+#include "gui_model.h"
+#include "gui_worker.h"
+
+typedef struct gui_window {
+	GtkWindow *win;
+	/* devices */
+	GtkListBox *device_list;
+	GtkLabel *device_problems;
+	gui_device_list devices;
+	char *device_sig;
+	char *selected_key; /* the device to write to */
+	bool user_picked;   /* chosen by hand: the file's suffix no longer picks */
+	GtkCheckButton *radio_group;
+	/* file */
+	gui_file file;
+	GtkLabel *file_summary;
+	AdwEntryRow *address_row;
+	bool address_edited;
+	/* plan */
+	GtkSwitch *verify_switch, *leave_switch;
+	GtkLabel *plan_label, *problems_label;
+	/* actions */
+	GtkButton *select_button, *download_button, *read_button, *cancel_button, *save_report_button;
+	GtkButton *erase_button, *unprotect_button;
+	AdwEntryRow *readout_row;
+	GtkProgressBar *bars[GUI_PHASE_COUNT];
+	AdwActionRow *phase_rows[GUI_PHASE_COUNT];
+	GtkLabel *result_label;
+	GtkTextBuffer *log;
+	/* work */
+	gui_scanner *scanner;
+	gui_job *job;
+	char *report;
+	bool closing;
+} gui_window;
+
+/* sources: NULL-terminated list for the scanner (NULL: no scanner, for
+ * tests that feed devices with gui_window_set_devices). */
+gui_window *gui_window_new(GtkApplication *app, const char *const *sources);
+/* Takes the list (the scanner's delivery). */
+void gui_window_set_devices(gui_window *w, gui_device_list *list, const char *problems);
+/* Loads a firmware file as Select File or a drop would. */
+void gui_window_open_file(gui_window *w, const char *path);
+/* The selected device, or NULL. */
+const gui_device *gui_window_device(const gui_window *w);
+/* Shows a finished job's result (called by the job, and by tests). */
+void gui_window_job_done(gui_window *w, const gui_job_result *r);
+/* Recomputes the plan preview and which buttons can be pressed. */
+void gui_window_update(gui_window *w);
+
+#endif

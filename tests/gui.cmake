@@ -1,0 +1,26 @@
+# dfukit-gui: in-process GTK tests and black-box tests over the
+# accessibility bus (dogtail), label "gui". Only when the GUI is built.
+if(NOT DFUKIT_GUI_BUILT)
+  return()
+endif()
+find_program(DFUKIT_XVFB_RUN xvfb-run)
+find_program(DFUKIT_DBUS_RUN_SESSION dbus-run-session)
+if(NOT DFUKIT_XVFB_RUN OR NOT DFUKIT_DBUS_RUN_SESSION OR NOT EXISTS /usr/lib/python3/dist-packages/dogtail)
+  message(WARNING "dfukit-gui is built but its tests need xvfb, dbus and python3-dogtail "
+                  "(bash scripts/deps.sh gui): the gui tests are not registered")
+  return()
+endif()
+add_executable(test_gui_window ${CMAKE_CURRENT_SOURCE_DIR}/gui/test_gui_window.c)
+target_link_libraries(test_gui_window PRIVATE dfukit_gui_core)
+add_test(NAME gui_window COMMAND xvfb-run -a env GTK_A11Y=test NO_AT_BRIDGE=1 GSK_RENDERER=cairo
+                                 $<TARGET_FILE:test_gui_window> --tap)
+set_tests_properties(gui_window PROPERTIES LABELS gui TIMEOUT 120)
+
+foreach(scenario flash fault read erase cancel)
+  add_test(NAME gui_a11y_${scenario}
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/gui/a11y_session.sh /usr/bin/python3
+                   ${CMAKE_CURRENT_SOURCE_DIR}/gui/a11y_test.py ${CMAKE_BINARY_DIR} ${scenario})
+  set_tests_properties(gui_a11y_${scenario} PROPERTIES LABELS gui TIMEOUT 240 RUN_SERIAL TRUE)
+endforeach()
+
+dfk_script_test(gui_metadata gui/metadata.sh gui)
