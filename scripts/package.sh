@@ -94,9 +94,14 @@ man -w dfukit-emu >/dev/null || fail "man -w dfukit-emu"
 [ -f /usr/lib/udev/rules.d/70-dfukit.rules ] || fail "no udev rule under /usr/lib/udev/rules.d"
 [ -f /usr/share/bash-completion/completions/dfukit ] || fail "no bash completion"
 [ -f /usr/share/zsh/vendor-completions/_dfukit ] || fail "no zsh completion"
-dpkg-deb -c "$work"/dfukit-dfu-util_*.deb | grep -q './usr/bin/dfu-util -> dfukit' || fail "dfukit-dfu-util has no dfu-util link"
+# (Output captured first: grep -q would cut the pipe, and pipefail fail it.)
+listing=$(dpkg-deb -c "$work"/dfukit-dfu-util_*.deb)
+for n in dfu-util dfu-suffix dfu-prefix dfuse-pack; do
+	grep -q "./usr/bin/$n -> dfukit" <<<"$listing" || fail "dfukit-dfu-util has no $n link"
+done
 if [ $compat = 1 ]; then
-	dfu-util -V | grep -q dfukit || fail "dfu-util -V does not answer as dfukit"
+	v=$(dfu-util -V 2>&1) || fail "dfu-util -V: $v"
+	grep -q dfukit <<<"$v" || fail "dfu-util -V does not answer as dfukit: $v"
 	echo "dfukit-dfu-util installed: dfu-util -V answers as dfukit"
 else
 	echo "dfukit-dfu-util built, not installed (Debian's dfu-util is installed here)"
@@ -109,7 +114,8 @@ ln -s /usr/bin/dfukit-emu "$work/run/dfukit-emu"
 # shellcheck disable=SC2046
 cc -o "$work/run/examples/example-flash" examples/flash.c $(pkg-config --cflags --libs dfukit) ||
 	fail "cc examples/flash.c \$(pkg-config --cflags --libs dfukit)"
-ldd "$work/run/examples/example-flash" | grep -q '/usr/lib/.*libdfukit.so.0' || fail "example not linked to the installed libdfukit.so.0"
+deps=$(ldd "$work/run/examples/example-flash")
+grep -q '/usr/lib/.*libdfukit.so.0' <<<"$deps" || fail "example not linked to the installed libdfukit.so.0"
 bash examples/test_flash.sh "$work/run" || fail "example against the installed dfukit-emu"
 [ -n "$keep" ] && mkdir -p "$keep" && cp "$work"/*.deb "$keep"/ && echo "packages kept in $keep"
 echo "package: ok"
