@@ -80,7 +80,7 @@ debs=("$work"/libdfukit0_*.deb "$work"/libdfukit-dev_*.deb "$work"/dfukit_*.deb 
 # The compatibility package replaces Debian's dfu-util, which the project's
 # tests need: install it only where dfu-util is not.
 compat=0
-if ! dpkg-query -W -f='${Status}' dfu-util 2>/dev/null | grep -q "install ok installed"; then
+if [ "$(dpkg-query -W -f='${Status}' dfu-util 2>/dev/null || true)" != "install ok installed" ]; then
 	debs+=("$work"/dfukit-dfu-util_*.deb)
 	compat=1
 fi
