@@ -128,7 +128,7 @@ static dfk_code add_seg(parser *p, const dfk_mem_segment *seg)
 /* One "count*size[mult]type" at p->pos, placed at *addr (advanced). */
 static dfk_code parse_seg(parser *p, uint64_t *addr, bool feature_quirk)
 {
-	uint32_t count, size;
+	uint32_t count = 0, size = 0; /* gcc -O2 cannot see parse_dec sets them */
 	uint64_t mult = 1, page, total;
 	size_t seg_start = p->pos;
 	dfk_mem_segment seg;
