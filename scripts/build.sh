@@ -3,5 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/deps.sh build
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDFUKIT_WERROR="${DFUKIT_WERROR:-OFF}" "$@" >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDFUKIT_WERROR="${DFUKIT_WERROR:-OFF}" -DDFUKIT_GUI="${DFUKIT_GUI:-AUTO}" "$@" >/dev/null
 cmake --build build -j"$(nproc)"
