@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 SECS=${1:-30}
 bash scripts/deps.sh build fuzz
-cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDFUKIT_FUZZ=ON -DDFUKIT_TESTS=OFF >/dev/null
+cmake -S . -B build-fuzz -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDFUKIT_FUZZ=ON -DDFUKIT_TESTS=OFF -DDFUKIT_GUI=OFF >/dev/null
 cmake --build build-fuzz -j"$(nproc)"
 mkdir -p build-fuzz/runs
 fail=0
