@@ -38,6 +38,10 @@ done
 for lib in $(ldd "${bins[@]}" 2>/dev/null | awk '/=> \//{print $3} /^\t\/lib64/{print $1}' | sort -u); do
 	mkdir -p "$R$(dirname "$lib")"
 	cp -L "$lib" "$R$lib"
+	# A library found through the build tree's RUNPATH (libdfukit.so.0)
+	# goes where the guest's loader looks by default too: the guest
+	# mounts its own /tmp over the build tree's path.
+	case $lib in /lib/* | /lib64/* | /usr/lib/*) ;; *) mkdir -p "$R/usr/lib" && cp -L "$lib" "$R/usr/lib/" ;; esac
 done
 echo "root:x:0:0:root:/root:/bin/sh" >"$R/etc/passwd"
 (cd "$R" && find . | busybox cpio -o -H newc -R 0:0 2>/dev/null | gzip -1) >"$OUT"
