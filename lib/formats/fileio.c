@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "dfukit/formats.h"
+#include "dynbuf.h"
 
 #include "compat.h"
 
@@ -32,20 +33,17 @@ static dfk_code read_all(int fd, const char *path, dfk_blob *blob, dfk_error *er
 	for (;;) {
 		ssize_t n;
 		if (cap - len < 65536) {
-			size_t ncap = cap ? cap * 2 : 131072;
-			uint8_t *nb;
-			if (ncap < cap) {
+			void *p = buf;
+			/* Room for at least 64 KiB more per read. */
+			dfk_code rc = len > SIZE_MAX - 65536
+					  ? dfk_error_set(err, DFK_ERR_NOMEM, "input too large")
+					  : dfk_grow(&p, &cap, len + 65536, 1, SIZE_MAX, "input", err);
+			buf = p;
+			if (rc != DFK_OK) {
 				free(buf);
-				return dfk_error_set(err, DFK_ERR_NOMEM, "%s: input too large", shown_name(path));
+				dfk_error_prefix(err, "%s: after %zu bytes", shown_name(path), len);
+				return rc;
 			}
-			nb = realloc(buf, ncap);
-			if (!nb) {
-				free(buf);
-				return dfk_error_set(err, DFK_ERR_NOMEM, "%s: out of memory after %zu bytes",
-						     shown_name(path), len);
-			}
-			buf = nb;
-			cap = ncap;
 		}
 		n = read(fd, buf + len, cap - len);
 		if (n < 0) {

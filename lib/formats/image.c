@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dfukit/image.h"
+#include "dynbuf.h"
 
 #define SPACE_4G ((uint64_t)1 << 32)
 
@@ -68,17 +69,12 @@ static dfk_code insert(dfk_image *img, uint32_t addr, uint8_t *data, size_t len,
 	}
 	if (pos < img->count && (uint64_t)addr + len > img->elements[pos].addr)
 		return overlap(&img->elements[pos], addr, len, err);
-	if (img->count == img->cap) {
-		size_t ncap = img->cap ? img->cap * 2 : 8;
-		dfk_element *ne;
-		if (ncap > SIZE_MAX / sizeof(*ne))
-			return dfk_error_set(err, DFK_ERR_NOMEM, "too many ranges");
-		ne = realloc(img->elements, ncap * sizeof(*ne));
-		if (!ne)
-			return dfk_error_set(err, DFK_ERR_NOMEM, "out of memory for %zu ranges", ncap);
-		img->elements = ne;
-		img->cap = ncap;
-	}
+	void *elements = img->elements;
+	dfk_code rc =
+	    dfk_grow(&elements, &img->cap, img->count + 1, sizeof(dfk_element), SIZE_MAX, "memory image ranges", err);
+	img->elements = elements;
+	if (rc != DFK_OK)
+		return rc;
 	memmove(&img->elements[pos + 1], &img->elements[pos], (img->count - pos) * sizeof(dfk_element));
 	img->elements[pos] = (dfk_element){.addr = addr, .size = (uint32_t)len, .data = data, .borrowed = borrowed};
 	img->count++;

@@ -1,5 +1,6 @@
 /* Runs of contiguous record data, for ihex.c and srec.c. */
 #include "image_run.h"
+#include "dynbuf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -21,18 +22,11 @@ static dfk_code run_flush(dfk__run *run, dfk_image *img, size_t line, dfk_error 
 
 static dfk_code run_append(dfk__run *run, const uint8_t *data, size_t len, dfk_error *err)
 {
-	if (run->len + len > run->cap) {
-		size_t cap = run->cap ? run->cap * 2 : 4096;
-		uint8_t *p;
-
-		while (cap < run->len + len)
-			cap *= 2;
-		p = realloc(run->data, cap);
-		if (!p)
-			return dfk_error_set(err, DFK_ERR_NOMEM, "out of memory");
-		run->data = p;
-		run->cap = cap;
-	}
+	void *buf = run->data;
+	dfk_code rc = dfk_grow(&buf, &run->cap, run->len + len, 1, SIZE_MAX, "record data", err);
+	run->data = buf;
+	if (rc != DFK_OK)
+		return rc;
 	memcpy(run->data + run->len, data, len);
 	run->len += len;
 	run->total += len;

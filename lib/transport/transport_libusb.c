@@ -2,6 +2,7 @@
  * libusb context (never the library-wide default one), so two transports
  * or two users of libdfukit in one process do not share state. */
 #include "dfukit/transport.h"
+#include "dynbuf.h"
 
 #include <libusb.h>
 #include <stdio.h>
@@ -49,17 +50,12 @@ static void put(struct bytes *b, const void *src, size_t n)
 {
 	if (b->oom || n == 0)
 		return;
-	if (b->len + n > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (cap < b->len + n)
-			cap *= 2;
-		uint8_t *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
+	void *p = b->p;
+	dfk_code rc = dfk_grow(&p, &b->cap, b->len + n, 1, SIZE_MAX, "descriptors", NULL);
+	b->p = p;
+	if (rc != DFK_OK) {
+		b->oom = true;
+		return;
 	}
 	memcpy(b->p + b->len, src, n);
 	b->len += n;

@@ -7,6 +7,7 @@
  * treats a closed import connection as the host going away (a bus reset for
  * dfukit-emu), so it is closed only by reset(), a dead peer, or destroy. */
 #include "dfukit/transport.h"
+#include "dynbuf.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -60,6 +61,7 @@ struct usbip_transport {
 	char *spec; /* as given, for messages */
 	struct conn **cache;
 	size_t ncache;
+	size_t cache_cap; /* entries allocated in cache */
 };
 
 /* dfk_usb_dev.backend */
@@ -707,10 +709,12 @@ static struct conn *cache_find(struct usbip_transport *t, const char *busid)
 
 static dfk_code cache_add(struct usbip_transport *t, struct conn *c, dfk_error *err)
 {
-	struct conn **n = realloc(t->cache, (t->ncache + 1) * sizeof(*n));
-	if (!n)
-		return dfk_error_set(err, DFK_ERR_NOMEM, "USB/IP: out of memory");
-	t->cache = n;
+	void *cache = t->cache;
+	dfk_code rc =
+	    dfk_grow(&cache, &t->cache_cap, t->ncache + 1, sizeof(*t->cache), SIZE_MAX, "USB/IP connections", err);
+	t->cache = cache;
+	if (rc != DFK_OK)
+		return rc;
 	t->cache[t->ncache++] = conn_ref(c);
 	return DFK_OK;
 }
