@@ -22,14 +22,10 @@ static inline int emu_fd_cloexec_nonblock(int fd)
 	return 0;
 }
 
-/* A close-on-exec, non-blocking socket (SOCK_CLOEXEC|SOCK_NONBLOCK where
- * the system has them, fcntl() after socket() elsewhere). */
-static inline int emu_socket_nb(int domain, int type, int protocol)
+/* fd with FD_CLOEXEC and O_NONBLOCK set, or -1 (fd closed, errno kept)
+ * when fd is -1 or the flags cannot be set. */
+static inline int emu_fd_nb_or_close(int fd)
 {
-#if defined(SOCK_CLOEXEC) && defined(SOCK_NONBLOCK)
-	return socket(domain, type | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol);
-#else
-	int fd = socket(domain, type, protocol);
 	if (fd >= 0 && emu_fd_cloexec_nonblock(fd) != 0) {
 		int e = errno;
 		close(fd);
@@ -37,6 +33,16 @@ static inline int emu_socket_nb(int domain, int type, int protocol)
 		return -1;
 	}
 	return fd;
+}
+
+/* A close-on-exec, non-blocking socket (SOCK_CLOEXEC|SOCK_NONBLOCK where
+ * the system has them, fcntl() after socket() elsewhere). */
+static inline int emu_socket_nb(int domain, int type, int protocol)
+{
+#if defined(SOCK_CLOEXEC) && defined(SOCK_NONBLOCK)
+	return socket(domain, type | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol);
+#else
+	return emu_fd_nb_or_close(socket(domain, type, protocol));
 #endif
 }
 
@@ -47,14 +53,7 @@ static inline int emu_accept_nb(int lfd)
 #if defined(__linux__) || defined(__FreeBSD__) || defined(__NetBSD__) || defined(__OpenBSD__)
 	return accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 #else
-	int fd = accept(lfd, NULL, NULL);
-	if (fd >= 0 && emu_fd_cloexec_nonblock(fd) != 0) {
-		int e = errno;
-		close(fd);
-		errno = e;
-		return -1;
-	}
-	return fd;
+	return emu_fd_nb_or_close(accept(lfd, NULL, NULL));
 #endif
 }
 
