@@ -7,7 +7,7 @@ set -euo pipefail
 # the man pages into roff).
 declare -A SETS=(
 	[build]="build-essential cmake pkg-config libusb-1.0-0-dev zlib1g-dev libelf-dev libcmocka-dev python3 scdoc"
-	[test]="dfu-util python3 time valgrind"
+	[test]="dfu-util python3 time valgrind man-db"
 	[vm]="qemu-system-x86 busybox-static usbutils dfu-util cpio"
 	[fuzz]="clang libclang-rt-14-dev"
 	# dfukit-gui and its tests: GTK 4.8 + libadwaita 1.2, a headless X server
