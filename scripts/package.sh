@@ -1,7 +1,7 @@
 #!/bin/bash
 # Builds the Debian packages (debian/) from this checkout, runs lintian on
 # them, installs them on this machine and checks what a user gets: dfukit -V,
-# the man pages, pkg-config, the udev rule, the completion, and
+# dfukit-gui -V, the man pages, pkg-config, the udev rule, the completion, and
 # examples/flash.c built with pkg-config flashing dfukit-emu from the package.
 # Debian 12, as root (it installs the build dependencies with apt-get).
 # Usage: scripts/package.sh [--with-tests] [--keep DIR]
@@ -76,7 +76,7 @@ echo "== lintian"
 lintian --fail-on error,warning --allow-root "$work"/*.changes || fail "lintian"
 
 echo "== install"
-debs=("$work"/libdfukit0_*.deb "$work"/libdfukit-dev_*.deb "$work"/dfukit_*.deb "$work"/dfukit-emu_*.deb)
+debs=("$work"/libdfukit0_*.deb "$work"/libdfukit-dev_*.deb "$work"/dfukit_*.deb "$work"/dfukit-emu_*.deb "$work"/dfukit-gui_*.deb)
 # The compatibility package replaces Debian's dfu-util, which the project's
 # tests need: install it only where dfu-util is not.
 compat=0
@@ -90,6 +90,9 @@ echo "== checks"
 dfukit -V || fail "dfukit -V"
 man -w dfukit >/dev/null || fail "man -w dfukit"
 man -w dfukit-emu >/dev/null || fail "man -w dfukit-emu"
+dfukit-gui -V || fail "dfukit-gui -V"
+man -w dfukit-gui >/dev/null || fail "man -w dfukit-gui"
+[ -f /usr/share/applications/org.dfukit.Gui.desktop ] || fail "no desktop file for dfukit-gui"
 [ "$(pkg-config --modversion dfukit)" = "${version%%-*}" ] || fail "pkg-config --modversion dfukit: $(pkg-config --modversion dfukit)"
 [ -f /usr/lib/udev/rules.d/70-dfukit.rules ] || fail "no udev rule under /usr/lib/udev/rules.d"
 [ -f /usr/share/bash-completion/completions/dfukit ] || fail "no bash completion"
