@@ -9,8 +9,10 @@
  * server such as dfukit-emu ("HOST[:PORT]" or "unix:PATH").
  *
  * It uses only the public header <dfukit/dfukit.h>: everything a program
- * needs (finding, opening, file formats, the download job, error messages
- * and exit codes) is in the library. The library itself never prints: it
+ * needs (finding, opening, file formats, the download job, error messages)
+ * is in the library; what a result means for the exit status is the
+ * program's choice (here: 64, EX_USAGE, for a bad command line, 1 for any
+ * other failure). The library itself never prints: it
  * reports through the log and progress callbacks set in the dfk_ctx. */
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +20,8 @@
 #include <string.h>
 
 #include <dfukit/dfukit.h>
+
+#define EXIT_USAGE 64 /* sysexits.h EX_USAGE */
 
 /* The library's log messages, on stderr with their level. */
 static void on_log(void *user, dfk_log_level level, const char *msg)
@@ -48,7 +52,7 @@ static void on_progress(void *user, dfk_phase phase, uint64_t done, uint64_t tot
 static int usage(const char *argv0)
 {
 	fprintf(stderr, "usage: %s [--usbip SPEC] FILE [ADDRESS]\n", argv0);
-	return dfk_code_exit(DFK_ERR_USAGE);
+	return EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
@@ -89,7 +93,7 @@ int main(int argc, char **argv)
 		unsigned long long a = strtoull(addr_arg, &end, 0);
 		if (errno || *end || end == addr_arg || a > UINT32_MAX) {
 			fprintf(stderr, "%s: bad address '%s'\n", argv[0], addr_arg);
-			return dfk_code_exit(DFK_ERR_USAGE);
+			return EXIT_USAGE;
 		}
 		load.has_address = true;
 		load.address = (uint32_t)a;
@@ -150,5 +154,5 @@ out:
 	if (transport)
 		dfk_transport_free(transport);
 	dfk_firmware_free(&fw);
-	return dfk_code_exit(code);
+	return code == DFK_OK ? 0 : 1;
 }

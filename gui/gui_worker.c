@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "gui_report.h"
+#include "tool_exit.h"
 
 /* ---- Library context and transports ---- */
 
@@ -627,7 +628,7 @@ static gpointer job_thread(gpointer data)
 	j->result.message = j->err.msg[0] ? j->err.msg : "failed";
 	if (rc == DFK_ERR_CANCELLED)
 		j->result.message = "cancelled; the device was brought back to an idle DFU state";
-	gui_report_result(&j->report, j->is_command ? "dfuse-command" : j->result.operation, rc, dfk_code_exit(rc),
+	gui_report_result(&j->report, j->is_command ? "dfuse-command" : j->result.operation, rc, tool_exit_status(rc),
 			  dfk_code_name(rc), j->err.msg, bytes, !j->is_read && !j->is_command, verified);
 	j->result.report = j->report.text->str;
 	g_idle_add(post_done, j);

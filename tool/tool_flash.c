@@ -555,7 +555,7 @@ int tool_flash_main(int argc, char **argv)
 	if (r.t)
 		dfk_transport_free(r.t);
 
-	ex = dfk_code_exit(rc);
+	ex = tool_exit_status(rc);
 	if (rc)
 		tool_ui_error(&r.ui, r.err.msg[0] ? r.err.msg : "failed");
 	char extra[1200] = "";
