@@ -65,7 +65,7 @@ int main(int argc, char **argv)
 	dfk_firmware fw;
 	dfk_error err = {0};
 	dfk_code code;
-	dfk_ctx ctx;
+	dfk_ctx *ctx = NULL;
 	dfk_match match;
 	dfk_job_opts job;
 	const dfk_dfu_if *ifc = NULL;
@@ -99,14 +99,16 @@ int main(int argc, char **argv)
 		load.address = (uint32_t)a;
 	}
 
+	dfk_firmware_init(&fw); /* so that it can be freed whatever happens next */
+
 	/* The context: defaults (timeouts, system clock) plus our callbacks. */
-	dfk_ctx_init(&ctx);
-	ctx.log = on_log;
-	ctx.progress = on_progress;
-	ctx.progress_user = &last_pct;
+	code = dfk_ctx_new(&ctx, &err);
+	if (code != DFK_OK)
+		goto out;
+	dfk_ctx_set_log(ctx, on_log, NULL);
+	dfk_ctx_set_progress(ctx, on_progress, &last_pct);
 
 	/* Load the file first: a bad file should not need a device. */
-	dfk_firmware_init(&fw);
 	code = dfk_firmware_load(path, &load, &fw, &err);
 	if (code != DFK_OK)
 		goto out;
@@ -120,7 +122,7 @@ int main(int argc, char **argv)
 	 * (a run-time interface would first need dfk_job_detach). */
 	dfk_match_init(&match);
 	match.alt = 0;
-	code = dfk_find(&ctx, transport, &match, &found, &err);
+	code = dfk_find(ctx, transport, &match, &found, &err);
 	if (code != DFK_OK)
 		goto out;
 	for (size_t i = 0; i < found.count && !ifc; i++)
@@ -134,7 +136,7 @@ int main(int argc, char **argv)
 	       ifc->dev->path, ifc->alt, ifc->name, ifc->dfuse ? " (DfuSe)" : "");
 
 	/* dev keeps pointing into found: close it before freeing the list. */
-	code = dfk_dev_open(&ctx, ifc, &dev, &err);
+	code = dfk_dev_open(ctx, ifc, &dev, &err);
 	if (code != DFK_OK)
 		goto out;
 
@@ -153,6 +155,7 @@ out:
 	dfk_found_free(&found);
 	if (transport)
 		dfk_transport_free(transport);
+	dfk_ctx_free(ctx);
 	dfk_firmware_free(&fw);
 	return code == DFK_OK ? 0 : 1;
 }

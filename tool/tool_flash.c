@@ -12,7 +12,7 @@
 typedef struct flash_run {
 	tool_flash_opts *o;
 	tool_ui ui;
-	dfk_ctx ctx;
+	dfk_ctx *ctx;
 	dfk_transport *t;
 	dfk_firmware fw;
 	bool have_fw;
@@ -63,11 +63,12 @@ static dfk_code open_transport(flash_run *r)
 /* dfk_find, repeated every 20 ms with -w until something matches. */
 static dfk_code find_devices(flash_run *r, dfk_found *found)
 {
-	uint64_t start = r->ctx.clock.now_ms(r->ctx.clock.user);
+	const dfk_clock *clock = dfk_ctx_clock(r->ctx);
+	uint64_t start = clock->now_ms(clock->user);
 	bool told = false;
 	for (;;) {
 		memset(found, 0, sizeof(*found));
-		dfk_code rc = dfk_find(&r->ctx, r->t, &r->o->match, found, &r->err);
+		dfk_code rc = dfk_find(r->ctx, r->t, &r->o->match, found, &r->err);
 		if (rc)
 			return rc;
 		if (found->count > 0 || !r->o->wait)
@@ -77,11 +78,11 @@ static dfk_code find_devices(flash_run *r, dfk_found *found)
 			tool_ui_info(&r->ui, "Waiting for a matching DFU device...");
 			told = true;
 		}
-		uint64_t now = r->ctx.clock.now_ms(r->ctx.clock.user);
+		uint64_t now = clock->now_ms(clock->user);
 		if (r->o->wait_timeout_s > 0 && now - start >= (uint64_t)r->o->wait_timeout_s * 1000u)
 			return dfk_error_set(&r->err, DFK_ERR_NODEV, "no matching DFU device appeared within %ld s",
 					     r->o->wait_timeout_s);
-		r->ctx.clock.sleep_ms(r->ctx.clock.user, 20);
+		clock->sleep_ms(clock->user, 20);
 	}
 }
 
@@ -347,7 +348,7 @@ static dfk_code on_dfu_if(flash_run *r, const dfk_found *found, const dfk_usb_de
 	if (rc == DFK_OK) {
 		describe(r, ifc);
 		dfk_dev *dev = NULL;
-		rc = dfk_dev_open(&r->ctx, ifc, &dev, &r->err);
+		rc = dfk_dev_open(r->ctx, ifc, &dev, &r->err);
 		if (rc == DFK_OK) {
 			rc = run_job(r, dev, alts, nalts);
 			dfk_dev_close(dev);
@@ -376,7 +377,7 @@ static dfk_code on_runtime_if(flash_run *r, const dfk_found *found, const dfk_us
 	r->rt_pid = udev->desc.idProduct;
 
 	dfk_dev *dev = NULL;
-	dfk_code rc = dfk_dev_open(&r->ctx, ifc, &dev, &r->err);
+	dfk_code rc = dfk_dev_open(r->ctx, ifc, &dev, &r->err);
 	if (rc)
 		return rc;
 	rc = dfk_job_detach(dev, &r->err);
@@ -403,7 +404,7 @@ static dfk_code on_runtime_if(flash_run *r, const dfk_found *found, const dfk_us
 	const char *serial = (m.dfu_serial && *m.dfu_serial) ? m.dfu_serial : NULL;
 	dfk_found again;
 	memset(&again, 0, sizeof(again));
-	rc = dfk_wait_for(&r->ctx, r->t, &m, path, serial, &again, &r->err);
+	rc = dfk_wait_for(r->ctx, r->t, &m, path, serial, &again, &r->err);
 	if (rc)
 		return dfk_error_prefix(&r->err, "after DETACH");
 	const dfk_usb_dev *nd = NULL;
@@ -529,20 +530,25 @@ int tool_flash_main(int argc, char **argv)
 	if (!opts.json)
 		tool_flash_banner(stdout);
 
-	dfk_ctx_init(&r.ctx);
-	tool_ui_attach(&r.ui, &r.ctx);
-	if (opts.poll_cap_ms >= 0)
-		r.ctx.poll_cap_ms = (unsigned)opts.poll_cap_ms;
-	if (opts.timeout_ms > 0)
-		r.ctx.op_timeout_ms = (unsigned)opts.timeout_ms;
-	if (opts.usb_timeout_ms > 0)
-		r.ctx.usb_timeout_ms = (unsigned)opts.usb_timeout_ms;
-	/* -E: dfu-util sleeps this long and probes once; dfukit polls and
-	 * gives up after it (at least one second). */
-	if (opts.detach_delay_s >= 0)
-		r.ctx.reenum_timeout_ms = (unsigned)(opts.detach_delay_s < 1 ? 1 : opts.detach_delay_s) * 1000u;
+	dfk_code rc = dfk_ctx_new(&r.ctx, &r.err);
+	if (rc == DFK_OK) {
+		tool_ui_attach(&r.ui, r.ctx);
+		if (opts.poll_cap_ms >= 0)
+			dfk_ctx_set_timeout(r.ctx, DFK_TIMEOUT_POLL_CAP, (unsigned)opts.poll_cap_ms, NULL);
+		if (opts.timeout_ms > 0)
+			dfk_ctx_set_timeout(r.ctx, DFK_TIMEOUT_OPERATION, (unsigned)opts.timeout_ms, NULL);
+		if (opts.usb_timeout_ms > 0)
+			dfk_ctx_set_timeout(r.ctx, DFK_TIMEOUT_USB, (unsigned)opts.usb_timeout_ms, NULL);
+		/* -E: dfu-util sleeps this long and probes once; dfukit polls
+		 * and gives up after it (at least one second). */
+		if (opts.detach_delay_s >= 0)
+			dfk_ctx_set_timeout(r.ctx, DFK_TIMEOUT_REENUM,
+					    (unsigned)(opts.detach_delay_s < 1 ? 1 : opts.detach_delay_s) * 1000u,
+					    NULL);
+	}
 
-	dfk_code rc = prepare_files(&r);
+	if (rc == DFK_OK)
+		rc = prepare_files(&r);
 	if (rc == DFK_OK)
 		rc = open_transport(&r);
 	if (rc == DFK_OK)
@@ -554,6 +560,7 @@ int tool_flash_main(int argc, char **argv)
 		dfk_firmware_free(&r.fw);
 	if (r.t)
 		dfk_transport_free(r.t);
+	dfk_ctx_free(r.ctx);
 
 	ex = tool_exit_status(rc);
 	if (rc)

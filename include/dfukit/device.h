@@ -46,23 +46,45 @@ typedef enum dfk_phase {
 } dfk_phase;
 DFK_API const char *dfk_phase_name(dfk_phase phase); /* "erase", "download", ... */
 
-typedef struct dfk_ctx {
-	dfk_clock clock;
-	unsigned usb_timeout_ms;    /* one control transfer (default 5000) */
-	unsigned poll_cap_ms;	    /* longest single bwPollTimeout sleep honoured (default 60000) */
-	unsigned op_timeout_ms;	    /* deadline for one status wait loop (default 120000) */
-	unsigned reenum_timeout_ms; /* waiting for a device to come back (default 10000) */
-	unsigned max_error_retries; /* CLRSTATUS/ABORT attempts before giving up (default 5) */
-	void (*log)(void *user, dfk_log_level level, const char *msg);
-	void *log_user;
-	/* done/total in bytes of the phase; addr is the address being worked on. */
-	void (*progress)(void *user, dfk_phase phase, uint64_t done, uint64_t total, uint32_t addr);
-	void *progress_user;
-	/* Set by dfk_ctx_cancel(); read through dfk_ctx_cancelled(). */
-	_Atomic int cancel_requested;
-} dfk_ctx;
-/* Defaults as above, system clock, no callbacks. */
-DFK_API void dfk_ctx_init(dfk_ctx *ctx);
+/* The library's callbacks. msg is valid during the call only. */
+typedef void (*dfk_log_fn)(void *user, dfk_log_level level, const char *msg);
+/* done/total in bytes of the phase; addr is the address being worked on. */
+typedef void (*dfk_progress_fn)(void *user, dfk_phase phase, uint64_t done, uint64_t total, uint32_t addr);
+
+/* The time limits of a context, in milliseconds. */
+typedef enum dfk_timeout {
+	DFK_TIMEOUT_USB = 0,	   /* one control transfer (default 5000; 0 = none) */
+	DFK_TIMEOUT_POLL_CAP = 1,  /* longest single bwPollTimeout sleep honoured (default 60000) */
+	DFK_TIMEOUT_OPERATION = 2, /* deadline of one status wait loop (default 120000) */
+	DFK_TIMEOUT_REENUM = 3,	   /* waiting for a device to come back (default 10000) */
+} dfk_timeout;
+
+/* Opaque: created by dfk_ctx_new, freed by dfk_ctx_free. */
+typedef struct dfk_ctx dfk_ctx;
+/* A context with the defaults above, the system clock, 5 error retries and
+ * no callbacks. */
+DFK_API dfk_code dfk_ctx_new(dfk_ctx **ctx, dfk_error *err);
+/* Frees ctx (NULL is fine). Everything created with it (transports, open
+ * devices) must be freed first. */
+DFK_API void dfk_ctx_free(dfk_ctx *ctx);
+/* Copies *clock into ctx (NULL: the system clock again). Both functions
+ * are needed (else DFK_ERR_USAGE). */
+DFK_API dfk_code dfk_ctx_set_clock(dfk_ctx *ctx, const dfk_clock *clock, dfk_error *err);
+/* ctx's clock; the pointer is valid until the next dfk_ctx_set_clock or
+ * dfk_ctx_free. */
+DFK_API const dfk_clock *dfk_ctx_clock(const dfk_ctx *ctx);
+/* DFK_ERR_USAGE for a value that is no dfk_timeout. */
+DFK_API dfk_code dfk_ctx_set_timeout(dfk_ctx *ctx, dfk_timeout which, unsigned ms, dfk_error *err);
+/* 0 for a value that is no dfk_timeout. */
+DFK_API unsigned dfk_ctx_timeout(const dfk_ctx *ctx, dfk_timeout which);
+/* CLRSTATUS/ABORT attempts before giving up on bringing a device to dfuIDLE
+ * (default 5). */
+DFK_API void dfk_ctx_set_max_error_retries(dfk_ctx *ctx, unsigned n);
+DFK_API unsigned dfk_ctx_max_error_retries(const dfk_ctx *ctx);
+/* The callbacks through which the library reports (NULL: none). They are
+ * called on the thread that runs the library call. */
+DFK_API void dfk_ctx_set_log(dfk_ctx *ctx, dfk_log_fn fn, void *user);
+DFK_API void dfk_ctx_set_progress(dfk_ctx *ctx, dfk_progress_fn fn, void *user);
 /* Asks the job running on ctx to stop: it notices within one control
  * transfer or one slice of a sleep, brings the device back to a defined
  * state where the protocol allows, and returns DFK_ERR_CANCELLED.
@@ -74,7 +96,8 @@ DFK_API void dfk_ctx_cancel_reset(dfk_ctx *ctx);
 /* Sleeps ms on ctx's clock in slices of at most 20 ms, returning early
  * (DFK_ERR_CANCELLED) when a cancel is requested; DFK_OK otherwise. */
 DFK_API dfk_code dfk_ctx_sleep(const dfk_ctx *ctx, uint32_t ms);
-/* Formats and passes a message to ctx->log (nothing when log is NULL). */
+/* Formats and passes a message to ctx's log callback (nothing when there is
+ * none). */
 DFK_API void dfk_log(const dfk_ctx *ctx, dfk_log_level level, const char *fmt, ...) DFK_PRINTF(3, 4);
 
 /* What to select, with dfu-util's -d/-p/-n/-c/-i/-a/-S meanings. */

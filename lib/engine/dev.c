@@ -30,23 +30,6 @@ struct dfk_dev {
 	uint64_t requests; /* control transfers sent */
 };
 
-uint64_t dfk__now(const dfk_ctx *ctx)
-{
-	return ctx->clock.now_ms ? ctx->clock.now_ms(ctx->clock.user) : 0;
-}
-
-void dfk__sleep(const dfk_ctx *ctx, uint32_t ms)
-{
-	if (ms && ctx->clock.sleep_ms)
-		ctx->clock.sleep_ms(ctx->clock.user, ms);
-}
-
-void dfk__progress(const dfk_ctx *ctx, dfk_phase phase, uint64_t done, uint64_t total, uint32_t addr)
-{
-	if (ctx->progress)
-		ctx->progress(ctx->progress_user, phase, done, total, addr);
-}
-
 bool dfk__gone(dfk_code code)
 {
 	return code == DFK_ERR_NODEV || code == DFK_ERR_IO || code == DFK_ERR_STALL || code == DFK_ERR_TIMEOUT;
@@ -64,7 +47,7 @@ void dfk__dev_settling(dfk_dev *dev, bool on)
 
 dfk_code dfk__dev_sleep(dfk_dev *dev, uint32_t ms)
 {
-	if (dev->settling || !dev->ctx->clock.sleep_ms) {
+	if (dev->settling) {
 		dfk__sleep(dev->ctx, ms);
 		return DFK_OK;
 	}

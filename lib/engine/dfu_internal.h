@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "ctx_internal.h"
 #include "dfukit/dfu.h"
 
 /* Retries of a GETSTATUS that the device stalled while busy (STM32L4 ROMs
@@ -22,10 +23,6 @@
 	dfk_error dfk__err_local;                                                                                      \
 	if (!(err))                                                                                                    \
 	(err) = &dfk__err_local
-
-uint64_t dfk__now(const dfk_ctx *ctx);
-void dfk__sleep(const dfk_ctx *ctx, uint32_t ms);
-void dfk__progress(const dfk_ctx *ctx, dfk_phase phase, uint64_t done, uint64_t total, uint32_t addr);
 
 /* A SET_INTERFACE that failed in dfk_dev_open for a transfer reason
  * (stall, timeout, gone) does not fail the open: it is returned here, to

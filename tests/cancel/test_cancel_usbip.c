@@ -104,7 +104,7 @@ int main(int argc, char **argv)
 	dfk_target *tgt;
 	dfk_error err = {0};
 	dfk_match m;
-	dfk_ctx ctx;
+	dfk_ctx *ctx = NULL;
 	struct job j;
 	pthread_t th;
 	uint8_t *data;
@@ -124,7 +124,7 @@ int main(int argc, char **argv)
 	if (emu < 0)
 		return 1;
 
-	dfk_ctx_init(&ctx);
+	CHECK(dfk_ctx_new(&ctx, &err) == DFK_OK, "context: %s", err.msg);
 	data = malloc(256 * KIB);
 	for (size_t i = 0; i < 256 * KIB; i++)
 		data[i] = (uint8_t)(i * 7 + 3);
@@ -138,8 +138,8 @@ int main(int argc, char **argv)
 	CHECK(dfk_transport_usbip_new(&t, log, &err) == DFK_OK, "transport: %s", err.msg);
 	dfk_match_init(&m);
 	m.alt = 0;
-	CHECK(t && dfk_find(&ctx, t, &m, &found, &err) == DFK_OK && found.count > 0, "find: %s", err.msg);
-	CHECK(found.count > 0 && dfk_dev_open(&ctx, &found.ifs[0], &dev, &err) == DFK_OK, "open: %s", err.msg);
+	CHECK(t && dfk_find(ctx, t, &m, &found, &err) == DFK_OK && found.count > 0, "find: %s", err.msg);
+	CHECK(found.count > 0 && dfk_dev_open(ctx, &found.ifs[0], &dev, &err) == DFK_OK, "open: %s", err.msg);
 	if (failures)
 		goto out;
 
@@ -153,7 +153,7 @@ int main(int argc, char **argv)
 	}
 	sleep_ms(300);
 	cancel_ms = now_ms();
-	dfk_ctx_cancel(&ctx);
+	dfk_ctx_cancel(ctx);
 	pthread_join(th, NULL);
 	printf("job returned %s after %llu ms: %s\n", dfk_code_name(j.code), (unsigned long long)(j.end_ms - cancel_ms),
 	       j.err.msg);
@@ -164,7 +164,7 @@ int main(int argc, char **argv)
 
 	/* The device is in dfuIDLE: asked through the library, after the
 	 * cancel request is cleared. */
-	dfk_ctx_cancel_reset(&ctx);
+	dfk_ctx_cancel_reset(ctx);
 	{
 		dfk_status st;
 		uint8_t state = 0xFF;
@@ -183,6 +183,7 @@ out:
 	dfk_found_free(&found);
 	if (t)
 		dfk_transport_free(t);
+	dfk_ctx_free(ctx);
 	dfk_firmware_free(&fw);
 	free(data);
 	kill(emu, SIGTERM);

@@ -284,35 +284,38 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	fz f = {data, size, 0, getenv("FUZZ_DEVICE_TRACE") != NULL};
 	dfk_transport t = {&fake_ops, &f};
-	dfk_ctx ctx;
+	dfk_ctx *ctx = NULL;
+	dfk_clock clock = {fake_now, fake_sleep, &f};
 	dfk_error err;
 	dfk_found found;
 
-	dfk_ctx_init(&ctx);
-	ctx.clock.now_ms = fake_now;
-	ctx.clock.sleep_ms = fake_sleep;
-	ctx.clock.user = &f;
-	ctx.usb_timeout_ms = 1000;
-	ctx.op_timeout_ms = 5000;
-	ctx.reenum_timeout_ms = 100;
-	ctx.poll_cap_ms = 1000;
+	if (dfk_ctx_new(&ctx, &err) != DFK_OK)
+		abort();
+	dfk_ctx_set_clock(ctx, &clock, NULL);
+	dfk_ctx_set_timeout(ctx, DFK_TIMEOUT_USB, 1000, NULL);
+	dfk_ctx_set_timeout(ctx, DFK_TIMEOUT_OPERATION, 5000, NULL);
+	dfk_ctx_set_timeout(ctx, DFK_TIMEOUT_REENUM, 100, NULL);
+	dfk_ctx_set_timeout(ctx, DFK_TIMEOUT_POLL_CAP, 1000, NULL);
 
 	memset(&found, 0, sizeof(found));
-	if (dfk_find(&ctx, &t, NULL, &found, &err) != DFK_OK)
+	if (dfk_find(ctx, &t, NULL, &found, &err) != DFK_OK) {
+		dfk_ctx_free(ctx);
 		return 0;
+	}
 	for (size_t i = 0; i < found.count; i++) {
 		const dfk_dfu_if *ifc = &found.ifs[i];
 		dfk_dev *dev = NULL;
-		if (dfk_dev_open(&ctx, ifc, &dev, &err) != DFK_OK)
+		if (dfk_dev_open(ctx, ifc, &dev, &err) != DFK_OK)
 			continue;
 		if (ifc->dfu_mode)
 			run_jobs(dev, ifc);
 		else
-			run_detach(&ctx, &t, dev, ifc);
+			run_detach(ctx, &t, dev, ifc);
 		dfk_dev_close(dev);
 		break; /* one device job per input keeps runs short */
 	}
 	dfk_found_free(&found);
+	dfk_ctx_free(ctx);
 	if (f.trace)
 		fprintf(stderr, "end left=%zu\n", f.left);
 	return 0;

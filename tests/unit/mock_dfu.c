@@ -693,12 +693,17 @@ static void log_capture(void *user, dfk_log_level level, const char *msg)
 		b->loglen += (size_t)n;
 }
 
-void mock_ctx(dfk_ctx *ctx, mock_bus *b)
+dfk_ctx *mock_ctx(mock_bus *b)
 {
-	dfk_ctx_init(ctx);
-	ctx->clock = mock_bus_clock(b);
-	ctx->log = log_capture;
-	ctx->log_user = b;
+	dfk_ctx *ctx = NULL;
+	dfk_clock c = mock_bus_clock(b);
+
+	if (dfk_ctx_new(&ctx, NULL) || dfk_ctx_set_clock(ctx, &c, NULL)) {
+		fprintf(stderr, "mock: cannot make a context\n");
+		abort();
+	}
+	dfk_ctx_set_log(ctx, log_capture, b);
+	return ctx;
 }
 
 dfk_code mock_open(mock_bus *b, const dfk_ctx *ctx, int alt, dfk_found *found, dfk_dev **dev, dfk_error *err)
@@ -720,13 +725,15 @@ dfk_code mock_rig_open(mock_rig *r, int alt)
 {
 	mock_bus_init(&r->bus);
 	mock_bus_add(&r->bus, &r->d);
-	mock_ctx(&r->ctx, &r->bus);
-	return mock_open(&r->bus, &r->ctx, alt, &r->found, &r->dev, &r->err);
+	r->ctx = mock_ctx(&r->bus);
+	return mock_open(&r->bus, r->ctx, alt, &r->found, &r->dev, &r->err);
 }
 
 void mock_rig_close(mock_rig *r)
 {
 	dfk_dev_close(r->dev);
 	dfk_found_free(&r->found);
+	dfk_ctx_free(r->ctx);
+	r->ctx = NULL;
 	mock_free(&r->d);
 }

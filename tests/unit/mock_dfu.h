@@ -124,8 +124,9 @@ unsigned mock_transfers(const mock_dev *d);
 /* Times the page at addr was erased. */
 unsigned mock_erased(const mock_dev *d, uint32_t addr);
 
-/* A context on the bus's clock that logs into b->log. */
-void mock_ctx(dfk_ctx *ctx, mock_bus *b);
+/* A new context on the bus's clock that logs into b->log (aborts when it
+ * cannot be made); free it with dfk_ctx_free. */
+dfk_ctx *mock_ctx(mock_bus *b);
 /* Finds the first DFU interface with bAlternateSetting alt (or any: -1)
  * and opens it, as the tool does. */
 dfk_code mock_open(mock_bus *b, const dfk_ctx *ctx, int alt, dfk_found *found, dfk_dev **dev, dfk_error *err);
@@ -135,7 +136,7 @@ dfk_code mock_open(mock_bus *b, const dfk_ctx *ctx, int alt, dfk_found *found, d
 typedef struct mock_rig {
 	mock_bus bus;
 	mock_dev d;
-	dfk_ctx ctx;
+	dfk_ctx *ctx;
 	dfk_found found;
 	dfk_dev *dev;
 	dfk_error err;

@@ -15,7 +15,7 @@
 typedef struct fx {
 	mock_bus bus;
 	mock_dev f4, plain, rt;
-	dfk_ctx ctx;
+	dfk_ctx *ctx;
 	dfk_found found;
 	dfk_match m;
 	dfk_error err;
@@ -36,7 +36,7 @@ static int setup(void **state)
 	mock_bus_add(&f->bus, &f->f4);
 	mock_bus_add(&f->bus, &f->plain);
 	mock_bus_add(&f->bus, &f->rt);
-	mock_ctx(&f->ctx, &f->bus);
+	f->ctx = mock_ctx(&f->bus);
 	dfk_match_init(&f->m);
 	*state = f;
 	return 0;
@@ -46,6 +46,7 @@ static int teardown(void **state)
 {
 	fx *f = *state;
 	dfk_found_free(&f->found);
+	dfk_ctx_free(f->ctx);
 	mock_free(&f->f4);
 	mock_free(&f->plain);
 	mock_free(&f->rt);
@@ -57,7 +58,7 @@ static void test_find_all(void **state)
 {
 	fx *f = *state;
 
-	assert_int_equal(dfk_find(&f->ctx, &f->bus.t, NULL, &f->found, &f->err), DFK_OK);
+	assert_int_equal(dfk_find(f->ctx, &f->bus.t, NULL, &f->found, &f->err), DFK_OK);
 	assert_int_equal(f->found.count, 4 + 1 + 1);
 	/* F405: four alts in descriptor order, names and serial read */
 	for (int a = 0; a < 4; a++) {
@@ -92,7 +93,7 @@ static void test_find_alt_reads_only_that_name(void **state)
 	f->m.dfu_ids_given = true;
 	f->m.dfu_vid = 0x0483;
 	f->m.dfu_pid = 0xdf11;
-	assert_int_equal(dfk_find(&f->ctx, &f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
+	assert_int_equal(dfk_find(f->ctx, &f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
 	assert_int_equal(f->found.count, 1);
 	assert_int_equal(f->f4.n_string, 3);
 	assert_int_equal(f->plain.n_open, 0); /* other IDs: not even opened */
@@ -104,13 +105,13 @@ static void test_find_alt_name(void **state)
 
 	f->m.alt_name = "@Option Bytes  /0x1FFFC000/01*016 e";
 	f->m.vid = f->m.pid = DFK_MATCH_NONE; /* -a applies to DFU-mode alts only */
-	assert_int_equal(dfk_find(&f->ctx, &f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
+	assert_int_equal(dfk_find(f->ctx, &f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
 	assert_int_equal(f->found.count, 1);
 	assert_int_equal(f->found.ifs[0].alt, 1);
 	/* the trailing-space-sensitive exact match of dfu-util */
 	dfk_found_free(&f->found);
 	f->m.alt_name = "@Option Bytes /0x1FFFC000/01*016 e";
-	assert_int_equal(dfk_find(&f->ctx, &f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
+	assert_int_equal(dfk_find(f->ctx, &f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
 	assert_int_equal(f->found.count, 0);
 }
 
@@ -122,7 +123,7 @@ static void test_find_runtime_ids_and_serial(void **state)
 	f->m.pid = 0x7777;
 	f->m.serial = "RT42";
 	f->m.dfu_serial = "nomatch";
-	assert_int_equal(dfk_find(&f->ctx, &f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
+	assert_int_equal(dfk_find(f->ctx, &f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
 	/* the run-time device by IDs and serial; DFU-mode ones by dfu_serial (none) */
 	assert_int_equal(f->found.count, 1);
 	assert_false(f->found.ifs[0].dfu_mode);
@@ -134,18 +135,18 @@ static void test_find_path_devnum_intf(void **state)
 	fx *f = *state;
 
 	f->m.path = "2-3.1";
-	assert_int_equal(dfk_find(&f->ctx, &f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
+	assert_int_equal(dfk_find(f->ctx, &f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
 	assert_int_equal(f->found.count, 1);
 	assert_int_equal(f->found.ifs[0].dev->desc.idVendor, 0x1d50);
 	dfk_found_free(&f->found);
 	f->m.path = NULL;
 	f->m.devnum = 5;
 	f->m.intf = 0;
-	assert_int_equal(dfk_find(&f->ctx, &f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
+	assert_int_equal(dfk_find(f->ctx, &f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
 	assert_int_equal(f->found.count, 4);
 	dfk_found_free(&f->found);
 	f->m.intf = 1;
-	assert_int_equal(dfk_find(&f->ctx, &f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
+	assert_int_equal(dfk_find(f->ctx, &f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
 	assert_int_equal(f->found.count, 0);
 }
 
@@ -157,8 +158,8 @@ static void test_open_and_select_alt(void **state)
 
 	f->m.alt = 0;
 	f->m.devnum = 5;
-	assert_int_equal(dfk_find(&f->ctx, &f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
-	assert_int_equal(dfk_dev_open(&f->ctx, &f->found.ifs[0], &dev, &f->err), DFK_OK);
+	assert_int_equal(dfk_find(f->ctx, &f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
+	assert_int_equal(dfk_dev_open(f->ctx, &f->found.ifs[0], &dev, &f->err), DFK_OK);
 	assert_int_equal(f->f4.n_set_alt, 1); /* four alts: SET_INTERFACE needed */
 	assert_int_equal(dfk_dev_transfer_size(dev), 2048);
 	assert_int_equal(dfk_dev_memmap(dev, &map, &f->err), DFK_OK);
@@ -181,8 +182,8 @@ static void test_open_single_alt_no_set_interface(void **state)
 	dfk_dev *dev;
 
 	f->m.path = "2-3.1";
-	assert_int_equal(dfk_find(&f->ctx, &f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
-	assert_int_equal(dfk_dev_open(&f->ctx, &f->found.ifs[0], &dev, &f->err), DFK_OK);
+	assert_int_equal(dfk_find(f->ctx, &f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
+	assert_int_equal(dfk_dev_open(f->ctx, &f->found.ifs[0], &dev, &f->err), DFK_OK);
 	assert_int_equal(f->plain.n_set_alt, 0);
 	dfk_dev_close(dev);
 }
@@ -192,7 +193,7 @@ static void test_unopenable_device_skipped(void **state)
 	fx *f = *state;
 
 	f->plain.open_fails = true;
-	assert_int_equal(dfk_find(&f->ctx, &f->bus.t, NULL, &f->found, &f->err), DFK_OK);
+	assert_int_equal(dfk_find(f->ctx, &f->bus.t, NULL, &f->found, &f->err), DFK_OK);
 	assert_int_equal(f->found.count, 5);
 	assert_non_null(strstr(f->bus.log, "cannot open"));
 }

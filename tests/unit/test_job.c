@@ -39,7 +39,7 @@ static void on_progress(void *user, dfk_phase phase, uint64_t done, uint64_t tot
 	(void)addr;
 	f->progress[phase]++;
 	if (f->cancel_at && (int)phase == f->cancel_phase && f->progress[phase] == f->cancel_at)
-		dfk_ctx_cancel(&f->r.ctx);
+		dfk_ctx_cancel(f->r.ctx);
 	f->last_done[phase] = done;
 	f->last_total[phase] = total;
 }
@@ -50,8 +50,7 @@ static fx *fx_new(void (*init)(mock_dev *), int alt)
 	init(&f->r.d);
 	assert_int_equal(mock_rig_open(&f->r, alt), DFK_OK);
 	/* dev keeps a pointer to ctx: hooks set after the open still apply. */
-	f->r.ctx.progress = on_progress;
-	f->r.ctx.progress_user = f;
+	dfk_ctx_set_progress(f->r.ctx, on_progress, f);
 	dfk_firmware_init(&f->fw);
 	dfk_job_opts_init(&f->o);
 	return f;
@@ -113,7 +112,7 @@ static void test_f405_256k_budget(void **state)
 	fx *f = fx_new(f405_error, 0);
 	(void)state;
 
-	f->r.ctx.usb_timeout_ms = 1234;
+	dfk_ctx_set_timeout(f->r.ctx, DFK_TIMEOUT_USB, 1234, NULL);
 	raw_fw(f, 256 * KIB, true, BASE);
 	f->o.verify = false;
 	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
@@ -544,7 +543,7 @@ static void test_upload_unreadable_refused(void **state)
 	f->r.d.alt_names[0] = "@Internal Flash  /0x08000000/01*016Kd";
 	dfk_dev_close(f->r.dev);
 	dfk_found_free(&f->r.found);
-	assert_int_equal(mock_open(&f->r.bus, &f->r.ctx, 0, &f->r.found, &f->r.dev, &f->r.err), DFK_OK);
+	assert_int_equal(mock_open(&f->r.bus, f->r.ctx, 0, &f->r.found, &f->r.dev, &f->r.err), DFK_OK);
 	f->o.has_address = true;
 	f->o.address = BASE;
 	assert_int_equal(dfk_job_upload(f->r.dev, &f->o, NULL, &bytes, &f->r.err), DFK_ERR_USAGE);
@@ -689,7 +688,7 @@ static void test_capabilities_enforced(void **state)
 	plain_ok(f, 100);
 	f->r.found.ifs[0].func.bmAttributes = 0;
 	dfk_dev_close(f->r.dev);
-	assert_int_equal(dfk_dev_open(&f->r.ctx, &f->r.found.ifs[0], &f->r.dev, &f->r.err), DFK_OK);
+	assert_int_equal(dfk_dev_open(f->r.ctx, &f->r.found.ifs[0], &f->r.dev, &f->r.err), DFK_OK);
 	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_UNSUPPORTED);
 	assert_non_null(strstr(f->r.err.msg, "bitCanDnload"));
 	assert_int_equal(dfk_job_upload(f->r.dev, &f->o, NULL, &bytes, &f->r.err), DFK_ERR_UNSUPPORTED);
@@ -738,7 +737,7 @@ static void test_detach_and_wait(void **state)
 	dfk_match_init(&m);
 	m.vid = 0x1d50;
 	m.pid = 0x1234;
-	assert_int_equal(dfk_wait_for(&f->r.ctx, &f->r.bus.t, &m, "2-3.1", NULL, &again, &f->r.err), DFK_OK);
+	assert_int_equal(dfk_wait_for(f->r.ctx, &f->r.bus.t, &m, "2-3.1", NULL, &again, &f->r.err), DFK_OK);
 	assert_int_equal(again.count, 1);
 	assert_true(again.ifs[0].dfu_mode);
 	assert_int_equal(again.ifs[0].dev->desc.idProduct, 0x6089);
@@ -755,8 +754,8 @@ static void test_wait_for_times_out(void **state)
 	dfk_found again;
 	(void)state;
 
-	f->r.ctx.reenum_timeout_ms = 2000;
-	assert_int_equal(dfk_wait_for(&f->r.ctx, &f->r.bus.t, NULL, "2-3.1", NULL, &again, &f->r.err), DFK_ERR_NODEV);
+	dfk_ctx_set_timeout(f->r.ctx, DFK_TIMEOUT_REENUM, 2000, NULL);
+	assert_int_equal(dfk_wait_for(f->r.ctx, &f->r.bus.t, NULL, "2-3.1", NULL, &again, &f->r.err), DFK_ERR_NODEV);
 	assert_non_null(strstr(f->r.err.msg, "2-3.1"));
 	assert_true(f->r.bus.now_ms >= 2000 && f->r.bus.now_ms < 2100);
 	fx_free(f);
@@ -1069,7 +1068,7 @@ static void cancel_sleep(void *user, uint32_t ms)
 	fx *f = user;
 	f->r.bus.now_ms += ms;
 	if (f->cancel_sleep_erased && f->r.d.n_erase == f->cancel_sleep_erased && f->r.d.state == DFK_STATE_DNBUSY)
-		dfk_ctx_cancel(&f->r.ctx);
+		dfk_ctx_cancel(f->r.ctx);
 }
 
 static uint64_t cancel_now(void *user)
@@ -1084,7 +1083,8 @@ static void test_cancel_while_erasing(void **state)
 
 	/* the cancel comes while the third page is being erased (dfuDNBUSY):
 	 * that erase finishes, then ABORT to dfuIDLE */
-	f->r.ctx.clock = (dfk_clock){cancel_now, cancel_sleep, f};
+	dfk_clock clock = {cancel_now, cancel_sleep, f};
+	assert_int_equal(dfk_ctx_set_clock(f->r.ctx, &clock, NULL), DFK_OK);
 	f->cancel_sleep_erased = 3;
 	raw_fw(f, 256 * KIB, true, BASE);
 	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_CANCELLED);
@@ -1114,7 +1114,7 @@ static void test_cancel_while_writing(void **state)
 	assert_memory_equal(mem_at(f, BASE), f->data, 10 * 2048);
 	assert_int_equal(f->r.d.state, DFK_STATE_IDLE);
 	/* the context is reusable once the request is cleared */
-	dfk_ctx_cancel_reset(&f->r.ctx);
+	dfk_ctx_cancel_reset(f->r.ctx);
 	f->cancel_at = 0;
 	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
 	assert_memory_equal(mem_at(f, BASE), f->data, 256 * KIB);
@@ -1139,7 +1139,7 @@ static void test_cancel_plain_and_before_start(void **state)
 	 * device to a defined state */
 	f = fx_new(f405, 0);
 	raw_fw(f, 4 * KIB, true, BASE);
-	dfk_ctx_cancel(&f->r.ctx);
+	dfk_ctx_cancel(f->r.ctx);
 	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_CANCELLED);
 	assert_non_null(strstr(f->r.err.msg, "cancelled before it started"));
 	assert_int_equal(f->r.d.n_erase, 0);
