@@ -60,7 +60,7 @@ int main(int argc, char **argv)
 	const char *usbip = NULL, *path = NULL, *addr_arg = NULL;
 	dfk_load_opts load = {0};
 	dfk_transport *transport = NULL;
-	dfk_found found = {0};
+	dfk_found *found = NULL;
 	dfk_dev *dev = NULL;
 	dfk_firmware fw;
 	dfk_error err = {0};
@@ -125,9 +125,9 @@ int main(int argc, char **argv)
 	code = dfk_find(ctx, transport, &match, &found, &err);
 	if (code != DFK_OK)
 		goto out;
-	for (size_t i = 0; i < found.count && !ifc; i++)
-		if (found.ifs[i].dfu_mode)
-			ifc = &found.ifs[i];
+	for (size_t i = 0; i < dfk_found_count(found) && !ifc; i++)
+		if (dfk_found_get(found, i)->dfu_mode)
+			ifc = dfk_found_get(found, i);
 	if (!ifc) {
 		code = dfk_error_set(&err, DFK_ERR_NODEV, "no DFU-mode interface with alt setting 0 found");
 		goto out;
@@ -135,8 +135,11 @@ int main(int argc, char **argv)
 	printf("device %04x:%04x at %s, alt %u \"%s\"%s\n", ifc->dev->desc.idVendor, ifc->dev->desc.idProduct,
 	       ifc->dev->path, ifc->alt, ifc->name, ifc->dfuse ? " (DfuSe)" : "");
 
-	/* dev keeps pointing into found: close it before freeing the list. */
+	/* The open device copies what it needs: the list can go now. */
 	code = dfk_dev_open(ctx, ifc, &dev, &err);
+	dfk_found_free(found);
+	found = NULL;
+	ifc = NULL;
 	if (code != DFK_OK)
 		goto out;
 
@@ -152,7 +155,7 @@ out:
 		fprintf(stderr, "%s: %s\n", argv[0], err.msg[0] ? err.msg : dfk_code_name(code));
 	if (dev)
 		dfk_dev_close(dev);
-	dfk_found_free(&found);
+	dfk_found_free(found);
 	if (transport)
 		dfk_transport_free(transport);
 	dfk_ctx_free(ctx);

@@ -127,8 +127,7 @@ static void scan_source(const char *source, gui_device_list *out, GString *probl
 	dfk_transport *t = NULL;
 	dfk_error err;
 	dfk_error_clear(&err);
-	dfk_found found;
-	memset(&found, 0, sizeof(found));
+	dfk_found *found = NULL;
 	if (!ctx) {
 		g_string_append_printf(problems, "%sout of memory", problems->len ? "\n" : "");
 		goto done;
@@ -138,8 +137,8 @@ static void scan_source(const char *source, gui_device_list *out, GString *probl
 		g_string_append_printf(problems, "%s%s", problems->len ? "\n" : "", err.msg);
 		goto done;
 	}
-	for (size_t u = 0; u < found.usb.count; u++) {
-		const dfk_usb_dev *ud = &found.usb.devs[u];
+	for (size_t u = 0; u < dfk_found_usb_count(found); u++) {
+		const dfk_usb_dev *ud = dfk_found_usb_get(found, u);
 		if (!has_dfu_interface(ud))
 			continue;
 		gui_device d;
@@ -151,8 +150,8 @@ static void scan_source(const char *source, gui_device_list *out, GString *probl
 		d.pid = ud->desc.idProduct;
 		gui_alt alts[64];
 		bool any = false, dfu_mode = false;
-		for (size_t i = 0; i < found.count; i++) {
-			const dfk_dfu_if *f = &found.ifs[i];
+		for (size_t i = 0; i < dfk_found_count(found); i++) {
+			const dfk_dfu_if *f = dfk_found_get(found, i);
 			if (f->dev != ud)
 				continue;
 			if (!any) {
@@ -200,7 +199,7 @@ static void scan_source(const char *source, gui_device_list *out, GString *probl
 		gui_device_list_append(out, &d);
 	}
 done:
-	dfk_found_free(&found);
+	dfk_found_free(found);
 	if (t)
 		dfk_transport_free(t);
 	dfk_ctx_free(ctx);
@@ -431,7 +430,7 @@ static gboolean post_done(gpointer data)
 
 /* The DFU-mode interface of our device (after a detach if needed), found
  * again by port path on a fresh listing. */
-static dfk_code job_find(gui_job *j, dfk_transport *t, dfk_found *found, const dfk_dfu_if **ifc)
+static dfk_code job_find(gui_job *j, dfk_transport *t, dfk_found **found, const dfk_dfu_if **ifc)
 {
 	dfk_match m;
 	dfk_match_init(&m);
@@ -441,15 +440,16 @@ static dfk_code job_find(gui_job *j, dfk_transport *t, dfk_found *found, const d
 		return rc;
 	const dfk_dfu_if *rt = NULL;
 	*ifc = NULL;
-	for (size_t i = 0; i < found->count; i++) {
-		if (found->ifs[i].dfu_mode && !*ifc && found->ifs[i].alt == 0)
-			*ifc = &found->ifs[i];
-		if (!found->ifs[i].dfu_mode && !rt)
-			rt = &found->ifs[i];
+	for (size_t i = 0; i < dfk_found_count(*found); i++) {
+		const dfk_dfu_if *f = dfk_found_get(*found, i);
+		if (f->dfu_mode && !*ifc && f->alt == 0)
+			*ifc = f;
+		if (!f->dfu_mode && !rt)
+			rt = f;
 	}
-	for (size_t i = 0; i < found->count && !*ifc; i++)
-		if (found->ifs[i].dfu_mode)
-			*ifc = &found->ifs[i];
+	for (size_t i = 0; i < dfk_found_count(*found) && !*ifc; i++)
+		if (dfk_found_get(*found, i)->dfu_mode)
+			*ifc = dfk_found_get(*found, i);
 	if (*ifc)
 		return DFK_OK;
 	if (!rt)
@@ -464,7 +464,8 @@ static dfk_code job_find(gui_job *j, dfk_transport *t, dfk_found *found, const d
 	dfk_dev_close(dev);
 	char path[sizeof(j->dev.path)];
 	snprintf(path, sizeof(path), "%s", j->dev.path);
-	dfk_found_free(found);
+	dfk_found_free(*found);
+	*found = NULL;
 	if (rc)
 		return rc;
 	dfk_match any;
@@ -472,9 +473,9 @@ static dfk_code job_find(gui_job *j, dfk_transport *t, dfk_found *found, const d
 	rc = dfk_wait_for(j->ctx, t, &any, path, NULL, found, &j->err);
 	if (rc)
 		return dfk_error_prefix(&j->err, "after DETACH");
-	for (size_t i = 0; i < found->count && !*ifc; i++)
-		if (found->ifs[i].dfu_mode)
-			*ifc = &found->ifs[i];
+	for (size_t i = 0; i < dfk_found_count(*found) && !*ifc; i++)
+		if (dfk_found_get(*found, i)->dfu_mode)
+			*ifc = dfk_found_get(*found, i);
 	if (!*ifc)
 		return dfk_error_set(&j->err, DFK_ERR_NODEV, "after DETACH: the device did not come back in DFU mode");
 	return DFK_OK;
@@ -586,8 +587,7 @@ static gpointer job_thread(gpointer data)
 {
 	gui_job *j = data;
 	dfk_transport *t = NULL;
-	dfk_found found;
-	memset(&found, 0, sizeof(found));
+	dfk_found *found = NULL;
 	const dfk_dfu_if *ifc = NULL;
 	uint64_t bytes = 0;
 	bool verified = false;
@@ -621,7 +621,7 @@ static gpointer job_thread(gpointer data)
 			dfk_dev_close(dev);
 		}
 	}
-	dfk_found_free(&found);
+	dfk_found_free(found);
 	if (t)
 		dfk_transport_free(t);
 	if (j->ev.scanner)

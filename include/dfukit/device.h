@@ -124,12 +124,15 @@ DFK_API dfk_code dfk_match_parse_device(dfk_match *m, const char *spec, dfk_erro
 DFK_API dfk_code dfk_match_parse_serial(dfk_match *m, const char *spec, char *rt_buf, char *dfu_buf, size_t bufsz,
 					dfk_error *err);
 
-/* One DFU interface alternate setting: what a -l line shows. */
+/* One DFU interface alternate setting: what a -l line shows. Only ever
+ * handed out by the library (const), which may append fields. */
 typedef struct dfk_dfu_if {
-	const dfk_usb_dev *dev; /* owned by the dfk_found list */
-	uint8_t config;		/* bConfigurationValue */
-	uint8_t intf;		/* bInterfaceNumber */
-	uint8_t intf_index;	/* index in the configuration, what -i matches */
+	/* The device: owned by the dfk_found list (dfk_found_get) or by the
+	 * open device (dfk_dev_if), and valid as long as that is. */
+	const dfk_usb_dev *dev;
+	uint8_t config;	    /* bConfigurationValue */
+	uint8_t intf;	    /* bInterfaceNumber */
+	uint8_t intf_index; /* index in the configuration, what -i matches */
 	uint8_t alt;
 	uint8_t nalts; /* how many alt settings this interface has */
 	bool dfu_mode; /* bInterfaceProtocol 2 (or a known DFU-mode quirk) */
@@ -137,33 +140,49 @@ typedef struct dfk_dfu_if {
 	dfk_func_desc func;
 	char name[256];	  /* iInterface string, UTF-8, not sanitised */
 	char serial[256]; /* iSerialNumber string */
-	/* Added by the engine: the transport that found it, which dfk_dev_open
-	 * opens it through (set by dfk_find). */
+	/* The transport that found it, which dfk_dev_open opens it through. */
 	dfk_transport *transport;
 } dfk_dfu_if;
 
-typedef struct dfk_found {
-	dfk_transport *transport;
-	dfk_usb_list usb;
-	dfk_dfu_if *ifs; /* in descriptor order (dfu-util prints reversed) */
-	size_t count;
-} dfk_found;
+/* What dfk_find found (opaque): the DFU interfaces that matched, and every
+ * USB device the transport listed. */
+typedef struct dfk_found dfk_found;
 /* Enumerates, keeps the alts that are DFU interfaces and match m (NULL =
- * all), reading their strings. */
-DFK_API dfk_code dfk_find(const dfk_ctx *ctx, dfk_transport *t, const dfk_match *m, dfk_found *out, dfk_error *err);
+ * all), reading their strings. *out is a new list (NULL on failure), which
+ * the caller frees with dfk_found_free; nothing in it refers to m. */
+DFK_API dfk_code dfk_find(const dfk_ctx *ctx, dfk_transport *t, const dfk_match *m, dfk_found **out, dfk_error *err);
+/* Frees the list and everything its accessors returned (NULL is fine).
+ * Devices opened from it stay open and usable. */
 DFK_API void dfk_found_free(dfk_found *found);
+/* The matching interfaces, in descriptor order (dfu-util prints them
+ * reversed). dfk_found_get returns NULL for i >= dfk_found_count; the
+ * pointer is owned by found. Interfaces of one device share one dev. */
+DFK_API size_t dfk_found_count(const dfk_found *found);
+DFK_API const dfk_dfu_if *dfk_found_get(const dfk_found *found, size_t i);
+/* Every device the transport listed, DFU-capable or not, matching or not
+ * (e.g. to show a device whose DFU interface could not be read). NULL for
+ * i >= dfk_found_usb_count; owned by found. */
+DFK_API size_t dfk_found_usb_count(const dfk_found *found);
+DFK_API const dfk_usb_dev *dfk_found_usb_get(const dfk_found *found, size_t i);
 
-/* An open DFU interface. */
+/* An open DFU interface (opaque). */
 typedef struct dfk_dev dfk_dev;
 /* Opens the device, claims the interface and selects the alt (SET_INTERFACE
  * only when the interface has more than one alt setting). A SET_INTERFACE
  * that stalls, times out or loses the device does not fail the open: the
  * first job reports it in its own context ("download to 0x...: preparing
- * the device: ..."), where the user can tell what was being done. */
+ * the device: ..."), where the user can tell what was being done.
+ * The device copies what it needs of ifc (and of ifc->dev): the list ifc
+ * came from may be freed while it is open. ctx and ifc->transport must
+ * outlive it. Close with dfk_dev_close. */
 DFK_API dfk_code dfk_dev_open(const dfk_ctx *ctx, const dfk_dfu_if *ifc, dfk_dev **dev, dfk_error *err);
+/* Releases the interface, closes and frees dev (NULL is fine). */
 DFK_API void dfk_dev_close(dfk_dev *dev);
+/* The open interface: the device's own copy (with its own dev), valid
+ * until dfk_dev_close; alt and name follow dfk_dev_select_alt. */
 DFK_API const dfk_dfu_if *dfk_dev_if(const dfk_dev *dev);
 DFK_API const dfk_ctx *dfk_dev_ctx(const dfk_dev *dev);
+/* The open USB handle under dev, owned by dev (for dfk_usb_control). */
 DFK_API dfk_usb *dfk_dev_usb(dfk_dev *dev);
 /* Transfer size in use: wTransferSize, or the override (1..65535). */
 DFK_API uint16_t dfk_dev_transfer_size(const dfk_dev *dev);
@@ -171,7 +190,8 @@ DFK_API void dfk_dev_set_transfer_size(dfk_dev *dev, uint16_t size);
 /* Switches to another alt setting of the same interface (SET_INTERFACE),
  * reading its name; used for multi-target .dfu files. */
 DFK_API dfk_code dfk_dev_select_alt(dfk_dev *dev, uint8_t alt, dfk_error *err);
-/* The DfuSe memory map of the selected alt (parsed from its name). */
+/* The DfuSe memory map of the selected alt (parsed from its name); *map is
+ * owned by dev, valid until the next dfk_dev_select_alt or dfk_dev_close. */
 DFK_API dfk_code dfk_dev_memmap(dfk_dev *dev, const dfk_memmap **map, dfk_error *err);
 
 #ifdef __cplusplus

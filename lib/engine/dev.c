@@ -13,7 +13,8 @@
 
 struct dfk_dev {
 	const dfk_ctx *ctx;
-	dfk_dfu_if ifc; /* a copy; ifc.dev still points into the dfk_found list */
+	dfk_dfu_if ifc;	  /* a copy, whose dev is udev */
+	dfk_usb_dev udev; /* a copy of the device's descriptors: the list may go */
 	dfk_usb *usb;
 	bool claimed;
 	uint16_t xfer;
@@ -77,20 +78,27 @@ dfk_code dfk__dev_reset(dfk_dev *dev, dfk_error *err)
 dfk_code dfk_dev_open(const dfk_ctx *ctx, const dfk_dfu_if *ifc, dfk_dev **out, dfk_error *err)
 {
 	DFK_ERR_ENSURE(err);
-	dfk_transport *t = ifc->transport;
+	dfk_transport *t = ifc ? ifc->transport : NULL;
 	dfk_dev *dev;
 	dfk_code code;
 
 	*out = NULL;
-	if (!t || !ifc->dev)
+	if (!ctx || !ifc || !t || !ifc->dev)
 		return dfk_error_set(err, DFK_ERR_SOFTWARE, "interface was not found through a transport");
 	dev = calloc(1, sizeof(*dev));
 	if (!dev)
 		return dfk_error_set(err, DFK_ERR_NOMEM, "out of memory");
 	dev->ctx = ctx;
+	code = dfk__usb_dev_copy(&dev->udev, ifc->dev, err);
+	if (code) {
+		free(dev);
+		return code;
+	}
 	dev->ifc = *ifc;
+	dev->ifc.dev = &dev->udev;
 	code = t->ops->open(t, ifc->dev, &dev->usb, err);
 	if (code) {
+		dfk__usb_dev_clear(&dev->udev);
 		free(dev);
 		return dfk_error_prefix(err, "cannot open %04x:%04x at %s", ifc->dev->desc.idVendor,
 					ifc->dev->desc.idProduct, ifc->dev->path);
@@ -160,6 +168,7 @@ void dfk_dev_close(dfk_dev *dev)
 	}
 	if (dev->have_map)
 		dfk_memmap_free(&dev->map);
+	dfk__usb_dev_clear(&dev->udev);
 	free(dev);
 }
 

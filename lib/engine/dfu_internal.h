@@ -6,8 +6,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend.h"
 #include "ctx_internal.h"
 #include "dfukit/dfu.h"
+
+/* What dfk_find returns. */
+struct dfk_found {
+	dfk_transport *transport;
+	dfk_usb_list usb;
+	dfk_dfu_if *ifs; /* in descriptor order; ifs[i].dev points into usb */
+	size_t count;
+};
 
 /* Retries of a GETSTATUS that the device stalled while busy (STM32L4 ROMs
  * stall polls that come too early for their own bwPollTimeout). */

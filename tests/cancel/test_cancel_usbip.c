@@ -98,7 +98,7 @@ int main(int argc, char **argv)
 {
 	char dir[] = "/tmp/dfukit-cancel.XXXXXX", sock[128], mem[128], log[256];
 	dfk_transport *t = NULL;
-	dfk_found found = {0};
+	dfk_found *found = NULL;
 	dfk_dev *dev = NULL;
 	dfk_firmware fw;
 	dfk_target *tgt;
@@ -138,8 +138,9 @@ int main(int argc, char **argv)
 	CHECK(dfk_transport_usbip_new(&t, log, &err) == DFK_OK, "transport: %s", err.msg);
 	dfk_match_init(&m);
 	m.alt = 0;
-	CHECK(t && dfk_find(ctx, t, &m, &found, &err) == DFK_OK && found.count > 0, "find: %s", err.msg);
-	CHECK(found.count > 0 && dfk_dev_open(ctx, &found.ifs[0], &dev, &err) == DFK_OK, "open: %s", err.msg);
+	CHECK(t && dfk_find(ctx, t, &m, &found, &err) == DFK_OK && dfk_found_count(found) > 0, "find: %s", err.msg);
+	CHECK(dfk_found_count(found) > 0 && dfk_dev_open(ctx, dfk_found_get(found, 0), &dev, &err) == DFK_OK,
+	      "open: %s", err.msg);
 	if (failures)
 		goto out;
 
@@ -180,7 +181,7 @@ int main(int argc, char **argv)
 
 out:
 	dfk_dev_close(dev);
-	dfk_found_free(&found);
+	dfk_found_free(found);
 	if (t)
 		dfk_transport_free(t);
 	dfk_ctx_free(ctx);

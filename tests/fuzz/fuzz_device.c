@@ -274,10 +274,9 @@ static void run_detach(const dfk_ctx *ctx, dfk_transport *t, dfk_dev *dev, const
 	snprintf(path, sizeof(path), "%s", ifc->dev->path);
 	if (dfk_job_detach(dev, &err) != DFK_OK)
 		return;
-	dfk_found again;
-	memset(&again, 0, sizeof(again));
+	dfk_found *again = NULL;
 	if (dfk_wait_for(ctx, t, NULL, path, NULL, &again, &err) == DFK_OK)
-		dfk_found_free(&again);
+		dfk_found_free(again);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -287,7 +286,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dfk_ctx *ctx = NULL;
 	dfk_clock clock = {fake_now, fake_sleep, &f};
 	dfk_error err;
-	dfk_found found;
+	dfk_found *found = NULL;
 
 	if (dfk_ctx_new(&ctx, &err) != DFK_OK)
 		abort();
@@ -297,13 +296,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dfk_ctx_set_timeout(ctx, DFK_TIMEOUT_REENUM, 100, NULL);
 	dfk_ctx_set_timeout(ctx, DFK_TIMEOUT_POLL_CAP, 1000, NULL);
 
-	memset(&found, 0, sizeof(found));
 	if (dfk_find(ctx, &t, NULL, &found, &err) != DFK_OK) {
 		dfk_ctx_free(ctx);
 		return 0;
 	}
-	for (size_t i = 0; i < found.count; i++) {
-		const dfk_dfu_if *ifc = &found.ifs[i];
+	for (size_t i = 0; i < dfk_found_count(found); i++) {
+		const dfk_dfu_if *ifc = dfk_found_get(found, i);
 		dfk_dev *dev = NULL;
 		if (dfk_dev_open(ctx, ifc, &dev, &err) != DFK_OK)
 			continue;
@@ -314,7 +312,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		dfk_dev_close(dev);
 		break; /* one device job per input keeps runs short */
 	}
-	dfk_found_free(&found);
+	dfk_found_free(found);
 	dfk_ctx_free(ctx);
 	if (f.trace)
 		fprintf(stderr, "end left=%zu\n", f.left);

@@ -576,13 +576,18 @@ static dfk_code op_enumerate(dfk_transport *t, dfk_usb_list *list, dfk_error *er
 	return DFK_OK;
 }
 
+/* Poisons what it frees, so that a reader left behind sees garbage even
+ * before the memory is reused. */
 static void op_list_free(dfk_transport *t, dfk_usb_list *list)
 {
 	(void)t;
 	for (size_t i = 0; i < list->count; i++) {
+		memset(list->devs[i].configs->alts, 0xA5, list->devs[i].configs->nalts * sizeof(dfk_intf_desc));
 		free(list->devs[i].configs->alts);
+		memset(list->devs[i].configs, 0xA5, sizeof(dfk_config_desc));
 		free(list->devs[i].configs);
 	}
+	memset(list->devs, 0xA5, MOCK_MAX_DEVS * sizeof(dfk_usb_dev));
 	free(list->devs);
 	list->devs = NULL;
 	list->count = 0;
@@ -706,7 +711,7 @@ dfk_ctx *mock_ctx(mock_bus *b)
 	return ctx;
 }
 
-dfk_code mock_open(mock_bus *b, const dfk_ctx *ctx, int alt, dfk_found *found, dfk_dev **dev, dfk_error *err)
+dfk_code mock_open(mock_bus *b, const dfk_ctx *ctx, int alt, dfk_found **found, dfk_dev **dev, dfk_error *err)
 {
 	dfk_match m;
 	dfk_code code;
@@ -716,9 +721,9 @@ dfk_code mock_open(mock_bus *b, const dfk_ctx *ctx, int alt, dfk_found *found, d
 	code = dfk_find(ctx, &b->t, &m, found, err);
 	if (code)
 		return code;
-	if (found->count == 0)
+	if (dfk_found_count(*found) == 0)
 		return dfk_error_set(err, DFK_ERR_NODEV, "mock: nothing found");
-	return dfk_dev_open(ctx, &found->ifs[0], dev, err);
+	return dfk_dev_open(ctx, dfk_found_get(*found, 0), dev, err);
 }
 
 dfk_code mock_rig_open(mock_rig *r, int alt)
@@ -732,7 +737,8 @@ dfk_code mock_rig_open(mock_rig *r, int alt)
 void mock_rig_close(mock_rig *r)
 {
 	dfk_dev_close(r->dev);
-	dfk_found_free(&r->found);
+	dfk_found_free(r->found);
+	r->found = NULL;
 	dfk_ctx_free(r->ctx);
 	r->ctx = NULL;
 	mock_free(&r->d);

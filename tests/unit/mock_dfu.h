@@ -129,7 +129,7 @@ unsigned mock_erased(const mock_dev *d, uint32_t addr);
 dfk_ctx *mock_ctx(mock_bus *b);
 /* Finds the first DFU interface with bAlternateSetting alt (or any: -1)
  * and opens it, as the tool does. */
-dfk_code mock_open(mock_bus *b, const dfk_ctx *ctx, int alt, dfk_found *found, dfk_dev **dev, dfk_error *err);
+dfk_code mock_open(mock_bus *b, const dfk_ctx *ctx, int alt, dfk_found **found, dfk_dev **dev, dfk_error *err);
 
 /* One device alone on its bus, opened as the tool does: what most engine
  * tests start from. Set d up (mock_init_*) before mock_rig_open. */
@@ -137,7 +137,7 @@ typedef struct mock_rig {
 	mock_bus bus;
 	mock_dev d;
 	dfk_ctx *ctx;
-	dfk_found found;
+	dfk_found *found;
 	dfk_dev *dev;
 	dfk_error err;
 } mock_rig;

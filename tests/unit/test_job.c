@@ -542,7 +542,8 @@ static void test_upload_unreadable_refused(void **state)
 
 	f->r.d.alt_names[0] = "@Internal Flash  /0x08000000/01*016Kd";
 	dfk_dev_close(f->r.dev);
-	dfk_found_free(&f->r.found);
+	dfk_found_free(f->r.found);
+	f->r.found = NULL;
 	assert_int_equal(mock_open(&f->r.bus, f->r.ctx, 0, &f->r.found, &f->r.dev, &f->r.err), DFK_OK);
 	f->o.has_address = true;
 	f->o.address = BASE;
@@ -686,9 +687,13 @@ static void test_capabilities_enforced(void **state)
 	(void)state;
 
 	plain_ok(f, 100);
-	f->r.found.ifs[0].func.bmAttributes = 0;
+	/* The same device, now saying it can do neither. */
 	dfk_dev_close(f->r.dev);
-	assert_int_equal(dfk_dev_open(f->r.ctx, &f->r.found.ifs[0], &f->r.dev, &f->r.err), DFK_OK);
+	dfk_found_free(f->r.found);
+	f->r.found = NULL;
+	f->r.d.func.bmAttributes = 0;
+	assert_int_equal(mock_open(&f->r.bus, f->r.ctx, -1, &f->r.found, &f->r.dev, &f->r.err), DFK_OK);
+	assert_int_equal(dfk_dev_if(f->r.dev)->func.bmAttributes, 0);
 	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_UNSUPPORTED);
 	assert_non_null(strstr(f->r.err.msg, "bitCanDnload"));
 	assert_int_equal(dfk_job_upload(f->r.dev, &f->o, NULL, &bytes, &f->r.err), DFK_ERR_UNSUPPORTED);
@@ -726,7 +731,7 @@ static void runtime(mock_dev *d)
 static void test_detach_and_wait(void **state)
 {
 	fx *f = fx_new(runtime, -1);
-	dfk_found again;
+	dfk_found *again = NULL;
 	dfk_match m;
 	(void)state;
 
@@ -738,20 +743,20 @@ static void test_detach_and_wait(void **state)
 	m.vid = 0x1d50;
 	m.pid = 0x1234;
 	assert_int_equal(dfk_wait_for(f->r.ctx, &f->r.bus.t, &m, "2-3.1", NULL, &again, &f->r.err), DFK_OK);
-	assert_int_equal(again.count, 1);
-	assert_true(again.ifs[0].dfu_mode);
-	assert_int_equal(again.ifs[0].dev->desc.idProduct, 0x6089);
+	assert_int_equal(dfk_found_count(again), 1);
+	assert_true(dfk_found_get(again, 0)->dfu_mode);
+	assert_int_equal(dfk_found_get(again, 0)->dev->desc.idProduct, 0x6089);
 	/* polled, did not sleep a fixed time */
 	assert_true(f->r.bus.enumerations >= 4);
 	assert_true(f->r.bus.slept_ms < 1000);
-	dfk_found_free(&again);
+	dfk_found_free(again);
 	fx_free(f);
 }
 
 static void test_wait_for_times_out(void **state)
 {
 	fx *f = fx_new(runtime, -1);
-	dfk_found again;
+	dfk_found *again = NULL;
 	(void)state;
 
 	dfk_ctx_set_timeout(f->r.ctx, DFK_TIMEOUT_REENUM, 2000, NULL);
