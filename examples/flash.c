@@ -114,7 +114,8 @@ int main(int argc, char **argv)
 		goto out;
 	printf("%s: %s, %llu bytes\n", path, dfk_format_name(fw.format), (unsigned long long)dfk_firmware_bytes(&fw));
 
-	code = usbip ? dfk_transport_usbip_new(&transport, usbip, &err) : dfk_transport_libusb_new(&transport, 0, &err);
+	code = usbip ? dfk_transport_usbip_new(&transport, ctx, usbip, &err)
+		     : dfk_transport_libusb_new(&transport, ctx, 0, &err);
 	if (code != DFK_OK)
 		goto out;
 

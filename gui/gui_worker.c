@@ -15,11 +15,11 @@
 
 /* ---- Library context and transports ---- */
 
-static dfk_code transport_open(const char *source, dfk_transport **t, dfk_error *err)
+static dfk_code transport_open(const dfk_ctx *ctx, const char *source, dfk_transport **t, dfk_error *err)
 {
 	if (strcmp(source, "libusb") == 0)
-		return dfk_transport_libusb_new(t, 0, err);
-	dfk_code rc = dfk_transport_usbip_new(t, source, err);
+		return dfk_transport_libusb_new(t, ctx, 0, err);
+	dfk_code rc = dfk_transport_usbip_new(t, ctx, source, err);
 	if (rc)
 		dfk_error_prefix(err, "USB/IP %s", source);
 	return rc;
@@ -88,11 +88,11 @@ static void product_name(const dfk_ctx *ctx, dfk_transport *t, const dfk_usb_dev
 	dfk_error e;
 	char raw[256] = "";
 	uint16_t langid = 0;
-	if (ud->desc.iProduct && t->ops->open(t, ud, &h, &e) == DFK_OK) {
+	if (ud->desc.iProduct && dfk_usb_open(t, ud, &h, &e) == DFK_OK) {
 		if (dfk_usb_get_string(h, ud->desc.iProduct, &langid, raw, sizeof(raw),
 				       dfk_ctx_timeout(ctx, DFK_TIMEOUT_USB), &e))
 			raw[0] = '\0';
-		h->ops->close(h);
+		dfk_usb_close(h);
 	}
 	if (raw[0])
 		dfk_sanitize(raw, out, outsz);
@@ -133,7 +133,7 @@ static void scan_source(const char *source, gui_device_list *out, GString *probl
 		goto done;
 	}
 	dfk_ctx_set_timeout(ctx, DFK_TIMEOUT_USB, 1000, NULL);
-	if (transport_open(source, &t, &err) || dfk_find(ctx, t, NULL, &found, &err)) {
+	if (transport_open(ctx, source, &t, &err) || dfk_find(ctx, t, NULL, &found, &err)) {
 		g_string_append_printf(problems, "%s%s", problems->len ? "\n" : "", err.msg);
 		goto done;
 	}
@@ -593,7 +593,7 @@ static gpointer job_thread(gpointer data)
 	bool verified = false;
 	if (j->ev.scanner)
 		gui_scanner_acquire(j->ev.scanner, j->dev.source);
-	dfk_code rc = j->ctx ? transport_open(j->dev.source, &t, &j->err)
+	dfk_code rc = j->ctx ? transport_open(j->ctx, j->dev.source, &t, &j->err)
 			     : dfk_error_set(&j->err, DFK_ERR_NOMEM, "out of memory");
 	if (rc == DFK_OK)
 		rc = job_find(j, t, &found, &ifc);

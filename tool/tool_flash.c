@@ -51,13 +51,13 @@ static const char *op_name(const tool_flash_opts *o)
 static dfk_code open_transport(flash_run *r)
 {
 	if (r->o->usbip) {
-		dfk_code rc = dfk_transport_usbip_new(&r->t, r->o->usbip, &r->err);
+		dfk_code rc = dfk_transport_usbip_new(&r->t, r->ctx, r->o->usbip, &r->err);
 		if (rc)
 			return dfk_error_prefix(&r->err, "USB/IP %s", r->o->usbip);
 		return DFK_OK;
 	}
 	int level = r->o->verbose >= 3 ? 4 : 0;
-	return dfk_transport_libusb_new(&r->t, level, &r->err);
+	return dfk_transport_libusb_new(&r->t, r->ctx, level, &r->err);
 }
 
 /* dfk_find, repeated every 20 ms with -w until something matches. */

@@ -13,8 +13,8 @@
 
 struct dfk_dev {
 	const dfk_ctx *ctx;
-	dfk_dfu_if ifc;	  /* a copy, whose dev is udev */
-	dfk_usb_dev udev; /* a copy of the device's descriptors: the list may go */
+	dfk_dfu_if ifc;	   /* a copy, whose dev is udev */
+	dfk_usb_node udev; /* a copy of the device's descriptors: the list may go */
 	dfk_usb *usb;
 	bool claimed;
 	uint16_t xfer;
@@ -95,8 +95,8 @@ dfk_code dfk_dev_open(const dfk_ctx *ctx, const dfk_dfu_if *ifc, dfk_dev **out, 
 		return code;
 	}
 	dev->ifc = *ifc;
-	dev->ifc.dev = &dev->udev;
-	code = t->ops->open(t, ifc->dev, &dev->usb, err);
+	dev->ifc.dev = &dev->udev.dev;
+	code = dfk_usb_open(t, ifc->dev, &dev->usb, err);
 	if (code) {
 		dfk__usb_dev_clear(&dev->udev);
 		free(dev);
@@ -164,7 +164,7 @@ void dfk_dev_close(dfk_dev *dev)
 	if (dev->usb) {
 		if (dev->claimed)
 			dev->usb->ops->release(dev->usb, dev->ifc.intf);
-		dev->usb->ops->close(dev->usb);
+		dfk_usb_close(dev->usb);
 	}
 	if (dev->have_map)
 		dfk_memmap_free(&dev->map);

@@ -117,7 +117,7 @@ static bool strings_open(const dfk_ctx *ctx, dfk_transport *t, const dfk_usb_dev
 
 	if (!s->tried) {
 		s->tried = true;
-		if (t->ops->open(t, ud, &s->h, &e)) {
+		if (dfk_usb_open(t, ud, &s->h, &e)) {
 			s->h = NULL;
 			dfk_log(ctx, DFK_LOG_WARN, "cannot open DFU device %04x:%04x at %s: %s", ud->desc.idVendor,
 				ud->desc.idProduct, ud->path, e.msg);
@@ -218,8 +218,7 @@ static dfk_code probe_device(const dfk_ctx *ctx, dfk_transport *t, const dfk_mat
 				code = push_if(out, cap, &ifc, err);
 		}
 	}
-	if (s.h)
-		s.h->ops->close(s.h);
+	dfk_usb_close(s.h);
 	return code;
 }
 
@@ -239,14 +238,13 @@ dfk_code dfk_find(const dfk_ctx *ctx, dfk_transport *t, const dfk_match *m, dfk_
 	if (!out)
 		return dfk_error_set(err, DFK_ERR_NOMEM, "out of memory for the list of devices");
 	out->transport = t;
-	code = t->ops->enumerate(t, &out->usb, err);
+	code = dfk__transport_enumerate(t, &out->usb, err);
 	if (code) {
-		memset(&out->usb, 0, sizeof(out->usb));
 		dfk_found_free(out);
 		return dfk_error_prefix(err, "cannot list USB devices (%s)", t->ops->name);
 	}
 	for (size_t i = 0; i < out->usb.count && !code; i++)
-		code = probe_device(ctx, t, m, &out->usb.devs[i], out, &cap, err);
+		code = probe_device(ctx, t, m, &out->usb.devs[i].dev, out, &cap, err);
 	if (code) {
 		dfk_found_free(out);
 		return code;
@@ -282,5 +280,5 @@ size_t dfk_found_usb_count(const dfk_found *found)
 
 const dfk_usb_dev *dfk_found_usb_get(const dfk_found *found, size_t i)
 {
-	return found && i < found->usb.count ? &found->usb.devs[i] : NULL;
+	return found && i < found->usb.count ? &found->usb.devs[i].dev : NULL;
 }

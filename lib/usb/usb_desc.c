@@ -344,10 +344,12 @@ void dfk_sanitize(const char *s, char *out, size_t outsz)
 	out[pos] = '\0';
 }
 
-dfk_code dfk__usb_dev_copy(dfk_usb_dev *dst, const dfk_usb_dev *src, dfk_error *err)
+dfk_code dfk__usb_dev_copy(dfk_usb_node *node, const dfk_usb_dev *src, dfk_error *err)
 {
+	dfk_usb_dev *dst = &node->dev;
+
+	memset(node, 0, sizeof(*node));
 	*dst = *src;
-	dst->backend = NULL;
 	dst->configs = NULL;
 	dst->nconfigs = 0;
 	if (src->nconfigs == 0)
@@ -366,7 +368,7 @@ dfk_code dfk__usb_dev_copy(dfk_usb_dev *dst, const dfk_usb_dev *src, dfk_error *
 			if (!d->alts) {
 				d->nalts = 0;
 				dst->nconfigs = c + 1;
-				dfk__usb_dev_clear(dst);
+				dfk__usb_dev_clear(node);
 				return dfk_error_set(err, DFK_ERR_NOMEM, "out of memory for a device description");
 			}
 			memcpy(d->alts, s->alts, s->nalts * sizeof(*d->alts));
@@ -376,8 +378,10 @@ dfk_code dfk__usb_dev_copy(dfk_usb_dev *dst, const dfk_usb_dev *src, dfk_error *
 	return DFK_OK;
 }
 
-void dfk__usb_dev_clear(dfk_usb_dev *d)
+void dfk__usb_dev_clear(dfk_usb_node *node)
 {
+	dfk_usb_dev *d = &node->dev;
+
 	for (size_t c = 0; c < d->nconfigs; c++)
 		dfk_config_desc_free(&d->configs[c]);
 	free(d->configs);

@@ -135,7 +135,7 @@ int main(int argc, char **argv)
 	CHECK(tgt && dfk_image_add(&tgt->image, BASE, data, 256 * KIB, &err) == DFK_OK, "firmware: %s", err.msg);
 
 	snprintf(log, sizeof(log), "unix:%s", sock);
-	CHECK(dfk_transport_usbip_new(&t, log, &err) == DFK_OK, "transport: %s", err.msg);
+	CHECK(dfk_transport_usbip_new(&t, ctx, log, &err) == DFK_OK, "transport: %s", err.msg);
 	dfk_match_init(&m);
 	m.alt = 0;
 	CHECK(t && dfk_find(ctx, t, &m, &found, &err) == DFK_OK && dfk_found_count(found) > 0, "find: %s", err.msg);

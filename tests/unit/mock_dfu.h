@@ -99,7 +99,7 @@ typedef struct mock_dev {
 } mock_dev;
 
 struct mock_bus {
-	dfk_transport t;
+	dfk_transport *t; /* made by mock_bus_init, freed by mock_bus_fini */
 	mock_dev *devs[MOCK_MAX_DEVS];
 	size_t ndevs;
 	uint64_t now_ms, slept_ms;
@@ -109,6 +109,7 @@ struct mock_bus {
 };
 
 void mock_bus_init(mock_bus *b);
+void mock_bus_fini(mock_bus *b);
 void mock_bus_add(mock_bus *b, mock_dev *d);
 dfk_clock mock_bus_clock(mock_bus *b);
 

@@ -47,6 +47,7 @@ static int teardown(void **state)
 	fx *f = *state;
 	dfk_found_free(f->found);
 	f->found = NULL;
+	mock_bus_fini(&f->bus);
 	dfk_ctx_free(f->ctx);
 	mock_free(&f->f4);
 	mock_free(&f->plain);
@@ -59,7 +60,7 @@ static void test_find_all(void **state)
 {
 	fx *f = *state;
 
-	assert_int_equal(dfk_find(f->ctx, &f->bus.t, NULL, &f->found, &f->err), DFK_OK);
+	assert_int_equal(dfk_find(f->ctx, f->bus.t, NULL, &f->found, &f->err), DFK_OK);
 	assert_int_equal(dfk_found_count(f->found), 4 + 1 + 1);
 	/* F405: four alts in descriptor order, names and serial read */
 	for (int a = 0; a < 4; a++) {
@@ -71,7 +72,7 @@ static void test_find_all(void **state)
 		assert_int_equal(i->func.wTransferSize, 2048);
 		assert_string_equal(i->name, f->f4.alt_names[a]);
 		assert_string_equal(i->serial, "3276386E3235");
-		assert_ptr_equal(i->transport, &f->bus.t);
+		assert_ptr_equal(i->transport, f->bus.t);
 		assert_string_equal(i->dev->path, "1-1");
 	}
 	assert_false(dfk_found_get(f->found, 4)->dfuse);
@@ -94,7 +95,7 @@ static void test_find_alt_reads_only_that_name(void **state)
 	f->m.dfu_ids_given = true;
 	f->m.dfu_vid = 0x0483;
 	f->m.dfu_pid = 0xdf11;
-	assert_int_equal(dfk_find(f->ctx, &f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
+	assert_int_equal(dfk_find(f->ctx, f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
 	assert_int_equal(dfk_found_count(f->found), 1);
 	assert_int_equal(f->f4.n_string, 3);
 	assert_int_equal(f->plain.n_open, 0); /* other IDs: not even opened */
@@ -106,14 +107,14 @@ static void test_find_alt_name(void **state)
 
 	f->m.alt_name = "@Option Bytes  /0x1FFFC000/01*016 e";
 	f->m.vid = f->m.pid = DFK_MATCH_NONE; /* -a applies to DFU-mode alts only */
-	assert_int_equal(dfk_find(f->ctx, &f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
+	assert_int_equal(dfk_find(f->ctx, f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
 	assert_int_equal(dfk_found_count(f->found), 1);
 	assert_int_equal(dfk_found_get(f->found, 0)->alt, 1);
 	/* the trailing-space-sensitive exact match of dfu-util */
 	dfk_found_free(f->found);
 	f->found = NULL;
 	f->m.alt_name = "@Option Bytes /0x1FFFC000/01*016 e";
-	assert_int_equal(dfk_find(f->ctx, &f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
+	assert_int_equal(dfk_find(f->ctx, f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
 	assert_int_equal(dfk_found_count(f->found), 0);
 }
 
@@ -125,7 +126,7 @@ static void test_find_runtime_ids_and_serial(void **state)
 	f->m.pid = 0x7777;
 	f->m.serial = "RT42";
 	f->m.dfu_serial = "nomatch";
-	assert_int_equal(dfk_find(f->ctx, &f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
+	assert_int_equal(dfk_find(f->ctx, f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
 	/* the run-time device by IDs and serial; DFU-mode ones by dfu_serial (none) */
 	assert_int_equal(dfk_found_count(f->found), 1);
 	assert_false(dfk_found_get(f->found, 0)->dfu_mode);
@@ -137,7 +138,7 @@ static void test_find_path_devnum_intf(void **state)
 	fx *f = *state;
 
 	f->m.path = "2-3.1";
-	assert_int_equal(dfk_find(f->ctx, &f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
+	assert_int_equal(dfk_find(f->ctx, f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
 	assert_int_equal(dfk_found_count(f->found), 1);
 	assert_int_equal(dfk_found_get(f->found, 0)->dev->desc.idVendor, 0x1d50);
 	dfk_found_free(f->found);
@@ -145,12 +146,12 @@ static void test_find_path_devnum_intf(void **state)
 	f->m.path = NULL;
 	f->m.devnum = 5;
 	f->m.intf = 0;
-	assert_int_equal(dfk_find(f->ctx, &f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
+	assert_int_equal(dfk_find(f->ctx, f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
 	assert_int_equal(dfk_found_count(f->found), 4);
 	dfk_found_free(f->found);
 	f->found = NULL;
 	f->m.intf = 1;
-	assert_int_equal(dfk_find(f->ctx, &f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
+	assert_int_equal(dfk_find(f->ctx, f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
 	assert_int_equal(dfk_found_count(f->found), 0);
 }
 
@@ -162,7 +163,7 @@ static void test_open_and_select_alt(void **state)
 
 	f->m.alt = 0;
 	f->m.devnum = 5;
-	assert_int_equal(dfk_find(f->ctx, &f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
+	assert_int_equal(dfk_find(f->ctx, f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
 	assert_int_equal(dfk_dev_open(f->ctx, dfk_found_get(f->found, 0), &dev, &f->err), DFK_OK);
 	assert_int_equal(f->f4.n_set_alt, 1); /* four alts: SET_INTERFACE needed */
 	assert_int_equal(dfk_dev_transfer_size(dev), 2048);
@@ -192,7 +193,7 @@ static void test_open_device_outlives_the_list(void **state)
 
 	f->m.alt = 0;
 	f->m.devnum = 5;
-	assert_int_equal(dfk_find(f->ctx, &f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
+	assert_int_equal(dfk_find(f->ctx, f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
 	assert_int_equal(dfk_found_count(f->found), 1);
 	assert_int_equal(dfk_dev_open(f->ctx, dfk_found_get(f->found, 0), &dev, &f->err), DFK_OK);
 	assert_ptr_not_equal(dfk_dev_if(dev), dfk_found_get(f->found, 0));
@@ -230,7 +231,7 @@ static void test_open_single_alt_no_set_interface(void **state)
 	dfk_dev *dev;
 
 	f->m.path = "2-3.1";
-	assert_int_equal(dfk_find(f->ctx, &f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
+	assert_int_equal(dfk_find(f->ctx, f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
 	assert_int_equal(dfk_dev_open(f->ctx, dfk_found_get(f->found, 0), &dev, &f->err), DFK_OK);
 	assert_int_equal(f->plain.n_set_alt, 0);
 	dfk_dev_close(dev);
@@ -241,7 +242,7 @@ static void test_unopenable_device_skipped(void **state)
 	fx *f = *state;
 
 	f->plain.open_fails = true;
-	assert_int_equal(dfk_find(f->ctx, &f->bus.t, NULL, &f->found, &f->err), DFK_OK);
+	assert_int_equal(dfk_find(f->ctx, f->bus.t, NULL, &f->found, &f->err), DFK_OK);
 	assert_int_equal(dfk_found_count(f->found), 5);
 	assert_non_null(strstr(f->bus.log, "cannot open"));
 }

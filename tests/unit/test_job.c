@@ -742,7 +742,7 @@ static void test_detach_and_wait(void **state)
 	dfk_match_init(&m);
 	m.vid = 0x1d50;
 	m.pid = 0x1234;
-	assert_int_equal(dfk_wait_for(f->r.ctx, &f->r.bus.t, &m, "2-3.1", NULL, &again, &f->r.err), DFK_OK);
+	assert_int_equal(dfk_wait_for(f->r.ctx, f->r.bus.t, &m, "2-3.1", NULL, &again, &f->r.err), DFK_OK);
 	assert_int_equal(dfk_found_count(again), 1);
 	assert_true(dfk_found_get(again, 0)->dfu_mode);
 	assert_int_equal(dfk_found_get(again, 0)->dev->desc.idProduct, 0x6089);
@@ -760,7 +760,7 @@ static void test_wait_for_times_out(void **state)
 	(void)state;
 
 	dfk_ctx_set_timeout(f->r.ctx, DFK_TIMEOUT_REENUM, 2000, NULL);
-	assert_int_equal(dfk_wait_for(f->r.ctx, &f->r.bus.t, NULL, "2-3.1", NULL, &again, &f->r.err), DFK_ERR_NODEV);
+	assert_int_equal(dfk_wait_for(f->r.ctx, f->r.bus.t, NULL, "2-3.1", NULL, &again, &f->r.err), DFK_ERR_NODEV);
 	assert_non_null(strstr(f->r.err.msg, "2-3.1"));
 	assert_true(f->r.bus.now_ms >= 2000 && f->r.bus.now_ms < 2100);
 	fx_free(f);
