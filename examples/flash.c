@@ -58,7 +58,7 @@ static int usage(const char *argv0)
 int main(int argc, char **argv)
 {
 	const char *usbip = NULL, *path = NULL, *addr_arg = NULL;
-	dfk_load_opts load = {0};
+	dfk_load_opts load;
 	dfk_transport *transport = NULL;
 	dfk_found *found = NULL;
 	dfk_dev *dev = NULL;
@@ -86,7 +86,7 @@ int main(int argc, char **argv)
 	}
 	if (!path)
 		return usage(argv[0]);
-	load.format = DFK_FORMAT_UNKNOWN; /* detect from the content */
+	dfk_load_opts_init(&load); /* the format is detected from the content */
 	if (addr_arg) {
 		char *end;
 		errno = 0;

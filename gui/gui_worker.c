@@ -487,7 +487,7 @@ static dfk_code run_download(gui_job *j, dfk_dev *dev, uint64_t *bytes, bool *ve
 	dfk_firmware fw;
 	dfk_firmware_init(&fw);
 	dfk_load_opts lo;
-	memset(&lo, 0, sizeof(lo));
+	dfk_load_opts_init(&lo);
 	lo.has_address = j->o.has_address;
 	lo.address = j->o.address;
 	lo.alt = ifc->alt;

@@ -493,8 +493,7 @@ static dfk_code prepare_files(flash_run *r)
 	tool_flash_opts *o = r->o;
 	if (o->download) {
 		dfk_load_opts lo;
-		memset(&lo, 0, sizeof(lo));
-		lo.format = DFK_FORMAT_UNKNOWN;
+		dfk_load_opts_init(&lo);
 		lo.has_address = o->job.has_address;
 		lo.address = o->job.address;
 		lo.alt = o->match.alt >= 0 ? (uint8_t)o->match.alt : 0;

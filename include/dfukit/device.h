@@ -100,10 +100,13 @@ DFK_API dfk_code dfk_ctx_sleep(const dfk_ctx *ctx, uint32_t ms);
  * none). */
 DFK_API void dfk_log(const dfk_ctx *ctx, dfk_log_level level, const char *fmt, ...) DFK_PRINTF(3, 4);
 
-/* What to select, with dfu-util's -d/-p/-n/-c/-i/-a/-S meanings. */
+/* What to select, with dfu-util's -d/-p/-n/-c/-i/-a/-S meanings. An
+ * extensible option struct (see dfukit.h): dfk_match_init first. The
+ * strings are borrowed: they must live as long as the calls given m. */
 #define DFK_MATCH_ANY (-1)
 #define DFK_MATCH_NONE (-2) /* "-" in -d: match nothing */
 typedef struct dfk_match {
+	size_t size;	      /* set by dfk_match_init */
 	int vid, pid;	      /* run-time (or any-mode) IDs */
 	int dfu_vid, dfu_pid; /* DFU-mode IDs (after ",") */
 	bool dfu_ids_given;
@@ -116,6 +119,7 @@ typedef struct dfk_match {
 	const char *serial;   /* run-time serial; "" or NULL = any */
 	const char *dfu_serial;
 } dfk_match;
+/* Everything ANY, no strings. */
 DFK_API void dfk_match_init(dfk_match *m);
 /* Parses -d's "[vid]:[pid][,[vid_dfu]:[pid_dfu]]" (hex, "*" any, "-" none). */
 DFK_API dfk_code dfk_match_parse_device(dfk_match *m, const char *spec, dfk_error *err);
@@ -148,7 +152,7 @@ typedef struct dfk_dfu_if {
  * USB device the transport listed. */
 typedef struct dfk_found dfk_found;
 /* Enumerates, keeps the alts that are DFU interfaces and match m (NULL =
- * all), reading their strings. *out is a new list (NULL on failure), which
+ * all; DFK_ERR_USAGE when not initialised), reading their strings. *out is a new list (NULL on failure), which
  * the caller frees with dfk_found_free; nothing in it refers to m. */
 DFK_API dfk_code dfk_find(const dfk_ctx *ctx, dfk_transport *t, const dfk_match *m, dfk_found **out, dfk_error *err);
 /* Frees the list and everything its accessors returned (NULL is fine).

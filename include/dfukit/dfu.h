@@ -76,19 +76,23 @@ DFK_API dfk_code dfk_plan_build(const dfk_image *img, const dfk_memmap *map, uns
 DFK_API void dfk_plan_free(dfk_plan *plan);
 
 /* ---- Jobs ---- */
+/* What a job does. An extensible option struct (see dfukit.h): set up
+ * with dfk_job_opts_init, then change fields; a job given one that was
+ * not initialised fails with DFK_ERR_USAGE. NULL means the defaults. */
 typedef struct dfk_job_opts {
+	size_t size;	     /* set by dfk_job_opts_init */
 	bool verify;	     /* read back and compare (needs bitCanUpload) */
-	bool force;	     /* -s ...:force */
+	bool force;	     /* allow what loses data or leaves the memory map */
 	bool mass_erase;     /* needs force */
 	bool unprotect;	     /* needs force */
 	bool leave;	     /* DfuSe: leave DFU mode afterwards */
 	bool will_reset;     /* the device resets after the last write (option bytes) */
 	bool skip_unchanged; /* read pages first, do not erase/write pages already equal */
-	bool has_address;    /* -s ADDR */
+	bool has_address;    /* DfuSe: start address given */
 	uint32_t address;
-	bool has_length; /* -s ...:LEN (upload length) */
+	bool has_length; /* upload: length given */
 	uint32_t length;
-	bool dfuse; /* use DfuSe even if the device is plain DFU (-s given) */
+	bool dfuse; /* use DfuSe even if the device is plain DFU */
 	/* DfuSe: a page the image covers only partly is read first and its
 	 * bytes outside the image written back, when the device can upload. */
 	bool preserve;

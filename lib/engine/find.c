@@ -8,6 +8,7 @@
 #include "dfu_internal.h"
 #include "dfukit/device.h"
 #include "dynbuf.h"
+#include "match.h"
 
 #define GET_DESCRIPTOR 6
 
@@ -228,12 +229,19 @@ dfk_code dfk_find(const dfk_ctx *ctx, dfk_transport *t, const dfk_match *m, dfk_
 	size_t cap = 0;
 	dfk_code code;
 	dfk_found *out;
+	dfk_match mm;
 
 	if (!outp)
 		return dfk_error_set(err, DFK_ERR_USAGE, "no place for the list of devices");
 	*outp = NULL;
 	if (!ctx || !t)
 		return dfk_error_set(err, DFK_ERR_USAGE, "finding devices needs a context and a transport");
+	if (m) {
+		code = dfk__match_read(m, &mm, err);
+		if (code)
+			return code;
+		m = &mm;
+	}
 	out = calloc(1, sizeof(*out));
 	if (!out)
 		return dfk_error_set(err, DFK_ERR_NOMEM, "out of memory for the list of devices");

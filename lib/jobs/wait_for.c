@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "job_internal.h"
+#include "match.h"
 
 static bool wanted(const dfk_dfu_if *ifc, const char *path, const char *serial)
 {
@@ -28,7 +29,9 @@ dfk_code dfk_wait_for(const dfk_ctx *ctx, dfk_transport *t, const dfk_match *m, 
 		return dfk_error_set(err, DFK_ERR_USAGE, "no place for the list of devices");
 	*outp = NULL;
 	if (m) {
-		mm = *m;
+		code = dfk__match_read(m, &mm, err);
+		if (code)
+			return code;
 	} else {
 		dfk_match_init(&mm);
 	}

@@ -1,5 +1,6 @@
 /* Device selection criteria with dfu-util's -d and -S syntax. */
-#include "dfukit/device.h"
+#include "match.h"
+#include "opts.h"
 #include "text.h"
 
 #include <string.h>
@@ -7,6 +8,7 @@
 void dfk_match_init(dfk_match *m)
 {
 	memset(m, 0, sizeof(*m));
+	m->size = sizeof(*m);
 	m->vid = m->pid = DFK_MATCH_ANY;
 	m->dfu_vid = m->dfu_pid = DFK_MATCH_ANY;
 	m->dfu_ids_given = false;
@@ -77,6 +79,9 @@ dfk_code dfk_match_parse_device(dfk_match *m, const char *spec, dfk_error *err)
 	int vid, pid, dvid, dpid;
 	dfk_code rc;
 
+	rc = dfk__opts_check(m->size, DFK__OPTS_V1_SIZE(dfk_match, dfu_serial), "device match", "dfk_match_init", err);
+	if (rc)
+		return rc;
 	if (!spec)
 		return dfk_error_set(err, DFK_ERR_USAGE, "no device IDs given");
 	comma = strchr(spec, ',');
@@ -114,6 +119,10 @@ dfk_code dfk_match_parse_serial(dfk_match *m, const char *spec, char *rt_buf, ch
 	const char *comma;
 	size_t rn, dn;
 
+	dfk_code rc =
+	    dfk__opts_check(m->size, DFK__OPTS_V1_SIZE(dfk_match, dfu_serial), "device match", "dfk_match_init", err);
+	if (rc)
+		return rc;
 	if (!spec)
 		return dfk_error_set(err, DFK_ERR_USAGE, "no serial number given");
 	if (!rt_buf || !dfu_buf || bufsz == 0)
@@ -132,4 +141,11 @@ dfk_code dfk_match_parse_serial(dfk_match *m, const char *spec, char *rt_buf, ch
 	m->serial = rt_buf;
 	m->dfu_serial = dfu_buf;
 	return DFK_OK;
+}
+
+dfk_code dfk__match_read(const dfk_match *in, dfk_match *out, dfk_error *err)
+{
+	dfk_match_init(out);
+	return dfk__opts_read(out, sizeof(*out), in, DFK__OPTS_V1_SIZE(dfk_match, dfu_serial), "device match",
+			      "dfk_match_init", err);
 }

@@ -181,6 +181,26 @@ static void test_open_and_select_alt(void **state)
 	dfk_dev_close(dev);
 }
 
+/* An uninitialised dfk_match is refused, with the way out named. */
+static void test_match_not_initialised(void **state)
+{
+	fx *f = *state;
+	dfk_match zero;
+	dfk_found *again = NULL;
+
+	memset(&zero, 0, sizeof(zero));
+	assert_int_equal(dfk_find(f->ctx, f->bus.t, &zero, &f->found, &f->err), DFK_ERR_USAGE);
+	assert_null(f->found);
+	assert_non_null(strstr(f->err.msg, "dfk_match_init"));
+	assert_int_equal(dfk_wait_for(f->ctx, f->bus.t, &zero, "1-1", NULL, &again, &f->err), DFK_ERR_USAGE);
+	assert_null(again);
+	assert_int_equal(dfk_match_parse_device(&zero, "0483:df11", &f->err), DFK_ERR_USAGE);
+	assert_int_equal(f->bus.enumerations, 0);
+	/* Initialised, it works (and NULL is "everything"). */
+	assert_int_equal(dfk_find(f->ctx, f->bus.t, &f->m, &f->found, &f->err), DFK_OK);
+	assert_int_equal(dfk_found_count(f->found), 6);
+}
+
 /* dfk_found_free while a device found in the list is open: the device has
  * its own copy of what it needs (the mock poisons the freed list). */
 static void test_open_device_outlives_the_list(void **state)
@@ -257,6 +277,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_find_path_devnum_intf, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_open_and_select_alt, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_open_device_outlives_the_list, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_match_not_initialised, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_open_single_alt_no_set_interface, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_unopenable_device_skipped, setup, teardown),
 	};

@@ -277,6 +277,53 @@ static void test_force_rules(void **state)
 	fx_free(f);
 }
 
+/* dfk_job_opts can grow: a struct that was never initialised is refused
+ * before any request, a newer caller's bigger struct is read as far as
+ * this library knows it, unless it sets an option beyond. */
+typedef struct newer_opts {
+	dfk_job_opts o;
+	uint64_t future[2];
+} newer_opts;
+
+static void test_job_opts_size(void **state)
+{
+	fx *f = fx_new(f405, 0);
+	unsigned before = mock_transfers(&f->r.d);
+	dfk_job_opts zero;
+	newer_opts n;
+	uint64_t bytes = 0;
+	(void)state;
+
+	raw_fw(f, 16 * KIB, true, BASE); /* one whole page: nothing to preserve */
+	memset(&zero, 0, sizeof(zero));
+	zero.verify = true;
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &zero, &f->r.err), DFK_ERR_USAGE);
+	assert_non_null(strstr(f->r.err.msg, "dfk_job_opts_init"));
+	assert_int_equal(dfk_job_upload(f->r.dev, &zero, NULL, &bytes, &f->r.err), DFK_ERR_USAGE);
+	zero.size = 1u << 20; /* garbage */
+	assert_int_equal(dfk_job_dfuse_command(f->r.dev, &zero, &f->r.err), DFK_ERR_USAGE);
+	assert_non_null(strstr(f->r.err.msg, "not initialised"));
+	assert_int_equal(mock_transfers(&f->r.d), before);
+
+	memset(&n, 0, sizeof(n));
+	dfk_job_opts_init(&n.o);
+	n.o.size = sizeof(n);
+	n.o.verify = false;
+	n.future[1] = 7; /* an option this library does not know */
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &n.o, &f->r.err), DFK_ERR_UNSUPPORTED);
+	assert_non_null(strstr(f->r.err.msg, "does not know"));
+	assert_int_equal(mock_transfers(&f->r.d), before);
+	n.future[1] = 0;
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &n.o, &f->r.err), DFK_OK);
+	assert_memory_equal(mem_at(f, BASE), f->data, 16 * KIB);
+	assert_int_equal(f->r.d.n_req[DFK_REQ_UPLOAD], 0); /* verify off was read */
+
+	/* NULL: the defaults (verify on). */
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, NULL, &f->r.err), DFK_OK);
+	assert_true(f->r.d.n_req[DFK_REQ_UPLOAD] > 0);
+	fx_free(f);
+}
+
 static void ro_first_page(mock_dev *d)
 {
 	mock_init_f405(d);
@@ -1174,6 +1221,7 @@ int main(void)
 	    cmocka_unit_test(test_leave_vanish_before_status),
 	    cmocka_unit_test(test_leave_error_reported),
 	    cmocka_unit_test(test_force_rules),
+	    cmocka_unit_test(test_job_opts_size),
 	    cmocka_unit_test(test_read_only_refused_unless_force),
 	    cmocka_unit_test(test_partial_page_warning),
 	    cmocka_unit_test(test_dfuse_file_targets),
