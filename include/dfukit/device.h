@@ -59,7 +59,9 @@ typedef enum dfk_timeout {
 	DFK_TIMEOUT_REENUM = 3,	   /* waiting for a device to come back (default 10000) */
 } dfk_timeout;
 
-/* Opaque: created by dfk_ctx_new, freed by dfk_ctx_free. */
+/* Opaque: created by dfk_ctx_new, freed by dfk_ctx_free. Threads: set it
+ * up from one thread before use; then it is only read and may be shared
+ * (dfukit.h, "Threads"); cancelling works from anywhere. */
 typedef struct dfk_ctx dfk_ctx;
 /* A context with the defaults above, the system clock, 5 error retries and
  * no callbacks. */
@@ -149,7 +151,8 @@ typedef struct dfk_dfu_if {
 } dfk_dfu_if;
 
 /* What dfk_find found (opaque): the DFU interfaces that matched, and every
- * USB device the transport listed. */
+ * USB device the transport listed. Used by one thread at a time, with its
+ * transport. */
 typedef struct dfk_found dfk_found;
 /* Enumerates, keeps the alts that are DFU interfaces and match m (NULL =
  * all; DFK_ERR_USAGE when not initialised), reading their strings. *out is a new list (NULL on failure), which
@@ -169,7 +172,9 @@ DFK_API const dfk_dfu_if *dfk_found_get(const dfk_found *found, size_t i);
 DFK_API size_t dfk_found_usb_count(const dfk_found *found);
 DFK_API const dfk_usb_dev *dfk_found_usb_get(const dfk_found *found, size_t i);
 
-/* An open DFU interface (opaque). */
+/* An open DFU interface (opaque). Used by one thread at a time, with its
+ * transport; dfk_ctx_cancel on its context from any thread stops what it
+ * is doing. */
 typedef struct dfk_dev dfk_dev;
 /* Opens the device, claims the interface and selects the alt (SET_INTERFACE
  * only when the interface has more than one alt setting). A SET_INTERFACE

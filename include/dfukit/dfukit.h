@@ -38,7 +38,34 @@
  * device's interface and memory map until dfk_dev_close); messages passed
  * to callbacks only during the call; names (dfk_code_name, ...) are static.
  * An open dfk_dev depends on its context and transport (which must outlive
- * it), never on the list it was found in. */
+ * it), never on the list it was found in.
+ *
+ * Threads
+ * -------
+ * The library starts no thread, installs no signal handler and keeps no
+ * global mutable state (each libusb transport has its own libusb context;
+ * sockets are written with MSG_NOSIGNAL; error texts come from
+ * strerror_r). So:
+ *  - Calls on different objects run in parallel: two threads may each find,
+ *    open and flash through their own transports (even two libusb ones),
+ *    parse files or build plans at the same time.
+ *  - A transport, and everything made through it (the dfk_found lists, the
+ *    open dfk_dev and dfk_usb handles), is used by one thread at a time:
+ *    the USB/IP transport shares its connections between them. Hand them
+ *    over between threads freely, with the usual synchronisation.
+ *  - A dfk_ctx is configured (the dfk_ctx_set_* calls) before it is used,
+ *    from one thread. Once in use it is only read, so several threads may
+ *    share it: its callbacks are then called from each of them, and a
+ *    cancel stops all their jobs. One context per job thread is simplest.
+ *  - dfk_ctx_cancel and dfk_ctx_cancelled may be called from any thread
+ *    and from a signal handler (a lock-free atomic); nothing else is
+ *    async-signal-safe.
+ *  - Callbacks run on the thread of the call that reports, during it; they
+ *    may call dfk_ctx_cancel and anything that does not touch the objects
+ *    of the running call.
+ *  - One exception to the rule of no shared state: loading an ELF file
+ *    calls libelf's elf_version(), which sets a process-wide flag in
+ *    libelf (always to the same value). */
 #ifndef DFUKIT_DFUKIT_H
 #define DFUKIT_DFUKIT_H
 

@@ -4,7 +4,7 @@
  * caller passes a dfk_error, fills it with a one-line message that names the
  * context (file, offset, address, device status).  The library never prints
  * and never exits; what a code means for a program (an exit status, a
- * dialog) is the program's business. */
+ * dialog) is the program's business. Everything here is reentrant. */
 #ifndef DFUKIT_ERROR_H
 #define DFUKIT_ERROR_H
 

@@ -3,7 +3,8 @@
  *
  * Parsers work on memory (const uint8_t *, length) and report problems as
  * DFK_ERR_DATA with the offset (or line) and what is wrong; the file-level
- * functions prefix the file name. */
+ * functions prefix the file name. All are reentrant: any thread, on its own
+ * objects (a dfk_out by one thread at a time). */
 #ifndef DFUKIT_FORMATS_H
 #define DFUKIT_FORMATS_H
 

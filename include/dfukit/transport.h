@@ -46,7 +46,10 @@ typedef struct dfk_setup {
 
 /* The constructors keep ctx (clock, log): it must outlive the transport.
  * Free a transport with dfk_transport_free, after closing every device
- * opened through it and freeing every list it made. */
+ * opened through it and freeing every list it made.
+ * Threads: a transport and everything made through it (lists, open
+ * devices, handles) is used by one thread at a time; different transports
+ * are independent and may be used in parallel. */
 
 /* libusb-1.0, with a libusb context of the transport's own (never libusb's
  * default one); debug_level 0..4 is passed to LIBUSB_OPTION_LOG_LEVEL.

@@ -10,6 +10,9 @@
 #include <string.h>
 #include <time.h>
 
+/* dfk_ctx_cancel promises to be async-signal-safe: a lock-free store. */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "the cancel flag must be a lock-free atomic");
+
 static uint64_t system_now_ms(void *user)
 {
 	struct timespec ts;

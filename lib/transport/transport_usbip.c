@@ -161,7 +161,7 @@ static dfk_code read_deadline(const dfk_ctx *ctx, int fd, void *buf, size_t len,
 			break;
 		}
 		if (n < 0) {
-			rc = dfk_error_set(err, DFK_ERR_IO, "USB/IP: poll: %s", strerror(errno));
+			rc = dfk_error_set(err, DFK_ERR_IO, "USB/IP: poll: %s", DFK_STRERROR(errno));
 			break;
 		}
 		ssize_t r = read(fd, p + done, len - done);
@@ -169,7 +169,7 @@ static dfk_code read_deadline(const dfk_ctx *ctx, int fd, void *buf, size_t len,
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			rc = dfk_error_set(err, errno == ECONNRESET ? DFK_ERR_NODEV : DFK_ERR_IO, "USB/IP: read: %s",
-					   strerror(errno));
+					   DFK_STRERROR(errno));
 			break;
 		}
 		if (r == 0) {
@@ -205,11 +205,11 @@ static dfk_code connect_addr(const dfk_ctx *ctx, int fd, const struct sockaddr *
 	/* Non-blocking connect so that an unreachable host costs at most
 	 * CONNECT_TIMEOUT_MS rather than the kernel's minutes. */
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-		return dfk_error_set(err, DFK_ERR_IO, "USB/IP: %s: fcntl: %s", what, strerror(errno));
+		return dfk_error_set(err, DFK_ERR_IO, "USB/IP: %s: fcntl: %s", what, DFK_STRERROR(errno));
 	if (connect(fd, sa, salen) < 0) {
 		if (errno != EINPROGRESS && errno != EINTR)
 			return dfk_error_set(err, DFK_ERR_NODEV, "USB/IP: cannot connect to %s: %s", what,
-					     strerror(errno));
+					     DFK_STRERROR(errno));
 		if (wait_fd(ctx, fd, POLLOUT, now_ms(ctx) + CONNECT_TIMEOUT_MS) <= 0)
 			return dfk_error_set(err, DFK_ERR_TIMEOUT, "USB/IP: cannot connect to %s: timed out", what);
 		int soerr = 0;
@@ -218,10 +218,10 @@ static dfk_code connect_addr(const dfk_ctx *ctx, int fd, const struct sockaddr *
 			soerr = errno;
 		if (soerr)
 			return dfk_error_set(err, DFK_ERR_NODEV, "USB/IP: cannot connect to %s: %s", what,
-					     strerror(soerr));
+					     DFK_STRERROR(soerr));
 	}
 	if (fcntl(fd, F_SETFL, fl) < 0)
-		return dfk_error_set(err, DFK_ERR_IO, "USB/IP: %s: fcntl: %s", what, strerror(errno));
+		return dfk_error_set(err, DFK_ERR_IO, "USB/IP: %s: fcntl: %s", what, DFK_STRERROR(errno));
 	return DFK_OK;
 }
 
@@ -233,7 +233,7 @@ static dfk_code server_connect(struct usbip_transport *t, int *out, dfk_error *e
 		memcpy(sun.sun_path, t->unix_path, strlen(t->unix_path)); /* length checked in _new */
 		int fd = dfk_socket_cloexec(AF_UNIX, SOCK_STREAM, 0, 0);
 		if (fd < 0)
-			return dfk_error_set(err, DFK_ERR_IO, "USB/IP: socket: %s", strerror(errno));
+			return dfk_error_set(err, DFK_ERR_IO, "USB/IP: socket: %s", DFK_STRERROR(errno));
 		char what[sizeof(sun.sun_path) + 8];
 		snprintf(what, sizeof(what), "unix:%s", t->unix_path);
 		dfk_code rc = connect_addr(t->ctx, fd, (struct sockaddr *)&sun, sizeof(sun), what, err);
@@ -257,7 +257,7 @@ static dfk_code server_connect(struct usbip_transport *t, int *out, dfk_error *e
 	for (struct addrinfo *ai = res; ai && *out < 0; ai = ai->ai_next) {
 		int fd = dfk_socket_cloexec(ai->ai_family, ai->ai_socktype, ai->ai_protocol, 0);
 		if (fd < 0) {
-			rc = dfk_error_set(&e, DFK_ERR_IO, "USB/IP: socket: %s", strerror(errno));
+			rc = dfk_error_set(&e, DFK_ERR_IO, "USB/IP: socket: %s", DFK_STRERROR(errno));
 			continue;
 		}
 		rc = connect_addr(t->ctx, fd, ai->ai_addr, ai->ai_addrlen, what, &e);

@@ -1185,6 +1185,56 @@ static void test_tcp(void **state)
 	server_stop(s);
 }
 
+/* Two threads, each with its own context and transport, at the same time:
+ * no state is shared between transports (dfukit.h, "Threads"). */
+struct parallel_run {
+	struct server *s;
+	int ok; /* control transfers answered */
+};
+
+static void *parallel_client(void *arg)
+{
+	struct parallel_run *p = arg;
+	dfk_ctx *ctx = NULL;
+	dfk_transport *t = NULL;
+	dfk_usb_list l = {0};
+	dfk_usb *h = NULL;
+	dfk_error err = {0};
+	char spec[160];
+	snprintf(spec, sizeof(spec), "unix:%s", p->s->path);
+	if (dfk_ctx_new(&ctx, &err) || dfk_transport_usbip_new(&t, ctx, spec, &err) ||
+	    dfk__transport_enumerate(t, &l, &err) || l.count < 1 || dfk_usb_open(t, &l.devs[0].dev, &h, &err))
+		goto out;
+	for (int i = 0; i < 200; i++) {
+		uint8_t buf[6];
+		size_t n = 0;
+		dfk_setup gs = {0xA1, 3, 0, 0, 6};
+		if (dfk_usb_control(h, &gs, buf, &n, 5000, &err) == DFK_OK && n == 6)
+			p->ok++;
+	}
+out:
+	dfk_usb_close(h);
+	if (l.devs)
+		t->ops->list_free(t, &l);
+	dfk_transport_free(t);
+	dfk_ctx_free(ctx);
+	return NULL;
+}
+
+static void test_two_transports_in_parallel(void **state)
+{
+	(void)state;
+	struct parallel_run runs[2] = {{server_start(false), 0}, {server_start(false), 0}};
+	pthread_t th[2];
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, parallel_client, &runs[i]), 0);
+	for (int i = 0; i < 2; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(runs[i].ok, 200);
+		server_stop(runs[i].s);
+	}
+}
+
 static void test_no_server(void **state)
 {
 	(void)state;
@@ -1217,6 +1267,7 @@ int main(void)
 	    cmocka_unit_test(test_single_host_server),
 	    cmocka_unit_test(test_garbage),
 	    cmocka_unit_test(test_tcp),
+	    cmocka_unit_test(test_two_transports_in_parallel),
 	    cmocka_unit_test(test_no_server),
 	};
 	dfk_clock fast = {fast_now, fast_sleep, NULL};
