@@ -956,7 +956,8 @@ static dfk_code usbip_set_alt(dfk_usb *hb, uint8_t intf, uint8_t alt, dfk_error 
 {
 	struct usbip_handle *h = dfk__usb_priv(hb);
 	dfk_setup s = {0x01, 11 /* SET_INTERFACE */, alt, intf, 0};
-	dfk_code rc = conn_control(h->c, h->busid, &s, NULL, NULL, 5000, err);
+	dfk_code rc =
+	    conn_control(h->c, h->busid, &s, NULL, NULL, dfk_ctx_timeout(hb->transport->ctx, DFK_TIMEOUT_USB), err);
 	if (rc)
 		return dfk_error_prefix(err, "SET_INTERFACE %u alt %u", intf, alt);
 	return DFK_OK;
