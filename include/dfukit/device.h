@@ -87,6 +87,10 @@ DFK_API unsigned dfk_ctx_max_error_retries(const dfk_ctx *ctx);
  * called on the thread that runs the library call. */
 DFK_API void dfk_ctx_set_log(dfk_ctx *ctx, dfk_log_fn fn, void *user);
 DFK_API void dfk_ctx_set_progress(dfk_ctx *ctx, dfk_progress_fn fn, void *user);
+/* The callbacks set (NULL: none), and their user pointer into *user (when
+ * user is not NULL): for a program that wraps them. */
+DFK_API dfk_log_fn dfk_ctx_log(const dfk_ctx *ctx, void **user);
+DFK_API dfk_progress_fn dfk_ctx_progress(const dfk_ctx *ctx, void **user);
 /* Asks the job running on ctx to stop: it notices within one control
  * transfer or one slice of a sleep, brings the device back to a defined
  * state where the protocol allows, and returns DFK_ERR_CANCELLED.

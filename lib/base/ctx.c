@@ -146,6 +146,20 @@ void dfk_ctx_set_progress(dfk_ctx *ctx, dfk_progress_fn fn, void *user)
 	ctx->progress_user = user;
 }
 
+dfk_log_fn dfk_ctx_log(const dfk_ctx *ctx, void **user)
+{
+	if (user)
+		*user = ctx->log_user;
+	return ctx->log;
+}
+
+dfk_progress_fn dfk_ctx_progress(const dfk_ctx *ctx, void **user)
+{
+	if (user)
+		*user = ctx->progress_user;
+	return ctx->progress;
+}
+
 uint64_t dfk__now(const dfk_ctx *ctx)
 {
 	return ctx->clock.now_ms(ctx->clock.user);

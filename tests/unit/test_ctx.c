@@ -38,6 +38,15 @@ static void fixed_sleep(void *user, uint32_t ms)
 	*(uint64_t *)user += ms;
 }
 
+static void noop_progress(void *user, dfk_phase phase, uint64_t done, uint64_t total, uint32_t addr)
+{
+	(void)user;
+	(void)phase;
+	(void)done;
+	(void)total;
+	(void)addr;
+}
+
 static void test_setters(void **state)
 {
 	dfk_ctx *c = NULL;
@@ -60,6 +69,10 @@ static void test_setters(void **state)
 	assert_int_equal(dfk_ctx_timeout(c, (dfk_timeout)17), 0);
 	dfk_ctx_set_max_error_retries(c, 2);
 	assert_int_equal(dfk_ctx_max_error_retries(c), 2);
+	void *user = NULL;
+	dfk_ctx_set_progress(c, noop_progress, &t);
+	assert_true(dfk_ctx_progress(c, &user) == noop_progress);
+	assert_ptr_equal(user, &t);
 
 	/* The clock is copied; sleeping and cancelling go through it. */
 	assert_int_equal(dfk_ctx_set_clock(c, &fake, &err), DFK_OK);
@@ -134,6 +147,11 @@ static void test_log(void **state)
 	dfk_log(c, DFK_LOG_WARN, "nobody listens %d", 1); /* no callback: nothing */
 	dfk_log(NULL, DFK_LOG_WARN, "no ctx");
 	dfk_ctx_set_log(c, rec_log, &r);
+	void *user = NULL;
+	assert_true(dfk_ctx_log(c, &user) == rec_log);
+	assert_ptr_equal(user, &r);
+	assert_null(dfk_ctx_progress(c, &user));
+	assert_null(user);
 	dfk_log(c, DFK_LOG_WARN, "page 0x%08x only %d%% covered", 0x08004000u, 50);
 	assert_int_equal(r.calls, 1);
 	assert_int_equal(r.level, DFK_LOG_WARN);
@@ -145,6 +163,7 @@ static void test_log(void **state)
 	assert_int_equal(r.level, DFK_LOG_DEBUG);
 	assert_true(strlen(r.msg) > 100 && strlen(r.msg) < sizeof(big) - 1);
 	dfk_ctx_set_log(c, NULL, NULL);
+	assert_null(dfk_ctx_log(c, NULL));
 	dfk_log(c, DFK_LOG_WARN, "no longer heard");
 	assert_int_equal(r.calls, 2);
 	dfk_ctx_free(c);
