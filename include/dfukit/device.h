@@ -159,8 +159,9 @@ typedef struct dfk_dfu_if {
  * transport. */
 typedef struct dfk_found dfk_found;
 /* Enumerates, keeps the alts that are DFU interfaces and match m (NULL =
- * all; DFK_ERR_USAGE when not initialised), reading their strings. *out is a new list (NULL on failure), which
- * the caller frees with dfk_found_free; nothing in it refers to m. */
+ * all; DFK_ERR_USAGE when not initialised), reading their strings. *out
+ * is a new list (NULL on failure), which the caller frees with
+ * dfk_found_free; nothing in it refers to m. */
 DFK_API dfk_code dfk_find(const dfk_ctx *ctx, dfk_transport *t, const dfk_match *m, dfk_found **out, dfk_error *err);
 /* Frees the list and everything its accessors returned (NULL is fine).
  * Devices opened from it stay open and usable. */

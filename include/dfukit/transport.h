@@ -19,7 +19,7 @@
 extern "C" {
 #endif
 
-typedef struct dfk_ctx dfk_ctx;		    /* device.h */
+struct dfk_ctx;				    /* dfk_ctx, device.h */
 typedef struct dfk_transport dfk_transport; /* opaque */
 typedef struct dfk_usb dfk_usb;		    /* an open device (opaque) */
 
@@ -54,7 +54,8 @@ typedef struct dfk_setup {
 /* libusb-1.0, with a libusb context of the transport's own (never libusb's
  * default one); debug_level 0..4 is passed to LIBUSB_OPTION_LOG_LEVEL.
  * libusb times its transfers on the system clock. */
-DFK_API dfk_code dfk_transport_libusb_new(dfk_transport **t, const dfk_ctx *ctx, int debug_level, dfk_error *err);
+DFK_API dfk_code dfk_transport_libusb_new(dfk_transport **t, const struct dfk_ctx *ctx, int debug_level,
+					  dfk_error *err);
 /* The version of the libusb-1.0 loaded at run time ("1.0.26.11724"), written
  * into buf (truncated to size); returns buf. */
 DFK_API const char *dfk_transport_libusb_version(char *buf, size_t size);
@@ -63,7 +64,8 @@ DFK_API const char *dfk_transport_libusb_version(char *buf, size_t size);
  * with dfk_clock_system() it waits in poll(); with another clock it looks
  * at its sockets between sleeps of 1 ms on that clock, so that a test
  * clock decides how fast time passes. */
-DFK_API dfk_code dfk_transport_usbip_new(dfk_transport **t, const dfk_ctx *ctx, const char *spec, dfk_error *err);
+DFK_API dfk_code dfk_transport_usbip_new(dfk_transport **t, const struct dfk_ctx *ctx, const char *spec,
+					 dfk_error *err);
 /* Frees t and what it holds (NULL is fine). */
 DFK_API void dfk_transport_free(dfk_transport *t);
 /* "libusb", "usbip"; owned by the library. */

@@ -12,6 +12,7 @@
 #include <stdalign.h>
 #include <stddef.h>
 
+#include "dfukit/device.h" /* dfk_ctx */
 #include "dfukit/transport.h"
 
 /* One device of a transport's list: the public description, which callers
