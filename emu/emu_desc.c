@@ -1476,6 +1476,12 @@ emu_profile *emu_desc_parse(const char *text, size_t len, const char *label, con
 	json_object *root = json_tokener_parse_ex(tok, text, (int)len);
 	enum json_tokener_error jerr = json_tokener_get_error(tok);
 	size_t end = json_tokener_get_parse_end(tok);
+	if (!root && jerr == json_tokener_continue && end == len) {
+		/* A top-level literal ("null", a number) ends only at the end of
+		 * the input: say so with the terminating NUL. */
+		root = json_tokener_parse_ex(tok, "", 1);
+		jerr = json_tokener_get_error(tok);
+	}
 	json_tokener_free(tok);
 	if (root || jerr == json_tokener_success) {
 		while (end < len && (text[end] == ' ' || text[end] == '\t' || text[end] == '\n' || text[end] == '\r'))
