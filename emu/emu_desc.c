@@ -31,6 +31,7 @@ typedef struct pctx {
 	size_t plen;
 	char *err;
 	size_t errsz;
+	uint64_t patch_bytes; /* initial contents so far: bounded */
 } pctx;
 
 static bool fail(pctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -1003,6 +1004,9 @@ static bool parse_contents(pctx *c, json_object *o, bool dfuse, emu_alt_def *alt
 		if (!ok)
 			return false;
 		alt->npatches = i + 1;
+		c->patch_bytes += pt->len;
+		if (c->patch_bytes > 2ull * EMU_MAX_MEMORY)
+			return fail(c, "more than %u MiB of initial contents in all", 2 * (EMU_MAX_MEMORY >> 20));
 		pop(c, sf);
 		if (has_addr) {
 			if (!addr_offset(alt, where, pt->len, &pt->off))
