@@ -49,6 +49,16 @@ static const struct {
     {"dev-badlen", EMU_D_DEV_BADLEN, "device descriptor with bLength 8"},
 };
 
+bool emu_desc_fault_bit(const char *name, uint32_t *bit)
+{
+	for (size_t i = 0; i < sizeof descs / sizeof descs[0]; i++)
+		if (strcmp(name, descs[i].name) == 0) {
+			*bit = descs[i].bit;
+			return true;
+		}
+	return false;
+}
+
 void emu_faults_help(FILE *f)
 {
 	fprintf(f,
