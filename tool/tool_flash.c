@@ -237,18 +237,18 @@ static dfk_code run_job(flash_run *r, dfk_dev *dev, const dfk_dfu_if *const *alt
 			r->fw.targets[0].alt = ifc->alt; /* non-DfuSe input goes to the opened alt */
 		}
 		r->bytes = dfk_firmware_bytes(fw);
+		jo.verified = &r->verified; /* true only when a read-back matched */
 		rc = dfk_job_download(dev, fw, &jo, &r->err);
 		free(view.targets);
 		if (rc)
 			return rc;
-		r->verified = jo.verify;
 		if (tool_as == TOOL_AS_DFU_UTIL && !o->json) {
 			/* dfu-util's closing lines, which its wrappers look for. */
 			tool_compat_download_done(&r->ui, dev,
 						  ifc->dfuse || o->dfuse || r->fw.format == DFK_FORMAT_DFUSE);
 		} else {
 			tool_ui_info(&r->ui, "Download done: %llu bytes%s", (unsigned long long)r->bytes,
-				     jo.verify ? ", verified" : "");
+				     r->verified ? ", verified" : "");
 			/* Wrappers written for dfu-util look for this line. */
 			tool_ui_info(&r->ui, "File downloaded successfully");
 		}

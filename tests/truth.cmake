@@ -1,0 +1,3 @@
+# Issue 13, "tell the truth": each item's scenario against dfukit-emu over
+# USB/IP (tests/truth/*.sh).
+dfk_script_test(truth_verified truth/verified.sh flash)
