@@ -1,3 +1,4 @@
 # Issue 13, "tell the truth": each item's scenario against dfukit-emu over
 # USB/IP (tests/truth/*.sh).
 dfk_script_test(truth_verified truth/verified.sh flash)
+dfk_script_test(truth_output_kinds truth/output_kinds.sh flash)
