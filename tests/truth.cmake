@@ -2,3 +2,4 @@
 # USB/IP (tests/truth/*.sh).
 dfk_script_test(truth_verified truth/verified.sh flash)
 dfk_script_test(truth_output_kinds truth/output_kinds.sh flash)
+dfk_script_test(truth_platformio_ids truth/platformio_ids.sh flash)

@@ -54,6 +54,7 @@ typedef struct tool_flash_opts {
 	dfk_job_opts job;			      /* -s address, length and modifiers */
 	const char *usbip;			      /* --usbip or $DFUKIT_USBIP */
 	long poll_cap_ms, timeout_ms, usb_timeout_ms; /* -1: library default */
+	char match_warning[DFK_ERROR_MSG_MAX + 8];    /* -d parts taken as any; "" if none */
 } tool_flash_opts;
 
 /* Parses argv into o. Returns -1 to continue, otherwise the exit status

@@ -528,6 +528,8 @@ int tool_flash_main(int argc, char **argv)
 		r.ui.expected = opts.upload_size;
 	if (!opts.json)
 		tool_flash_banner(stdout);
+	if (opts.match_warning[0])
+		tool_ui_warn(&r.ui, "%s", opts.match_warning);
 
 	dfk_ctx_init(&r.ctx);
 	tool_ui_attach(&r.ui, &r.ctx);

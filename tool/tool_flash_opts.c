@@ -209,6 +209,7 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 	    {NULL, 0, NULL, 0},
 	};
 	dfk_error err;
+	dfk_error warning;
 	dfk_error_clear(&err);
 	memset(o, 0, sizeof(*o));
 	o->verify = -1;
@@ -237,10 +238,13 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 				return usage_error("-E: invalid number of seconds \"%s\" (0..3600)", optarg);
 			break;
 		case 'd':
-			if (dfk_match_parse_device(&o->match, optarg, &err)) {
+			if (dfk_match_parse_device(&o->match, optarg, &warning, &err)) {
 				fprintf(stderr, "%s: %s\n", tool_progname(), err.msg);
 				return 64;
 			}
+			/* Shown once the output mode is known (tool_flash_main). */
+			if (warning.msg[0])
+				snprintf(o->match_warning, sizeof(o->match_warning), "-d: %s", warning.msg);
 			break;
 		case 'n':
 			if (!num_arg(optarg, 255, &v))
