@@ -3,3 +3,4 @@
 dfk_script_test(truth_verified truth/verified.sh flash)
 dfk_script_test(truth_output_kinds truth/output_kinds.sh flash)
 dfk_script_test(truth_platformio_ids truth/platformio_ids.sh flash)
+dfk_script_test(truth_detach_dfu_mode truth/detach_dfu_mode.sh flash)

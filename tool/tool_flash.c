@@ -202,11 +202,23 @@ static dfk_code run_job(flash_run *r, dfk_dev *dev, const dfk_dfu_if *const *alt
 		return dfk_error_set(&r->err, DFK_ERR_USAGE, "the device reports wTransferSize 0: give -t SIZE");
 
 	if (detach_only(o)) {
-		/* -e on a device already in DFU mode: DETACH asks it to leave. */
+		/* -e on a device already in DFU mode: DETACH asks it to leave
+		 * (some bootloaders do). Most refuse it, which dfu-util 0.11 only
+		 * warns about: the device is where -e wants it, in DFU mode. */
 		rc = dfk_dfu_detach(dev, ifc->func.wDetachTimeOut, &r->err);
-		if (rc && rc != DFK_ERR_NODEV)
+		if (rc == DFK_OK || rc == DFK_ERR_NODEV) {
+			tool_ui_info(&r->ui, "DETACH sent to the DFU-mode device");
+			return DFK_OK;
+		}
+		if (rc == DFK_ERR_CANCELLED || rc == DFK_ERR_NOMEM)
 			return rc;
-		tool_ui_info(&r->ui, "DETACH sent to the DFU-mode device");
+		tool_ui_warn(&r->ui, "the device is already in DFU mode and refused DETACH (%s); nothing to do",
+			     r->err.msg);
+		/* A refused request may leave it in dfuERROR: back to dfuIDLE. */
+		dfk_error_clear(&r->err);
+		if (dfk_dfu_make_idle(dev, &r->err) != DFK_OK)
+			tool_ui_warn(&r->ui, "%s", r->err.msg);
+		dfk_error_clear(&r->err);
 		return DFK_OK;
 	}
 
@@ -322,8 +334,13 @@ static dfk_code pick_alt(flash_run *r, const dfk_found *found, const dfk_usb_dev
 		}
 		return DFK_OK;
 	}
-	if (detach_only(r->o))
+	if (detach_only(r->o)) {
+		/* DETACH addresses the interface, so any alt would do; take the
+		 * one dfu-util would (its list is built by prepending: the last
+		 * alt setting in descriptor order heads it). */
+		*chosen = alts[*nalts - 1];
 		return DFK_OK;
+	}
 	if (r->o->reset && !r->o->download && !r->o->upload && !r->o->dfuse)
 		return DFK_OK;
 	char list[256] = "";
