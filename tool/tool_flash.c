@@ -21,6 +21,9 @@ typedef struct flash_run {
 	const char *op;
 	uint64_t bytes;
 	bool verified;
+	/* The job ended with a DfuSe leave: watch what the device does. */
+	bool left, left_has_start;
+	uint32_t left_start;
 	/* IDs of the run-time device before a detach, for the file-ID check. */
 	bool had_runtime;
 	uint16_t rt_vid, rt_pid;
@@ -249,6 +252,15 @@ static dfk_code run_job(flash_run *r, dfk_dev *dev, const dfk_dfu_if *const *alt
 			r->fw.targets[0].alt = ifc->alt; /* non-DfuSe input goes to the opened alt */
 		}
 		r->bytes = dfk_firmware_bytes(fw);
+		/* Where a leave starts the firmware: the job's rule. */
+		r->left_has_start = jo.has_address;
+		r->left_start = jo.address;
+		for (size_t i = 0; i < fw->ntargets && !r->left_has_start; i++) {
+			if (fw->targets[i].image.count) {
+				r->left_has_start = true;
+				r->left_start = fw->targets[i].image.elements[0].addr;
+			}
+		}
 		jo.verified = &r->verified; /* true only when a read-back matched */
 		rc = dfk_job_download(dev, fw, &jo, &r->err);
 		free(view.targets);
@@ -264,8 +276,7 @@ static dfk_code run_job(flash_run *r, dfk_dev *dev, const dfk_dfu_if *const *alt
 			/* Wrappers written for dfu-util look for this line. */
 			tool_ui_info(&r->ui, "File downloaded successfully");
 		}
-		if (jo.leave)
-			tool_ui_info(&r->ui, "Left DFU mode: the device runs the new firmware");
+		r->left = jo.leave;
 	} else if (o->upload) {
 		if (!can_upload)
 			return dfk_error_set(&r->err, DFK_ERR_UNSUPPORTED,
@@ -291,6 +302,11 @@ static dfk_code run_job(flash_run *r, dfk_dev *dev, const dfk_dfu_if *const *alt
 		else
 			tool_ui_info(&r->ui, "DfuSe command%s%s done", jo.mass_erase ? " mass-erase" : "",
 				     jo.leave ? " leave" : "");
+		if (jo.leave && !jo.unprotect) {
+			r->left = true;
+			r->left_has_start = jo.has_address;
+			r->left_start = jo.address;
+		}
 	}
 
 	if (o->reset) {
@@ -366,9 +382,13 @@ static dfk_code on_dfu_if(flash_run *r, const dfk_found *found, const dfk_usb_de
 		dfk_dev *dev = NULL;
 		rc = dfk_dev_open(&r->ctx, ifc, &dev, &r->err);
 		if (rc == DFK_OK) {
+			r->left = false;
 			rc = run_job(r, dev, alts, nalts);
 			dfk_dev_close(dev);
 		}
+		if (rc == DFK_OK && r->left)
+			rc = tool_leave_watch(&r->ui, &r->ctx, r->t, ifc->dev->path, ifc->serial, ifc->dev->devnum,
+					      r->o->leave_watch_s, r->left_has_start, r->left_start, &r->err);
 	}
 	free(alts);
 	return rc;
