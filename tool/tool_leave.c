@@ -29,16 +29,15 @@ typedef struct seen {
 static dfk_code look(const dfk_ctx *ctx, dfk_transport *t, const char *path, const char *serial, unsigned devnum,
 		     seen *s)
 {
-	dfk_found found;
+	dfk_found *found = NULL;
 	dfk_error e;
-	memset(&found, 0, sizeof(found));
 	memset(s, 0, sizeof(*s));
 	dfk_error_clear(&e);
 	dfk_code rc = dfk_find(ctx, t, NULL, &found, &e);
 	if (rc)
 		return rc == DFK_ERR_CANCELLED ? rc : DFK_OK; /* a failed look sees nothing */
-	for (size_t i = 0; i < found.count; i++) {
-		const dfk_dfu_if *f = &found.ifs[i];
+	for (size_t i = 0; i < dfk_found_count(found); i++) {
+		const dfk_dfu_if *f = dfk_found_get(found, i);
 		if (strcmp(f->dev->path, path) != 0)
 			continue;
 		if (!f->dfu_mode)
@@ -50,7 +49,7 @@ static dfk_code look(const dfk_ctx *ctx, dfk_transport *t, const char *path, con
 		else
 			s->dfu_same = true;
 	}
-	dfk_found_free(&found);
+	dfk_found_free(found);
 	return DFK_OK;
 }
 

@@ -14,7 +14,7 @@ mem_check 0x08000000 "$TMP/firmware.bin"
 
 # The same through the dfu-util name, as PlatformIO runs it (with leave).
 ln -s "$(readlink -f "$DFUKIT")" "$TMP/dfu-util"
-rand_file "$TMP/firmware2.bin" 2000
+app_file "$TMP/firmware2.bin" 2000
 fresh_emu stm32f405
 "$TMP/dfu-util" -d vid:pid,0x0483:0xDF11 -a 0 -s 0x08000000:leave -D "$TMP/firmware2.bin" \
 	>"$TMP/out" 2>"$TMP/err"
