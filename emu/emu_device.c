@@ -487,5 +487,6 @@ int emu_device_control(emu_device *dev, const uint8_t setup[8], uint8_t *data, u
 	}
 	if (r == EMU_URB_STALL)
 		dev->stats.stalls++;
+	*delay_ms += dev->slow_ms;
 	return r;
 }

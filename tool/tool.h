@@ -110,6 +110,11 @@ void tool_list_print(tool_ui *ui, const dfk_found *found);
 /* Writes s sanitised (no control characters) into out. */
 void tool_sanitize(const char *s, char *out, size_t outsz);
 
+/* SIGINT/SIGTERM cancel the job on ctx; a second one exits at once
+ * (tool_signal.c). tool_signal_received: the first signal's number, or 0. */
+void tool_signal_install(dfk_ctx *ctx);
+int tool_signal_received(void);
+
 /* After a DfuSe leave: watches the bus for the device that was on port
  * path with serial (devnum before the leave) for up to seconds, and says
  * what it saw: back in DFU mode (or never gone) is DFK_ERR_PROTOCOL with a

@@ -4,6 +4,7 @@
  * device is touched), pick the transport, find the interface, bring a
  * run-time device into DFU mode (DETACH, then wait for it to re-enumerate on
  * the same port path), and run the job through the library. */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -85,7 +86,8 @@ static dfk_code find_devices(flash_run *r, dfk_found **found)
 		if (r->o->wait_timeout_s > 0 && now - start >= (uint64_t)r->o->wait_timeout_s * 1000u)
 			return dfk_error_set(&r->err, DFK_ERR_NODEV, "no matching DFU device appeared within %ld s",
 					     r->o->wait_timeout_s);
-		clock->sleep_ms(clock->user, 20);
+		if (dfk_ctx_sleep(r->ctx, 20) == DFK_ERR_CANCELLED)
+			return dfk_error_set(&r->err, DFK_ERR_CANCELLED, "cancelled while waiting for a device");
 	}
 }
 
@@ -573,6 +575,7 @@ int tool_flash_main(int argc, char **argv)
 	dfk_code rc = dfk_ctx_new(&r.ctx, &r.err);
 	if (rc == DFK_OK) {
 		tool_ui_attach(&r.ui, r.ctx);
+		tool_signal_install(r.ctx);
 		if (opts.poll_cap_ms >= 0)
 			dfk_ctx_set_timeout(r.ctx, DFK_TIMEOUT_POLL_CAP, (unsigned)opts.poll_cap_ms, NULL);
 		if (opts.timeout_ms > 0)
@@ -600,9 +603,15 @@ int tool_flash_main(int argc, char **argv)
 		dfk_firmware_free(&r.fw);
 	if (r.t)
 		dfk_transport_free(r.t);
+	tool_signal_install(NULL); /* the context goes */
 	dfk_ctx_free(r.ctx);
 
 	ex = tool_exit_status(rc);
+	if (rc == DFK_ERR_CANCELLED && tool_signal_received()) {
+		int sig = tool_signal_received();
+		ex = 128 + sig; /* 130 SIGINT, 143 SIGTERM, as a shell reports them */
+		dfk_error_prefix(&r.err, "interrupted by %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	}
 	if (rc)
 		tool_ui_error(&r.ui, r.err.msg[0] ? r.err.msg : "failed");
 	char extra[1200] = "";
