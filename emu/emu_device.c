@@ -636,5 +636,6 @@ int emu_device_control(emu_device *dev, const uint8_t setup[8], uint8_t *data, u
 		dev->bus_ns %= 1000000u;
 		*delay_ms = ms > UINT32_MAX - *delay_ms ? UINT32_MAX : *delay_ms + (uint32_t)ms;
 	}
+	*delay_ms = dev->slow_ms > UINT32_MAX - *delay_ms ? UINT32_MAX : *delay_ms + dev->slow_ms;
 	return r;
 }

@@ -191,6 +191,7 @@ typedef enum emu_fault_kind {
 	EMU_F_DISCONNECT,
 	EMU_F_SHORT,
 	EMU_F_TIMEOUT,
+	EMU_F_SLOW,
 	EMU_F_DESC,
 } emu_fault_kind;
 
@@ -225,6 +226,7 @@ typedef struct emu_fault {
 	emu_fault_kind kind;
 	uint8_t status; /* EMU_F_STATUS */
 	uint32_t desc;	/* EMU_F_DESC: one EMU_D_* bit */
+	uint32_t ms;	/* EMU_F_SLOW: delay of every reply */
 	emu_fault_trigger trig;
 	uint64_t n; /* request number (1-based), block index (0-based) or address */
 	bool fired;
@@ -325,6 +327,7 @@ struct emu_device {
 	uint32_t addr_ptr;
 	uint64_t dn_off, up_off; /* plain DFU stream offsets */
 	bool stuck_busy;	 /* busy fault fired */
+	uint32_t slow_ms;	 /* slow fault fired: every reply this much later */
 	int forced_status;	 /* status fault waiting for its request, -1: none */
 	bool short_pending;
 	uint64_t dn_blocks, up_blocks;

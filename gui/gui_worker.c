@@ -612,13 +612,15 @@ static dfk_code run_download(gui_job *j, dfk_dev *dev, uint64_t *bytes, bool *ve
 	if (fw.format != DFK_FORMAT_DFUSE && fw.ntargets > 0)
 		fw.targets[0].alt = ifc->alt;
 	*bytes = dfk_firmware_bytes(&fw);
+	jo.verified = verified; /* true only when a read-back matched */
 	rc = dfk_job_download(dev, &fw, &jo, &j->err);
-	*verified = rc == DFK_OK && jo.verify;
 	dfk_firmware_free(&fw);
 	if (rc == DFK_OK && !can_upload && j->o.verify)
 		job_log(j, "warning", "the device cannot read back (bitCanUpload is clear): not verified");
 	if (rc == DFK_OK && jo.leave)
-		job_log(j, "info", "Left DFU mode: the device runs the new firmware");
+		job_log(
+		    j, "info",
+		    "Leave request accepted: the device left DFU mode (whether the new firmware runs was not checked)");
 	return rc;
 }
 

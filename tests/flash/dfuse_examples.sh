@@ -4,7 +4,7 @@
 
 fresh_emu stm32f405
 rand_file "$TMP/fw.bin" 20000
-rand_file "$TMP/app.bin" 49152
+app_file "$TMP/app.bin" 49152
 
 # 1. Flash a .dfu file made by `dfukit pack`.
 "$DFUKIT" pack -b "0x08000000:$TMP/fw.bin" "$TMP/fw.dfu" >/dev/null || fail "dfukit pack"
@@ -18,7 +18,8 @@ expect 0 -a 0 -s 0x08000000:1024 -U "$TMP/out.bin"
 head -c 1024 "$TMP/fw.bin" | cmp -s - "$TMP/out.bin" || fail "uploaded 1 KiB differs from what was flashed"
 
 # 3. Flash a binary to 0x08004000 and leave: the device drops off the bus
-# after the leave request, which is success (dfu-util exits 74 here).
+# after the leave request, which is success (dfu-util exits 74 here); the
+# image starts with a vector table, so the device does not come back.
 expect 0 -a 0 -s 0x08004000:leave -D "$TMP/app.bin"
 grep_out 'File downloaded successfully'
 mem_check 0x08004000 "$TMP/app.bin"

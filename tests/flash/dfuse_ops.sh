@@ -15,7 +15,7 @@ grep -v '^{.*}$' "$TMP/out" && fail "--json printed a non-JSON line"
 mem_check 0x08000000 "$TMP/a.bin"
 
 # --no-verify: no verify phase, reported as unverified.
-rand_file "$TMP/b.bin" 5000
+app_file "$TMP/b.bin" 5000
 expect 0 -a 0 -s 0x08020000 -D "$TMP/b.bin" --no-verify --json
 no_out '"phase":"verify"'
 grep_out '"verified":false'
@@ -155,7 +155,7 @@ mem_check 0x08000000 "$TMP/b.bin"
 mem_erased 0x08020000 65536
 start_emu stm32f405
 
-# Command mode: leave alone.
+# Command mode: leave alone (0x08000000 holds b.bin's vector table).
 expect 0 -a 0 -s 0x08000000:leave
 start_emu stm32f405
 

@@ -2,7 +2,7 @@
 # flash loader's read-only pages; F405 option bytes with will-reset.
 . "$(dirname "$0")/lib.sh" "$1"
 
-rand_file "$TMP/fw.bin" 12345
+app_file "$TMP/fw.bin" 12345
 
 # profile_job PROFILE ADDR: download + verify at ADDR, memory and upload agree.
 profile_job() {
@@ -13,7 +13,8 @@ profile_job() {
 	rm -f "$TMP/up.bin"
 	expect 0 -a 0 -s "$2:12345" -U "$TMP/up.bin"
 	cmp -s "$TMP/up.bin" "$TMP/fw.bin" || fail "$1: read-back at $2 differs"
-	# Leave through command mode; the device goes away, which is success.
+	# Leave through command mode; the device starts the image (it has a
+	# vector table) and goes away or shows its run-time interface.
 	expect 0 -a 0 -s "$2:leave"
 }
 profile_job stm32f405 0x08008000
