@@ -9,8 +9,10 @@
  * server such as dfukit-emu ("HOST[:PORT]" or "unix:PATH").
  *
  * It uses only the public header <dfukit/dfukit.h>: everything a program
- * needs (finding, opening, file formats, the download job, error messages
- * and exit codes) is in the library. The library itself never prints: it
+ * needs (finding, opening, file formats, the download job, error messages)
+ * is in the library; what a result means for the exit status is the
+ * program's choice (here: 64, EX_USAGE, for a bad command line, 1 for any
+ * other failure). The library itself never prints: it
  * reports through the log and progress callbacks set in the dfk_ctx. */
 #include <errno.h>
 #include <stdio.h>
@@ -18,6 +20,8 @@
 #include <string.h>
 
 #include <dfukit/dfukit.h>
+
+#define EXIT_USAGE 64 /* sysexits.h EX_USAGE */
 
 /* The library's log messages, on stderr with their level. */
 static void on_log(void *user, dfk_log_level level, const char *msg)
@@ -48,20 +52,20 @@ static void on_progress(void *user, dfk_phase phase, uint64_t done, uint64_t tot
 static int usage(const char *argv0)
 {
 	fprintf(stderr, "usage: %s [--usbip SPEC] FILE [ADDRESS]\n", argv0);
-	return dfk_code_exit(DFK_ERR_USAGE);
+	return EXIT_USAGE;
 }
 
 int main(int argc, char **argv)
 {
 	const char *usbip = NULL, *path = NULL, *addr_arg = NULL;
-	dfk_load_opts load = {0};
+	dfk_load_opts load;
 	dfk_transport *transport = NULL;
-	dfk_found found = {0};
+	dfk_found *found = NULL;
 	dfk_dev *dev = NULL;
 	dfk_firmware fw;
 	dfk_error err = {0};
 	dfk_code code;
-	dfk_ctx ctx;
+	dfk_ctx *ctx = NULL;
 	dfk_match match;
 	dfk_job_opts job;
 	const dfk_dfu_if *ifc = NULL;
@@ -82,33 +86,36 @@ int main(int argc, char **argv)
 	}
 	if (!path)
 		return usage(argv[0]);
-	load.format = DFK_FORMAT_UNKNOWN; /* detect from the content */
+	dfk_load_opts_init(&load); /* the format is detected from the content */
 	if (addr_arg) {
 		char *end;
 		errno = 0;
 		unsigned long long a = strtoull(addr_arg, &end, 0);
 		if (errno || *end || end == addr_arg || a > UINT32_MAX) {
 			fprintf(stderr, "%s: bad address '%s'\n", argv[0], addr_arg);
-			return dfk_code_exit(DFK_ERR_USAGE);
+			return EXIT_USAGE;
 		}
 		load.has_address = true;
 		load.address = (uint32_t)a;
 	}
 
+	dfk_firmware_init(&fw); /* so that it can be freed whatever happens next */
+
 	/* The context: defaults (timeouts, system clock) plus our callbacks. */
-	dfk_ctx_init(&ctx);
-	ctx.log = on_log;
-	ctx.progress = on_progress;
-	ctx.progress_user = &last_pct;
+	code = dfk_ctx_new(&ctx, &err);
+	if (code != DFK_OK)
+		goto out;
+	dfk_ctx_set_log(ctx, on_log, NULL);
+	dfk_ctx_set_progress(ctx, on_progress, &last_pct);
 
 	/* Load the file first: a bad file should not need a device. */
-	dfk_firmware_init(&fw);
 	code = dfk_firmware_load(path, &load, &fw, &err);
 	if (code != DFK_OK)
 		goto out;
 	printf("%s: %s, %llu bytes\n", path, dfk_format_name(fw.format), (unsigned long long)dfk_firmware_bytes(&fw));
 
-	code = usbip ? dfk_transport_usbip_new(&transport, usbip, &err) : dfk_transport_libusb_new(&transport, 0, &err);
+	code = usbip ? dfk_transport_usbip_new(&transport, ctx, usbip, &err)
+		     : dfk_transport_libusb_new(&transport, ctx, 0, &err);
 	if (code != DFK_OK)
 		goto out;
 
@@ -116,12 +123,12 @@ int main(int argc, char **argv)
 	 * (a run-time interface would first need dfk_job_detach). */
 	dfk_match_init(&match);
 	match.alt = 0;
-	code = dfk_find(&ctx, transport, &match, &found, &err);
+	code = dfk_find(ctx, transport, &match, &found, &err);
 	if (code != DFK_OK)
 		goto out;
-	for (size_t i = 0; i < found.count && !ifc; i++)
-		if (found.ifs[i].dfu_mode)
-			ifc = &found.ifs[i];
+	for (size_t i = 0; i < dfk_found_count(found) && !ifc; i++)
+		if (dfk_found_get(found, i)->dfu_mode)
+			ifc = dfk_found_get(found, i);
 	if (!ifc) {
 		code = dfk_error_set(&err, DFK_ERR_NODEV, "no DFU-mode interface with alt setting 0 found");
 		goto out;
@@ -129,8 +136,11 @@ int main(int argc, char **argv)
 	printf("device %04x:%04x at %s, alt %u \"%s\"%s\n", ifc->dev->desc.idVendor, ifc->dev->desc.idProduct,
 	       ifc->dev->path, ifc->alt, ifc->name, ifc->dfuse ? " (DfuSe)" : "");
 
-	/* dev keeps pointing into found: close it before freeing the list. */
-	code = dfk_dev_open(&ctx, ifc, &dev, &err);
+	/* The open device copies what it needs: the list can go now. */
+	code = dfk_dev_open(ctx, ifc, &dev, &err);
+	dfk_found_free(found);
+	found = NULL;
+	ifc = NULL;
 	if (code != DFK_OK)
 		goto out;
 
@@ -146,9 +156,10 @@ out:
 		fprintf(stderr, "%s: %s\n", argv[0], err.msg[0] ? err.msg : dfk_code_name(code));
 	if (dev)
 		dfk_dev_close(dev);
-	dfk_found_free(&found);
+	dfk_found_free(found);
 	if (transport)
 		dfk_transport_free(transport);
+	dfk_ctx_free(ctx);
 	dfk_firmware_free(&fw);
-	return dfk_code_exit(code);
+	return code == DFK_OK ? 0 : 1;
 }

@@ -139,8 +139,7 @@ bool gui_file_load(gui_file *f, const char *path, dfk_error *err)
 {
 	gui_file_free(f);
 	dfk_load_opts lo;
-	memset(&lo, 0, sizeof(lo));
-	lo.format = DFK_FORMAT_UNKNOWN;
+	dfk_load_opts_init(&lo);
 	if (dfk_firmware_load(path, &lo, &f->fw, err) != DFK_OK) {
 		dfk_firmware_free(&f->fw);
 		dfk_firmware_init(&f->fw);

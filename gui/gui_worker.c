@@ -11,27 +11,29 @@
 #include <string.h>
 
 #include "gui_report.h"
+#include "tool_exit.h"
 
 /* ---- Library context and transports ---- */
 
-static dfk_code transport_open(const char *source, dfk_transport **t, dfk_error *err)
+static dfk_code transport_open(const dfk_ctx *ctx, const char *source, dfk_transport **t, dfk_error *err)
 {
 	if (strcmp(source, "libusb") == 0)
-		return dfk_transport_libusb_new(t, 0, err);
-	dfk_code rc = dfk_transport_usbip_new(t, source, err);
+		return dfk_transport_libusb_new(t, ctx, 0, err);
+	dfk_code rc = dfk_transport_usbip_new(t, ctx, source, err);
 	if (rc)
 		dfk_error_prefix(err, "USB/IP %s", source);
 	return rc;
 }
 
-static void ctx_setup(dfk_ctx *ctx, void (*log)(void *, dfk_log_level, const char *), void *log_user,
-		      void (*progress)(void *, dfk_phase, uint64_t, uint64_t, uint32_t), void *progress_user)
+/* NULL when out of memory. */
+static dfk_ctx *ctx_new(dfk_log_fn log, void *log_user, dfk_progress_fn progress, void *progress_user)
 {
-	dfk_ctx_init(ctx);
-	ctx->log = log;
-	ctx->log_user = log_user;
-	ctx->progress = progress;
-	ctx->progress_user = progress_user;
+	dfk_ctx *ctx = NULL;
+	if (dfk_ctx_new(&ctx, NULL))
+		return NULL;
+	dfk_ctx_set_log(ctx, log, log_user);
+	dfk_ctx_set_progress(ctx, progress, progress_user);
+	return ctx;
 }
 
 /* ---- Scanner ---- */
@@ -86,10 +88,11 @@ static void product_name(const dfk_ctx *ctx, dfk_transport *t, const dfk_usb_dev
 	dfk_error e;
 	char raw[256] = "";
 	uint16_t langid = 0;
-	if (ud->desc.iProduct && t->ops->open(t, ud, &h, &e) == DFK_OK) {
-		if (dfk_usb_get_string(h, ud->desc.iProduct, &langid, raw, sizeof(raw), ctx->usb_timeout_ms, &e))
+	if (ud->desc.iProduct && dfk_usb_open(t, ud, &h, &e) == DFK_OK) {
+		if (dfk_usb_get_string(h, ud->desc.iProduct, &langid, raw, sizeof(raw),
+				       dfk_ctx_timeout(ctx, DFK_TIMEOUT_USB), &e))
 			raw[0] = '\0';
-		h->ops->close(h);
+		dfk_usb_close(h);
 	}
 	if (raw[0])
 		dfk_sanitize(raw, out, outsz);
@@ -119,21 +122,23 @@ static void open_reason(const char *warnings, const char *path, char *out, size_
 
 static void scan_source(const char *source, gui_device_list *out, GString *problems)
 {
-	dfk_ctx ctx;
 	scan_log log = {g_string_new(NULL)};
-	ctx_setup(&ctx, scan_on_log, &log, NULL, NULL);
-	ctx.usb_timeout_ms = 1000;
+	dfk_ctx *ctx = ctx_new(scan_on_log, &log, NULL, NULL);
 	dfk_transport *t = NULL;
 	dfk_error err;
 	dfk_error_clear(&err);
-	dfk_found found;
-	memset(&found, 0, sizeof(found));
-	if (transport_open(source, &t, &err) || dfk_find(&ctx, t, NULL, &found, &err)) {
+	dfk_found *found = NULL;
+	if (!ctx) {
+		g_string_append_printf(problems, "%sout of memory", problems->len ? "\n" : "");
+		goto done;
+	}
+	dfk_ctx_set_timeout(ctx, DFK_TIMEOUT_USB, 1000, NULL);
+	if (transport_open(ctx, source, &t, &err) || dfk_find(ctx, t, NULL, &found, &err)) {
 		g_string_append_printf(problems, "%s%s", problems->len ? "\n" : "", err.msg);
 		goto done;
 	}
-	for (size_t u = 0; u < found.usb.count; u++) {
-		const dfk_usb_dev *ud = &found.usb.devs[u];
+	for (size_t u = 0; u < dfk_found_usb_count(found); u++) {
+		const dfk_usb_dev *ud = dfk_found_usb_get(found, u);
 		if (!has_dfu_interface(ud))
 			continue;
 		gui_device d;
@@ -145,8 +150,8 @@ static void scan_source(const char *source, gui_device_list *out, GString *probl
 		d.pid = ud->desc.idProduct;
 		gui_alt alts[64];
 		bool any = false, dfu_mode = false;
-		for (size_t i = 0; i < found.count; i++) {
-			const dfk_dfu_if *f = &found.ifs[i];
+		for (size_t i = 0; i < dfk_found_count(found); i++) {
+			const dfk_dfu_if *f = dfk_found_get(found, i);
 			if (f->dev != ud)
 				continue;
 			if (!any) {
@@ -188,15 +193,16 @@ static void scan_source(const char *source, gui_device_list *out, GString *probl
 			if (!dfu_mode)
 				snprintf(d.reason, sizeof(d.reason),
 					 "In run-time mode: it will be switched to DFU mode before writing.");
-			product_name(&ctx, t, ud, d.name, sizeof(d.name));
+			product_name(ctx, t, ud, d.name, sizeof(d.name));
 		}
 		d.alts = alts;
 		gui_device_list_append(out, &d);
 	}
 done:
-	dfk_found_free(&found);
+	dfk_found_free(found);
 	if (t)
 		dfk_transport_free(t);
+	dfk_ctx_free(ctx);
 	g_string_free(log.warnings, TRUE);
 }
 
@@ -315,7 +321,7 @@ const char *gui_phase_title(gui_phase p)
 }
 
 struct gui_job {
-	dfk_ctx ctx;
+	dfk_ctx *ctx; /* NULL when it could not be made */
 	gui_job_events ev;
 	bool is_read;
 	bool is_command;
@@ -415,6 +421,7 @@ static gboolean post_done(gpointer data)
 	if (j->ev.done)
 		j->ev.done(j->ev.user, &j->result);
 	gui_report_free(&j->report);
+	dfk_ctx_free(j->ctx);
 	g_free(j->file);
 	g_free(j->out_path);
 	g_free(j);
@@ -423,25 +430,26 @@ static gboolean post_done(gpointer data)
 
 /* The DFU-mode interface of our device (after a detach if needed), found
  * again by port path on a fresh listing. */
-static dfk_code job_find(gui_job *j, dfk_transport *t, dfk_found *found, const dfk_dfu_if **ifc)
+static dfk_code job_find(gui_job *j, dfk_transport *t, dfk_found **found, const dfk_dfu_if **ifc)
 {
 	dfk_match m;
 	dfk_match_init(&m);
 	m.path = j->dev.path;
-	dfk_code rc = dfk_find(&j->ctx, t, &m, found, &j->err);
+	dfk_code rc = dfk_find(j->ctx, t, &m, found, &j->err);
 	if (rc)
 		return rc;
 	const dfk_dfu_if *rt = NULL;
 	*ifc = NULL;
-	for (size_t i = 0; i < found->count; i++) {
-		if (found->ifs[i].dfu_mode && !*ifc && found->ifs[i].alt == 0)
-			*ifc = &found->ifs[i];
-		if (!found->ifs[i].dfu_mode && !rt)
-			rt = &found->ifs[i];
+	for (size_t i = 0; i < dfk_found_count(*found); i++) {
+		const dfk_dfu_if *f = dfk_found_get(*found, i);
+		if (f->dfu_mode && !*ifc && f->alt == 0)
+			*ifc = f;
+		if (!f->dfu_mode && !rt)
+			rt = f;
 	}
-	for (size_t i = 0; i < found->count && !*ifc; i++)
-		if (found->ifs[i].dfu_mode)
-			*ifc = &found->ifs[i];
+	for (size_t i = 0; i < dfk_found_count(*found) && !*ifc; i++)
+		if (dfk_found_get(*found, i)->dfu_mode)
+			*ifc = dfk_found_get(*found, i);
 	if (*ifc)
 		return DFK_OK;
 	if (!rt)
@@ -449,24 +457,25 @@ static dfk_code job_find(gui_job *j, dfk_transport *t, dfk_found *found, const d
 	/* Run-time mode: DETACH, then wait for it in DFU mode on the same port. */
 	job_log(j, "info", "Switching the device to DFU mode (DETACH)");
 	dfk_dev *dev = NULL;
-	rc = dfk_dev_open(&j->ctx, rt, &dev, &j->err);
+	rc = dfk_dev_open(j->ctx, rt, &dev, &j->err);
 	if (rc)
 		return rc;
 	rc = dfk_job_detach(dev, &j->err);
 	dfk_dev_close(dev);
 	char path[sizeof(j->dev.path)];
 	snprintf(path, sizeof(path), "%s", j->dev.path);
-	dfk_found_free(found);
+	dfk_found_free(*found);
+	*found = NULL;
 	if (rc)
 		return rc;
 	dfk_match any;
 	dfk_match_init(&any);
-	rc = dfk_wait_for(&j->ctx, t, &any, path, NULL, found, &j->err);
+	rc = dfk_wait_for(j->ctx, t, &any, path, NULL, found, &j->err);
 	if (rc)
 		return dfk_error_prefix(&j->err, "after DETACH");
-	for (size_t i = 0; i < found->count && !*ifc; i++)
-		if (found->ifs[i].dfu_mode)
-			*ifc = &found->ifs[i];
+	for (size_t i = 0; i < dfk_found_count(*found) && !*ifc; i++)
+		if (dfk_found_get(*found, i)->dfu_mode)
+			*ifc = dfk_found_get(*found, i);
 	if (!*ifc)
 		return dfk_error_set(&j->err, DFK_ERR_NODEV, "after DETACH: the device did not come back in DFU mode");
 	return DFK_OK;
@@ -478,7 +487,7 @@ static dfk_code run_download(gui_job *j, dfk_dev *dev, uint64_t *bytes, bool *ve
 	dfk_firmware fw;
 	dfk_firmware_init(&fw);
 	dfk_load_opts lo;
-	memset(&lo, 0, sizeof(lo));
+	dfk_load_opts_init(&lo);
 	lo.has_address = j->o.has_address;
 	lo.address = j->o.address;
 	lo.alt = ifc->alt;
@@ -578,14 +587,14 @@ static gpointer job_thread(gpointer data)
 {
 	gui_job *j = data;
 	dfk_transport *t = NULL;
-	dfk_found found;
-	memset(&found, 0, sizeof(found));
+	dfk_found *found = NULL;
 	const dfk_dfu_if *ifc = NULL;
 	uint64_t bytes = 0;
 	bool verified = false;
 	if (j->ev.scanner)
 		gui_scanner_acquire(j->ev.scanner, j->dev.source);
-	dfk_code rc = transport_open(j->dev.source, &t, &j->err);
+	dfk_code rc = j->ctx ? transport_open(j->ctx, j->dev.source, &t, &j->err)
+			     : dfk_error_set(&j->err, DFK_ERR_NOMEM, "out of memory");
 	if (rc == DFK_OK)
 		rc = job_find(j, t, &found, &ifc);
 	if (rc == DFK_OK) {
@@ -598,7 +607,7 @@ static gpointer job_thread(gpointer data)
 		gui_report_device(&j->report, ifc->dev->desc.idVendor, ifc->dev->desc.idProduct, ifc->dfu_mode,
 				  j->dev.path, ifc->alt, j->dev.serial);
 		dfk_dev *dev = NULL;
-		rc = dfk_dev_open(&j->ctx, ifc, &dev, &j->err);
+		rc = dfk_dev_open(j->ctx, ifc, &dev, &j->err);
 		if (rc == DFK_OK) {
 			if (j->is_command) {
 				rc = run_command(j, dev);
@@ -612,7 +621,7 @@ static gpointer job_thread(gpointer data)
 			dfk_dev_close(dev);
 		}
 	}
-	dfk_found_free(&found);
+	dfk_found_free(found);
 	if (t)
 		dfk_transport_free(t);
 	if (j->ev.scanner)
@@ -627,7 +636,7 @@ static gpointer job_thread(gpointer data)
 	j->result.message = j->err.msg[0] ? j->err.msg : "failed";
 	if (rc == DFK_ERR_CANCELLED)
 		j->result.message = "cancelled; the device was brought back to an idle DFU state";
-	gui_report_result(&j->report, j->is_command ? "dfuse-command" : j->result.operation, rc, dfk_code_exit(rc),
+	gui_report_result(&j->report, j->is_command ? "dfuse-command" : j->result.operation, rc, tool_exit_status(rc),
 			  dfk_code_name(rc), j->err.msg, bytes, !j->is_read && !j->is_command, verified);
 	j->result.report = j->report.text->str;
 	g_idle_add(post_done, j);
@@ -645,7 +654,7 @@ static gui_job *job_new(const gui_device *d, const gui_job_events *ev)
 	j->last_pct = -1;
 	dfk_error_clear(&j->err);
 	gui_report_init(&j->report);
-	ctx_setup(&j->ctx, job_on_log, j, job_on_progress, j);
+	j->ctx = ctx_new(job_on_log, j, job_on_progress, j);
 	return j;
 }
 
@@ -679,5 +688,5 @@ gui_job *gui_job_command(const gui_device *d, gui_command cmd, const gui_job_eve
 
 void gui_job_cancel(gui_job *j)
 {
-	dfk_ctx_cancel(&j->ctx);
+	dfk_ctx_cancel(j->ctx);
 }

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "dfukit/dfukit.h"
+#include "tool_exit.h"
 
 /* The name dfukit was invoked under: its own, or one of dfu-util's, whose
  * command lines and scraped output it then follows (tool_compat.c). */

@@ -251,7 +251,7 @@ int tool_file_info(int argc, char **argv)
 				printf(",");
 			}
 			printf("\"error\":{\"code\":\"%s\",\"exit\":%d,\"message\":", dfk_code_name(err.code),
-			       dfk_code_exit(err.code));
+			       tool_exit_status(err.code));
 			tool_json_string(stdout, err.msg);
 			printf("}}\n");
 		} else if (readable) {

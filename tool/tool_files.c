@@ -15,7 +15,7 @@ int tf_fail(const char *cmd, const dfk_error *err)
 		fprintf(stderr, "%s: %s\n", tool_progname(), err->msg[0] ? err->msg : "failed");
 	else
 		fprintf(stderr, "dfukit %s: %s\n", cmd, err->msg[0] ? err->msg : "failed");
-	return dfk_code_exit(err->code);
+	return tool_exit_status(err->code);
 }
 
 int tf_usage(const char *cmd, const char *fmt, ...)

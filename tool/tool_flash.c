@@ -12,7 +12,7 @@
 typedef struct flash_run {
 	tool_flash_opts *o;
 	tool_ui ui;
-	dfk_ctx ctx;
+	dfk_ctx *ctx;
 	dfk_transport *t;
 	dfk_firmware fw;
 	bool have_fw;
@@ -51,37 +51,38 @@ static const char *op_name(const tool_flash_opts *o)
 static dfk_code open_transport(flash_run *r)
 {
 	if (r->o->usbip) {
-		dfk_code rc = dfk_transport_usbip_new(&r->t, r->o->usbip, &r->err);
+		dfk_code rc = dfk_transport_usbip_new(&r->t, r->ctx, r->o->usbip, &r->err);
 		if (rc)
 			return dfk_error_prefix(&r->err, "USB/IP %s", r->o->usbip);
 		return DFK_OK;
 	}
 	int level = r->o->verbose >= 3 ? 4 : 0;
-	return dfk_transport_libusb_new(&r->t, level, &r->err);
+	return dfk_transport_libusb_new(&r->t, r->ctx, level, &r->err);
 }
 
 /* dfk_find, repeated every 20 ms with -w until something matches. */
-static dfk_code find_devices(flash_run *r, dfk_found *found)
+static dfk_code find_devices(flash_run *r, dfk_found **found)
 {
-	uint64_t start = r->ctx.clock.now_ms(r->ctx.clock.user);
+	const dfk_clock *clock = dfk_ctx_clock(r->ctx);
+	uint64_t start = clock->now_ms(clock->user);
 	bool told = false;
 	for (;;) {
-		memset(found, 0, sizeof(*found));
-		dfk_code rc = dfk_find(&r->ctx, r->t, &r->o->match, found, &r->err);
+		dfk_code rc = dfk_find(r->ctx, r->t, &r->o->match, found, &r->err);
 		if (rc)
 			return rc;
-		if (found->count > 0 || !r->o->wait)
+		if (dfk_found_count(*found) > 0 || !r->o->wait)
 			return DFK_OK;
-		dfk_found_free(found);
+		dfk_found_free(*found);
+		*found = NULL;
 		if (!told) {
 			tool_ui_info(&r->ui, "Waiting for a matching DFU device...");
 			told = true;
 		}
-		uint64_t now = r->ctx.clock.now_ms(r->ctx.clock.user);
+		uint64_t now = clock->now_ms(clock->user);
 		if (r->o->wait_timeout_s > 0 && now - start >= (uint64_t)r->o->wait_timeout_s * 1000u)
 			return dfk_error_set(&r->err, DFK_ERR_NODEV, "no matching DFU device appeared within %ld s",
 					     r->o->wait_timeout_s);
-		r->ctx.clock.sleep_ms(r->ctx.clock.user, 20);
+		clock->sleep_ms(clock->user, 20);
 	}
 }
 
@@ -300,8 +301,8 @@ static dfk_code pick_alt(flash_run *r, const dfk_found *found, const dfk_usb_dev
 			 const dfk_dfu_if **alts, size_t *nalts, const dfk_dfu_if **chosen)
 {
 	*nalts = 0;
-	for (size_t i = 0; i < found->count; i++) {
-		const dfk_dfu_if *f = &found->ifs[i];
+	for (size_t i = 0; i < dfk_found_count(found); i++) {
+		const dfk_dfu_if *f = dfk_found_get(found, i);
 		if (f->dev == udev && f->dfu_mode == dfu_mode)
 			alts[(*nalts)++] = f;
 	}
@@ -338,7 +339,7 @@ static dfk_code pick_alt(flash_run *r, const dfk_found *found, const dfk_usb_dev
 /* Opens the interface and runs the job on it. */
 static dfk_code on_dfu_if(flash_run *r, const dfk_found *found, const dfk_usb_dev *udev)
 {
-	const dfk_dfu_if **alts = calloc(found->count, sizeof(*alts));
+	const dfk_dfu_if **alts = calloc(dfk_found_count(found) + 1, sizeof(*alts));
 	if (!alts)
 		return dfk_error_set(&r->err, DFK_ERR_NOMEM, "out of memory");
 	const dfk_dfu_if *ifc = NULL;
@@ -347,7 +348,7 @@ static dfk_code on_dfu_if(flash_run *r, const dfk_found *found, const dfk_usb_de
 	if (rc == DFK_OK) {
 		describe(r, ifc);
 		dfk_dev *dev = NULL;
-		rc = dfk_dev_open(&r->ctx, ifc, &dev, &r->err);
+		rc = dfk_dev_open(r->ctx, ifc, &dev, &r->err);
 		if (rc == DFK_OK) {
 			rc = run_job(r, dev, alts, nalts);
 			dfk_dev_close(dev);
@@ -363,9 +364,11 @@ static dfk_code on_dfu_if(flash_run *r, const dfk_found *found, const dfk_usb_de
 static dfk_code on_runtime_if(flash_run *r, const dfk_found *found, const dfk_usb_dev *udev)
 {
 	const dfk_dfu_if *ifc = NULL;
-	for (size_t i = 0; i < found->count && !ifc; i++)
-		if (found->ifs[i].dev == udev && !found->ifs[i].dfu_mode)
-			ifc = &found->ifs[i];
+	for (size_t i = 0; i < dfk_found_count(found) && !ifc; i++) {
+		const dfk_dfu_if *f = dfk_found_get(found, i);
+		if (f->dev == udev && !f->dfu_mode)
+			ifc = f;
+	}
 	if (!ifc)
 		return dfk_error_set(&r->err, DFK_ERR_NODEV, "no run-time DFU interface on the device");
 	describe(r, ifc);
@@ -376,7 +379,7 @@ static dfk_code on_runtime_if(flash_run *r, const dfk_found *found, const dfk_us
 	r->rt_pid = udev->desc.idProduct;
 
 	dfk_dev *dev = NULL;
-	dfk_code rc = dfk_dev_open(&r->ctx, ifc, &dev, &r->err);
+	dfk_code rc = dfk_dev_open(r->ctx, ifc, &dev, &r->err);
 	if (rc)
 		return rc;
 	rc = dfk_job_detach(dev, &r->err);
@@ -401,63 +404,63 @@ static dfk_code on_runtime_if(flash_run *r, const dfk_found *found, const dfk_us
 	}
 	m.serial = m.dfu_serial;
 	const char *serial = (m.dfu_serial && *m.dfu_serial) ? m.dfu_serial : NULL;
-	dfk_found again;
-	memset(&again, 0, sizeof(again));
-	rc = dfk_wait_for(&r->ctx, r->t, &m, path, serial, &again, &r->err);
+	dfk_found *again = NULL;
+	rc = dfk_wait_for(r->ctx, r->t, &m, path, serial, &again, &r->err);
 	if (rc)
 		return dfk_error_prefix(&r->err, "after DETACH");
 	const dfk_usb_dev *nd = NULL;
-	for (size_t i = 0; i < again.count && !nd; i++)
-		if (again.ifs[i].dfu_mode)
-			nd = again.ifs[i].dev;
+	for (size_t i = 0; i < dfk_found_count(again) && !nd; i++)
+		if (dfk_found_get(again, i)->dfu_mode)
+			nd = dfk_found_get(again, i)->dev;
 	if (!nd)
 		rc = dfk_error_set(&r->err, DFK_ERR_NODEV, "after DETACH: the device did not come back in DFU mode");
 	else
-		rc = on_dfu_if(r, &again, nd);
-	dfk_found_free(&again);
+		rc = on_dfu_if(r, again, nd);
+	dfk_found_free(again);
 	return rc;
 }
 
 static dfk_code on_device(flash_run *r, const dfk_found *found, const dfk_usb_dev *udev)
 {
-	for (size_t i = 0; i < found->count; i++)
-		if (found->ifs[i].dev == udev && found->ifs[i].dfu_mode)
+	for (size_t i = 0; i < dfk_found_count(found); i++)
+		if (dfk_found_get(found, i)->dev == udev && dfk_found_get(found, i)->dfu_mode)
 			return on_dfu_if(r, found, udev);
 	return on_runtime_if(r, found, udev);
 }
 
 static dfk_code run_devices(flash_run *r)
 {
-	dfk_found found;
-	memset(&found, 0, sizeof(found));
+	dfk_found *found = NULL;
 	dfk_code rc = find_devices(r, &found);
 	if (rc)
 		return rc;
+	size_t count = dfk_found_count(found);
 	if (r->o->list) {
-		tool_list_print(&r->ui, &found);
-		dfk_found_free(&found);
+		tool_list_print(&r->ui, found);
+		dfk_found_free(found);
 		return DFK_OK;
 	}
-	if (found.count == 0) {
-		dfk_found_free(&found);
+	if (count == 0) {
+		dfk_found_free(found);
 		if (tool_as == TOOL_AS_DFU_UTIL) /* dfu-util's words, which scripts match */
 			return dfk_error_set(&r->err, DFK_ERR_NODEV, "No DFU capable USB device available");
 		return dfk_error_set(&r->err, DFK_ERR_NODEV, "no DFU capable USB device found%s",
 				     r->o->usbip ? " on the USB/IP server" : "");
 	}
 	/* Distinct devices, in the order -l prints them. */
-	const dfk_usb_dev **devs = calloc(found.count, sizeof(*devs));
+	const dfk_usb_dev **devs = calloc(count, sizeof(*devs));
 	if (!devs) {
-		dfk_found_free(&found);
+		dfk_found_free(found);
 		return dfk_error_set(&r->err, DFK_ERR_NOMEM, "out of memory");
 	}
 	size_t ndevs = 0;
-	for (size_t i = found.count; i-- > 0;) {
+	for (size_t i = count; i-- > 0;) {
+		const dfk_usb_dev *d = dfk_found_get(found, i)->dev;
 		bool seen = false;
 		for (size_t j = 0; j < ndevs; j++)
-			seen = seen || devs[j] == found.ifs[i].dev;
+			seen = seen || devs[j] == d;
 		if (!seen)
-			devs[ndevs++] = found.ifs[i].dev;
+			devs[ndevs++] = d;
 	}
 	if (ndevs > 1 && !r->o->all) {
 		rc =
@@ -472,7 +475,7 @@ static dfk_code run_devices(flash_run *r)
 				tool_sanitize(devs[j]->path, path, sizeof(path));
 				tool_ui_info(&r->ui, "Device %zu of %zu (path \"%s\")", j + 1, ndevs, path);
 			}
-			rc = on_device(r, &found, devs[j]);
+			rc = on_device(r, found, devs[j]);
 			if (rc && ndevs > 1) {
 				char path[64];
 				tool_sanitize(devs[j]->path, path, sizeof(path));
@@ -481,7 +484,7 @@ static dfk_code run_devices(flash_run *r)
 		}
 	}
 	free(devs);
-	dfk_found_free(&found);
+	dfk_found_free(found);
 	return rc;
 }
 
@@ -490,8 +493,7 @@ static dfk_code prepare_files(flash_run *r)
 	tool_flash_opts *o = r->o;
 	if (o->download) {
 		dfk_load_opts lo;
-		memset(&lo, 0, sizeof(lo));
-		lo.format = DFK_FORMAT_UNKNOWN;
+		dfk_load_opts_init(&lo);
 		lo.has_address = o->job.has_address;
 		lo.address = o->job.address;
 		lo.alt = o->match.alt >= 0 ? (uint8_t)o->match.alt : 0;
@@ -529,20 +531,25 @@ int tool_flash_main(int argc, char **argv)
 	if (!opts.json)
 		tool_flash_banner(stdout);
 
-	dfk_ctx_init(&r.ctx);
-	tool_ui_attach(&r.ui, &r.ctx);
-	if (opts.poll_cap_ms >= 0)
-		r.ctx.poll_cap_ms = (unsigned)opts.poll_cap_ms;
-	if (opts.timeout_ms > 0)
-		r.ctx.op_timeout_ms = (unsigned)opts.timeout_ms;
-	if (opts.usb_timeout_ms > 0)
-		r.ctx.usb_timeout_ms = (unsigned)opts.usb_timeout_ms;
-	/* -E: dfu-util sleeps this long and probes once; dfukit polls and
-	 * gives up after it (at least one second). */
-	if (opts.detach_delay_s >= 0)
-		r.ctx.reenum_timeout_ms = (unsigned)(opts.detach_delay_s < 1 ? 1 : opts.detach_delay_s) * 1000u;
+	dfk_code rc = dfk_ctx_new(&r.ctx, &r.err);
+	if (rc == DFK_OK) {
+		tool_ui_attach(&r.ui, r.ctx);
+		if (opts.poll_cap_ms >= 0)
+			dfk_ctx_set_timeout(r.ctx, DFK_TIMEOUT_POLL_CAP, (unsigned)opts.poll_cap_ms, NULL);
+		if (opts.timeout_ms > 0)
+			dfk_ctx_set_timeout(r.ctx, DFK_TIMEOUT_OPERATION, (unsigned)opts.timeout_ms, NULL);
+		if (opts.usb_timeout_ms > 0)
+			dfk_ctx_set_timeout(r.ctx, DFK_TIMEOUT_USB, (unsigned)opts.usb_timeout_ms, NULL);
+		/* -E: dfu-util sleeps this long and probes once; dfukit polls
+		 * and gives up after it (at least one second). */
+		if (opts.detach_delay_s >= 0)
+			dfk_ctx_set_timeout(r.ctx, DFK_TIMEOUT_REENUM,
+					    (unsigned)(opts.detach_delay_s < 1 ? 1 : opts.detach_delay_s) * 1000u,
+					    NULL);
+	}
 
-	dfk_code rc = prepare_files(&r);
+	if (rc == DFK_OK)
+		rc = prepare_files(&r);
 	if (rc == DFK_OK)
 		rc = open_transport(&r);
 	if (rc == DFK_OK)
@@ -554,8 +561,9 @@ int tool_flash_main(int argc, char **argv)
 		dfk_firmware_free(&r.fw);
 	if (r.t)
 		dfk_transport_free(r.t);
+	dfk_ctx_free(r.ctx);
 
-	ex = dfk_code_exit(rc);
+	ex = tool_exit_status(rc);
 	if (rc)
 		tool_ui_error(&r.ui, r.err.msg[0] ? r.err.msg : "failed");
 	char extra[1200] = "";

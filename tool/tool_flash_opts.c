@@ -238,7 +238,7 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 			break;
 		case 'd':
 			if (dfk_match_parse_device(&o->match, optarg, &err)) {
-				fprintf(stderr, "%s: %s\n", tool_progname(), err.msg);
+				fprintf(stderr, "%s: -d: %s\n", tool_progname(), err.msg);
 				return 64;
 			}
 			break;
@@ -278,7 +278,7 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 		case 'S':
 			if (dfk_match_parse_serial(&o->match, optarg, o->serial_rt, o->serial_dfu, TOOL_SERIAL_MAX,
 						   &err)) {
-				fprintf(stderr, "%s: %s\n", tool_progname(), err.msg);
+				fprintf(stderr, "%s: -S: %s\n", tool_progname(), err.msg);
 				return 64;
 			}
 			break;

@@ -38,11 +38,11 @@ static void print_json(const dfk_dfu_if *ifc)
 
 void tool_list_print(tool_ui *ui, const dfk_found *found)
 {
-	for (size_t i = found->count; i-- > 0;) {
+	for (size_t i = dfk_found_count(found); i-- > 0;) {
 		if (ui->json)
-			print_json(&found->ifs[i]);
+			print_json(dfk_found_get(found, i));
 		else
-			print_text(&found->ifs[i]);
+			print_text(dfk_found_get(found, i));
 	}
 	fflush(stdout);
 }

@@ -221,8 +221,6 @@ static void on_progress(void *user, dfk_phase phase, uint64_t done, uint64_t tot
 
 void tool_ui_attach(tool_ui *ui, dfk_ctx *ctx)
 {
-	ctx->log = on_log;
-	ctx->log_user = ui;
-	ctx->progress = on_progress;
-	ctx->progress_user = ui;
+	dfk_ctx_set_log(ctx, on_log, ui);
+	dfk_ctx_set_progress(ctx, on_progress, ui);
 }

@@ -46,23 +46,51 @@ typedef enum dfk_phase {
 } dfk_phase;
 DFK_API const char *dfk_phase_name(dfk_phase phase); /* "erase", "download", ... */
 
-typedef struct dfk_ctx {
-	dfk_clock clock;
-	unsigned usb_timeout_ms;    /* one control transfer (default 5000) */
-	unsigned poll_cap_ms;	    /* longest single bwPollTimeout sleep honoured (default 60000) */
-	unsigned op_timeout_ms;	    /* deadline for one status wait loop (default 120000) */
-	unsigned reenum_timeout_ms; /* waiting for a device to come back (default 10000) */
-	unsigned max_error_retries; /* CLRSTATUS/ABORT attempts before giving up (default 5) */
-	void (*log)(void *user, dfk_log_level level, const char *msg);
-	void *log_user;
-	/* done/total in bytes of the phase; addr is the address being worked on. */
-	void (*progress)(void *user, dfk_phase phase, uint64_t done, uint64_t total, uint32_t addr);
-	void *progress_user;
-	/* Set by dfk_ctx_cancel(); read through dfk_ctx_cancelled(). */
-	_Atomic int cancel_requested;
-} dfk_ctx;
-/* Defaults as above, system clock, no callbacks. */
-DFK_API void dfk_ctx_init(dfk_ctx *ctx);
+/* The library's callbacks. msg is valid during the call only. */
+typedef void (*dfk_log_fn)(void *user, dfk_log_level level, const char *msg);
+/* done/total in bytes of the phase; addr is the address being worked on. */
+typedef void (*dfk_progress_fn)(void *user, dfk_phase phase, uint64_t done, uint64_t total, uint32_t addr);
+
+/* The time limits of a context, in milliseconds. */
+typedef enum dfk_timeout {
+	DFK_TIMEOUT_USB = 0,	   /* one control transfer (default 5000; 0 = none) */
+	DFK_TIMEOUT_POLL_CAP = 1,  /* longest single bwPollTimeout sleep honoured (default 60000) */
+	DFK_TIMEOUT_OPERATION = 2, /* deadline of one status wait loop (default 120000) */
+	DFK_TIMEOUT_REENUM = 3,	   /* waiting for a device to come back (default 10000) */
+} dfk_timeout;
+
+/* Opaque: created by dfk_ctx_new, freed by dfk_ctx_free. Threads: set it
+ * up from one thread before use; then it is only read and may be shared
+ * (dfukit.h, "Threads"); cancelling works from anywhere. */
+typedef struct dfk_ctx dfk_ctx;
+/* A context with the defaults above, the system clock, 5 error retries and
+ * no callbacks. */
+DFK_API dfk_code dfk_ctx_new(dfk_ctx **ctx, dfk_error *err);
+/* Frees ctx (NULL is fine). Everything created with it (transports, open
+ * devices) must be freed first. */
+DFK_API void dfk_ctx_free(dfk_ctx *ctx);
+/* Copies *clock into ctx (NULL: the system clock again). Both functions
+ * are needed (else DFK_ERR_USAGE). */
+DFK_API dfk_code dfk_ctx_set_clock(dfk_ctx *ctx, const dfk_clock *clock, dfk_error *err);
+/* ctx's clock; the pointer is valid until the next dfk_ctx_set_clock or
+ * dfk_ctx_free. */
+DFK_API const dfk_clock *dfk_ctx_clock(const dfk_ctx *ctx);
+/* DFK_ERR_USAGE for a value that is no dfk_timeout. */
+DFK_API dfk_code dfk_ctx_set_timeout(dfk_ctx *ctx, dfk_timeout which, unsigned ms, dfk_error *err);
+/* 0 for a value that is no dfk_timeout. */
+DFK_API unsigned dfk_ctx_timeout(const dfk_ctx *ctx, dfk_timeout which);
+/* CLRSTATUS/ABORT attempts before giving up on bringing a device to dfuIDLE
+ * (default 5). */
+DFK_API void dfk_ctx_set_max_error_retries(dfk_ctx *ctx, unsigned n);
+DFK_API unsigned dfk_ctx_max_error_retries(const dfk_ctx *ctx);
+/* The callbacks through which the library reports (NULL: none). They are
+ * called on the thread that runs the library call. */
+DFK_API void dfk_ctx_set_log(dfk_ctx *ctx, dfk_log_fn fn, void *user);
+DFK_API void dfk_ctx_set_progress(dfk_ctx *ctx, dfk_progress_fn fn, void *user);
+/* The callbacks set (NULL: none), and their user pointer into *user (when
+ * user is not NULL): for a program that wraps them. */
+DFK_API dfk_log_fn dfk_ctx_log(const dfk_ctx *ctx, void **user);
+DFK_API dfk_progress_fn dfk_ctx_progress(const dfk_ctx *ctx, void **user);
 /* Asks the job running on ctx to stop: it notices within one control
  * transfer or one slice of a sleep, brings the device back to a defined
  * state where the protocol allows, and returns DFK_ERR_CANCELLED.
@@ -74,13 +102,17 @@ DFK_API void dfk_ctx_cancel_reset(dfk_ctx *ctx);
 /* Sleeps ms on ctx's clock in slices of at most 20 ms, returning early
  * (DFK_ERR_CANCELLED) when a cancel is requested; DFK_OK otherwise. */
 DFK_API dfk_code dfk_ctx_sleep(const dfk_ctx *ctx, uint32_t ms);
-/* Formats and passes a message to ctx->log (nothing when log is NULL). */
+/* Formats and passes a message to ctx's log callback (nothing when there is
+ * none). */
 DFK_API void dfk_log(const dfk_ctx *ctx, dfk_log_level level, const char *fmt, ...) DFK_PRINTF(3, 4);
 
-/* What to select, with dfu-util's -d/-p/-n/-c/-i/-a/-S meanings. */
+/* What to select, with dfu-util's -d/-p/-n/-c/-i/-a/-S meanings. An
+ * extensible option struct (see dfukit.h): dfk_match_init first. The
+ * strings are borrowed: they must live as long as the calls given m. */
 #define DFK_MATCH_ANY (-1)
 #define DFK_MATCH_NONE (-2) /* "-" in -d: match nothing */
 typedef struct dfk_match {
+	size_t size;	      /* set by dfk_match_init */
 	int vid, pid;	      /* run-time (or any-mode) IDs */
 	int dfu_vid, dfu_pid; /* DFU-mode IDs (after ",") */
 	bool dfu_ids_given;
@@ -93,6 +125,7 @@ typedef struct dfk_match {
 	const char *serial;   /* run-time serial; "" or NULL = any */
 	const char *dfu_serial;
 } dfk_match;
+/* Everything ANY, no strings. */
 DFK_API void dfk_match_init(dfk_match *m);
 /* Parses -d's "[vid]:[pid][,[vid_dfu]:[pid_dfu]]" (hex, "*" any, "-" none). */
 DFK_API dfk_code dfk_match_parse_device(dfk_match *m, const char *spec, dfk_error *err);
@@ -101,12 +134,15 @@ DFK_API dfk_code dfk_match_parse_device(dfk_match *m, const char *spec, dfk_erro
 DFK_API dfk_code dfk_match_parse_serial(dfk_match *m, const char *spec, char *rt_buf, char *dfu_buf, size_t bufsz,
 					dfk_error *err);
 
-/* One DFU interface alternate setting: what a -l line shows. */
+/* One DFU interface alternate setting: what a -l line shows. Only ever
+ * handed out by the library (const), which may append fields. */
 typedef struct dfk_dfu_if {
-	const dfk_usb_dev *dev; /* owned by the dfk_found list */
-	uint8_t config;		/* bConfigurationValue */
-	uint8_t intf;		/* bInterfaceNumber */
-	uint8_t intf_index;	/* index in the configuration, what -i matches */
+	/* The device: owned by the dfk_found list (dfk_found_get) or by the
+	 * open device (dfk_dev_if), and valid as long as that is. */
+	const dfk_usb_dev *dev;
+	uint8_t config;	    /* bConfigurationValue */
+	uint8_t intf;	    /* bInterfaceNumber */
+	uint8_t intf_index; /* index in the configuration, what -i matches */
 	uint8_t alt;
 	uint8_t nalts; /* how many alt settings this interface has */
 	bool dfu_mode; /* bInterfaceProtocol 2 (or a known DFU-mode quirk) */
@@ -114,33 +150,53 @@ typedef struct dfk_dfu_if {
 	dfk_func_desc func;
 	char name[256];	  /* iInterface string, UTF-8, not sanitised */
 	char serial[256]; /* iSerialNumber string */
-	/* Added by the engine: the transport that found it, which dfk_dev_open
-	 * opens it through (set by dfk_find). */
+	/* The transport that found it, which dfk_dev_open opens it through. */
 	dfk_transport *transport;
 } dfk_dfu_if;
 
-typedef struct dfk_found {
-	dfk_transport *transport;
-	dfk_usb_list usb;
-	dfk_dfu_if *ifs; /* in descriptor order (dfu-util prints reversed) */
-	size_t count;
-} dfk_found;
+/* What dfk_find found (opaque): the DFU interfaces that matched, and every
+ * USB device the transport listed. Used by one thread at a time, with its
+ * transport. */
+typedef struct dfk_found dfk_found;
 /* Enumerates, keeps the alts that are DFU interfaces and match m (NULL =
- * all), reading their strings. */
-DFK_API dfk_code dfk_find(const dfk_ctx *ctx, dfk_transport *t, const dfk_match *m, dfk_found *out, dfk_error *err);
+ * all; DFK_ERR_USAGE when not initialised), reading their strings. *out
+ * is a new list (NULL on failure), which the caller frees with
+ * dfk_found_free; nothing in it refers to m. */
+DFK_API dfk_code dfk_find(const dfk_ctx *ctx, dfk_transport *t, const dfk_match *m, dfk_found **out, dfk_error *err);
+/* Frees the list and everything its accessors returned (NULL is fine).
+ * Devices opened from it stay open and usable. */
 DFK_API void dfk_found_free(dfk_found *found);
+/* The matching interfaces, in descriptor order (dfu-util prints them
+ * reversed). dfk_found_get returns NULL for i >= dfk_found_count; the
+ * pointer is owned by found. Interfaces of one device share one dev. */
+DFK_API size_t dfk_found_count(const dfk_found *found);
+DFK_API const dfk_dfu_if *dfk_found_get(const dfk_found *found, size_t i);
+/* Every device the transport listed, DFU-capable or not, matching or not
+ * (e.g. to show a device whose DFU interface could not be read). NULL for
+ * i >= dfk_found_usb_count; owned by found. */
+DFK_API size_t dfk_found_usb_count(const dfk_found *found);
+DFK_API const dfk_usb_dev *dfk_found_usb_get(const dfk_found *found, size_t i);
 
-/* An open DFU interface. */
+/* An open DFU interface (opaque). Used by one thread at a time, with its
+ * transport; dfk_ctx_cancel on its context from any thread stops what it
+ * is doing. */
 typedef struct dfk_dev dfk_dev;
 /* Opens the device, claims the interface and selects the alt (SET_INTERFACE
  * only when the interface has more than one alt setting). A SET_INTERFACE
  * that stalls, times out or loses the device does not fail the open: the
  * first job reports it in its own context ("download to 0x...: preparing
- * the device: ..."), where the user can tell what was being done. */
+ * the device: ..."), where the user can tell what was being done.
+ * The device copies what it needs of ifc (and of ifc->dev): the list ifc
+ * came from may be freed while it is open. ctx and ifc->transport must
+ * outlive it. Close with dfk_dev_close. */
 DFK_API dfk_code dfk_dev_open(const dfk_ctx *ctx, const dfk_dfu_if *ifc, dfk_dev **dev, dfk_error *err);
+/* Releases the interface, closes and frees dev (NULL is fine). */
 DFK_API void dfk_dev_close(dfk_dev *dev);
+/* The open interface: the device's own copy (with its own dev), valid
+ * until dfk_dev_close; alt and name follow dfk_dev_select_alt. */
 DFK_API const dfk_dfu_if *dfk_dev_if(const dfk_dev *dev);
 DFK_API const dfk_ctx *dfk_dev_ctx(const dfk_dev *dev);
+/* The open USB handle under dev, owned by dev (for dfk_usb_control). */
 DFK_API dfk_usb *dfk_dev_usb(dfk_dev *dev);
 /* Transfer size in use: wTransferSize, or the override (1..65535). */
 DFK_API uint16_t dfk_dev_transfer_size(const dfk_dev *dev);
@@ -148,7 +204,8 @@ DFK_API void dfk_dev_set_transfer_size(dfk_dev *dev, uint16_t size);
 /* Switches to another alt setting of the same interface (SET_INTERFACE),
  * reading its name; used for multi-target .dfu files. */
 DFK_API dfk_code dfk_dev_select_alt(dfk_dev *dev, uint8_t alt, dfk_error *err);
-/* The DfuSe memory map of the selected alt (parsed from its name). */
+/* The DfuSe memory map of the selected alt (parsed from its name); *map is
+ * owned by dev, valid until the next dfk_dev_select_alt or dfk_dev_close. */
 DFK_API dfk_code dfk_dev_memmap(dfk_dev *dev, const dfk_memmap **map, dfk_error *err);
 
 #ifdef __cplusplus

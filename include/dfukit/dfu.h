@@ -28,13 +28,13 @@ DFK_API dfk_code dfk_dfu_clr_status(dfk_dev *dev, dfk_error *err);
 DFK_API dfk_code dfk_dfu_get_state(dfk_dev *dev, uint8_t *state, dfk_error *err);
 DFK_API dfk_code dfk_dfu_abort(dfk_dev *dev, dfk_error *err);
 
-/* Polls GETSTATUS (sleeping bwPollTimeout, capped at ctx->poll_cap_ms) while
- * the state is dfuDNBUSY/dfuDNLOAD-SYNC/dfuMANIFEST, within
- * ctx->op_timeout_ms. Returns the last status; a bStatus other than OK is
+/* Polls GETSTATUS (sleeping bwPollTimeout, capped at DFK_TIMEOUT_POLL_CAP)
+ * while the state is dfuDNBUSY/dfuDNLOAD-SYNC/dfuMANIFEST, within
+ * DFK_TIMEOUT_OPERATION. Returns the last status; a bStatus other than OK is
  * DFK_ERR_PROTOCOL with the status and state names in the message. */
 DFK_API dfk_code dfk_dfu_wait(dfk_dev *dev, dfk_status *st, dfk_error *err);
 /* Brings the device to dfuIDLE: CLRSTATUS from dfuERROR, ABORT from the
- * *-IDLE states, bounded by ctx->max_error_retries. appIDLE is
+ * *-IDLE states, bounded by dfk_ctx_max_error_retries. appIDLE is
  * DFK_ERR_PROTOCOL ("still in run-time mode"). */
 DFK_API dfk_code dfk_dfu_make_idle(dfk_dev *dev, dfk_error *err);
 
@@ -76,19 +76,23 @@ DFK_API dfk_code dfk_plan_build(const dfk_image *img, const dfk_memmap *map, uns
 DFK_API void dfk_plan_free(dfk_plan *plan);
 
 /* ---- Jobs ---- */
+/* What a job does. An extensible option struct (see dfukit.h): set up
+ * with dfk_job_opts_init, then change fields; a job given one that was
+ * not initialised fails with DFK_ERR_USAGE. NULL means the defaults. */
 typedef struct dfk_job_opts {
+	size_t size;	     /* set by dfk_job_opts_init */
 	bool verify;	     /* read back and compare (needs bitCanUpload) */
-	bool force;	     /* -s ...:force */
+	bool force;	     /* allow what loses data or leaves the memory map */
 	bool mass_erase;     /* needs force */
 	bool unprotect;	     /* needs force */
 	bool leave;	     /* DfuSe: leave DFU mode afterwards */
 	bool will_reset;     /* the device resets after the last write (option bytes) */
 	bool skip_unchanged; /* read pages first, do not erase/write pages already equal */
-	bool has_address;    /* -s ADDR */
+	bool has_address;    /* DfuSe: start address given */
 	uint32_t address;
-	bool has_length; /* -s ...:LEN (upload length) */
+	bool has_length; /* upload: length given */
 	uint32_t length;
-	bool dfuse; /* use DfuSe even if the device is plain DFU (-s given) */
+	bool dfuse; /* use DfuSe even if the device is plain DFU */
 	/* DfuSe: a page the image covers only partly is read first and its
 	 * bytes outside the image written back, when the device can upload. */
 	bool preserve;
@@ -114,10 +118,11 @@ DFK_API dfk_code dfk_job_detach(dfk_dev *dev, dfk_error *err);
  * that vanishes is success. */
 DFK_API dfk_code dfk_job_reset(dfk_dev *dev, dfk_error *err);
 /* Polls dfk_find until an interface matching m (and, when path is given,
- * on that port path or with that serial) appears in DFU mode, within
- * ctx->reenum_timeout_ms. */
+ * on that port path or with that serial) appears in DFU mode, within the
+ * context's DFK_TIMEOUT_REENUM. *out is a new list holding only those
+ * interfaces (NULL on failure), freed with dfk_found_free. */
 DFK_API dfk_code dfk_wait_for(const dfk_ctx *ctx, dfk_transport *t, const dfk_match *m, const char *path,
-			      const char *serial, dfk_found *out, dfk_error *err);
+			      const char *serial, dfk_found **out, dfk_error *err);
 
 #ifdef __cplusplus
 }

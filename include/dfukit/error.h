@@ -3,8 +3,8 @@
  * Every fallible library call returns a dfk_code (DFK_OK == 0) and, when the
  * caller passes a dfk_error, fills it with a one-line message that names the
  * context (file, offset, address, device status).  The library never prints
- * and never exits: the tool shows the message once and maps the code to a
- * sysexits(3) exit status with dfk_code_exit(). */
+ * and never exits; what a code means for a program (an exit status, a
+ * dialog) is the program's business. Everything here is reentrant. */
 #ifndef DFUKIT_ERROR_H
 #define DFUKIT_ERROR_H
 
@@ -18,24 +18,23 @@ extern "C" {
 
 typedef enum dfk_code {
 	DFK_OK = 0,
-	/* The values 64..76 equal the sysexits code the tool exits with. */
-	DFK_ERR_USAGE = 64,	/* bad argument or option combination */
-	DFK_ERR_DATA = 65,	/* malformed input data (file or device data) */
-	DFK_ERR_NOINPUT = 66,	/* input file missing or unreadable */
-	DFK_ERR_SOFTWARE = 70,	/* internal error */
-	DFK_ERR_CANTCREAT = 73, /* cannot create an output file */
-	DFK_ERR_IO = 74,	/* file or USB I/O error */
-	DFK_ERR_PROTOCOL = 76,	/* device broke the protocol or reported an error status */
-	/* Finer codes; each maps to one of the sysexits codes above. */
-	DFK_ERR_NOMEM = 100, /* -> 70 */
-	DFK_ERR_TIMEOUT,     /* a deadline passed -> 74 */
-	DFK_ERR_NODEV,	     /* device not found or gone -> 74 */
-	DFK_ERR_STALL,	     /* device stalled a control request -> 76 */
-	DFK_ERR_VERIFY,	     /* read-back differs from what was written -> 74 */
-	DFK_ERR_EXISTS,	     /* output exists and overwriting was not asked for -> 73 */
-	DFK_ERR_UNSUPPORTED, /* the device or file cannot do what was asked -> 64 */
-	DFK_ERR_AMBIGUOUS,   /* more than one device matched -> 74 */
-	DFK_ERR_CANCELLED,   /* dfk_ctx_cancel() stopped the job -> 130 */
+	/* The values are the library's own: stable, new codes are appended. */
+	DFK_ERR_USAGE = 1,	  /* bad argument or combination of arguments */
+	DFK_ERR_DATA = 2,	  /* malformed input data (file or device data) */
+	DFK_ERR_NOINPUT = 3,	  /* input file missing or unreadable */
+	DFK_ERR_SOFTWARE = 4,	  /* internal error */
+	DFK_ERR_CANTCREAT = 5,	  /* cannot create an output file */
+	DFK_ERR_IO = 6,		  /* file or USB I/O error */
+	DFK_ERR_PROTOCOL = 7,	  /* device broke the protocol or reported an error status */
+	DFK_ERR_NOMEM = 8,	  /* out of memory */
+	DFK_ERR_TIMEOUT = 9,	  /* a deadline passed */
+	DFK_ERR_NODEV = 10,	  /* device not found or gone */
+	DFK_ERR_STALL = 11,	  /* device stalled a control request */
+	DFK_ERR_VERIFY = 12,	  /* read-back differs from what was written */
+	DFK_ERR_EXISTS = 13,	  /* output exists and overwriting was not asked for */
+	DFK_ERR_UNSUPPORTED = 14, /* the device, file or library cannot do what was asked */
+	DFK_ERR_AMBIGUOUS = 15,	  /* more than one device matched */
+	DFK_ERR_CANCELLED = 16,	  /* dfk_ctx_cancel() stopped the job */
 } dfk_code;
 
 #define DFK_ERROR_MSG_MAX 768
@@ -60,10 +59,12 @@ DFK_API dfk_code dfk_error_vset(dfk_error *err, dfk_code code, const char *fmt, 
 DFK_API dfk_code dfk_error_prefix(dfk_error *err, const char *fmt, ...) DFK_PRINTF(2, 3);
 DFK_API void dfk_error_clear(dfk_error *err);
 
-/* The sysexits(3) status for a code: 0, 64, 65, 66, 70, 73, 74 or 76. */
-DFK_API int dfk_code_exit(dfk_code code);
-/* A short stable identifier ("DATA", "TIMEOUT", ...) for JSON output. */
+/* A short stable identifier ("DATA", "TIMEOUT", ...) for JSON output;
+ * "UNKNOWN" for a value that is no dfk_code. Static string, never NULL. */
 DFK_API const char *dfk_code_name(dfk_code code);
+/* A short English description ("malformed input data", ...); static string,
+ * never NULL. */
+DFK_API const char *dfk_code_describe(dfk_code code);
 
 #ifdef __cplusplus
 }

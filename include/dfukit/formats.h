@@ -3,7 +3,8 @@
  *
  * Parsers work on memory (const uint8_t *, length) and report problems as
  * DFK_ERR_DATA with the offset (or line) and what is wrong; the file-level
- * functions prefix the file name. */
+ * functions prefix the file name. All are reentrant: any thread, on its own
+ * objects (a dfk_out by one thread at a time). */
 #ifndef DFUKIT_FORMATS_H
 #define DFUKIT_FORMATS_H
 
@@ -92,16 +93,22 @@ DFK_API dfk_code dfk_srec_parse(const uint8_t *buf, size_t len, dfk_image *img, 
 DFK_API dfk_code dfk_elf_parse(const uint8_t *buf, size_t len, dfk_image *img, dfk_error *err);
 
 /* ---- Any file to a firmware ---- */
+/* How to read a file. An extensible option struct (see dfukit.h): set up
+ * with dfk_load_opts_init, then change fields. NULL means the defaults. */
 typedef struct dfk_load_opts {
+	size_t size;	   /* set by dfk_load_opts_init */
 	dfk_format format; /* UNKNOWN: detect from content, then extension */
 	bool has_address;  /* raw binaries: place at address */
 	uint32_t address;
 	uint8_t alt; /* target alt for non-DfuSe inputs */
 } dfk_load_opts;
+/* Format detected, no address, alt 0. */
+DFK_API void dfk_load_opts_init(dfk_load_opts *o);
 DFK_API dfk_format dfk_format_detect(const char *path, const uint8_t *buf, size_t len);
 DFK_API const char *dfk_format_name(dfk_format fmt);
 /* Loads path into fw (initialised by the caller). A valid suffix is parsed
- * and stripped; a present suffix with a bad CRC is DFK_ERR_DATA. */
+ * and stripped; a present suffix with a bad CRC is DFK_ERR_DATA. opts not
+ * initialised: DFK_ERR_USAGE. */
 DFK_API dfk_code dfk_firmware_load(const char *path, const dfk_load_opts *opts, dfk_firmware *fw, dfk_error *err);
 
 #ifdef __cplusplus

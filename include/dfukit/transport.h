@@ -1,6 +1,8 @@
 /* libdfukit: transports. Each way of reaching USB devices (libusb, a USB/IP
- * server) sits behind one table of function pointers, as libusb's OS
- * backends do; the engine only ever calls through dfk_transport_ops. */
+ * server) is a backend behind one private table of operations, as libusb's
+ * OS backends are; programs see opaque transports and open devices and
+ * use them through the engine (dfk_find, dfk_dev_open) or the thin
+ * wrappers below. */
 #ifndef DFUKIT_TRANSPORT_H
 #define DFUKIT_TRANSPORT_H
 
@@ -17,10 +19,13 @@
 extern "C" {
 #endif
 
-typedef struct dfk_transport dfk_transport;
-typedef struct dfk_usb dfk_usb; /* an open device */
+struct dfk_ctx;				    /* dfk_ctx, device.h */
+typedef struct dfk_transport dfk_transport; /* opaque */
+typedef struct dfk_usb dfk_usb;		    /* an open device (opaque) */
 
-/* One USB device as a transport sees it. */
+/* One USB device as a transport listed it. Only ever handed out by the
+ * library (const, owned by the list it came from; see dfk_found_usb_get),
+ * which may append fields. */
 typedef struct dfk_usb_dev {
 	char path[64]; /* port path as dfu-util prints it: "1-1.2"; USB/IP: the busid */
 	uint8_t busnum;
@@ -28,14 +33,9 @@ typedef struct dfk_usb_dev {
 	dfk_device_desc desc;
 	dfk_config_desc *configs;
 	size_t nconfigs;
-	void *backend; /* private to the transport */
 } dfk_usb_dev;
 
-typedef struct dfk_usb_list {
-	dfk_usb_dev *devs;
-	size_t count;
-} dfk_usb_list;
-
+/* A USB SETUP packet (fixed by the USB specification: never grows). */
 typedef struct dfk_setup {
 	uint8_t bmRequestType;
 	uint8_t bRequest;
@@ -44,47 +44,44 @@ typedef struct dfk_setup {
 	uint16_t wLength;
 } dfk_setup;
 
-typedef struct dfk_transport_ops {
-	const char *name;
-	void (*destroy)(dfk_transport *t);
-	/* Lists devices with their device and configuration descriptors. */
-	dfk_code (*enumerate)(dfk_transport *t, dfk_usb_list *list, dfk_error *err);
-	void (*list_free)(dfk_transport *t, dfk_usb_list *list);
-	dfk_code (*open)(dfk_transport *t, const dfk_usb_dev *dev, dfk_usb **h, dfk_error *err);
-	void (*close)(dfk_usb *h);
-	/* One control transfer; data has setup->wLength bytes of room. A STALL
-	 * is DFK_ERR_STALL, a vanished device DFK_ERR_NODEV, no answer within
-	 * timeout_ms DFK_ERR_TIMEOUT. *actual gets the bytes moved. */
-	dfk_code (*control)(dfk_usb *h, const dfk_setup *setup, uint8_t *data, size_t *actual, unsigned timeout_ms,
-			    dfk_error *err);
-	dfk_code (*claim)(dfk_usb *h, uint8_t intf, dfk_error *err);
-	void (*release)(dfk_usb *h, uint8_t intf);
-	dfk_code (*set_alt)(dfk_usb *h, uint8_t intf, uint8_t alt, dfk_error *err);
-	/* USB bus reset; the device may re-enumerate (DFK_ERR_NODEV is normal). */
-	dfk_code (*reset)(dfk_usb *h, dfk_error *err);
-} dfk_transport_ops;
+/* The constructors keep ctx (clock, log): it must outlive the transport.
+ * Free a transport with dfk_transport_free, after closing every device
+ * opened through it and freeing every list it made.
+ * Threads: a transport and everything made through it (lists, open
+ * devices, handles) is used by one thread at a time; different transports
+ * are independent and may be used in parallel. */
 
-struct dfk_transport {
-	const dfk_transport_ops *ops;
-	void *priv;
-};
-
-/* Every backend's open handle starts with this. */
-struct dfk_usb {
-	const dfk_transport_ops *ops;
-	dfk_transport *transport;
-};
-
-/* libusb-1.0; debug_level 0..4 is passed to LIBUSB_OPTION_LOG_LEVEL. */
-DFK_API dfk_code dfk_transport_libusb_new(dfk_transport **t, int debug_level, dfk_error *err);
+/* libusb-1.0, with a libusb context of the transport's own (never libusb's
+ * default one); debug_level 0..4 is passed to LIBUSB_OPTION_LOG_LEVEL.
+ * libusb times its transfers on the system clock. */
+DFK_API dfk_code dfk_transport_libusb_new(dfk_transport **t, const struct dfk_ctx *ctx, int debug_level,
+					  dfk_error *err);
 /* The version of the libusb-1.0 loaded at run time ("1.0.26.11724"), written
  * into buf (truncated to size); returns buf. */
 DFK_API const char *dfk_transport_libusb_version(char *buf, size_t size);
-/* USB/IP client: "HOST", "HOST:PORT" (default port 3240) or "unix:PATH". */
-DFK_API dfk_code dfk_transport_usbip_new(dfk_transport **t, const char *spec, dfk_error *err);
+/* USB/IP client: "HOST", "HOST:PORT" (default port 3240) or "unix:PATH".
+ * Connects only when used. All its time limits are read on ctx's clock:
+ * with dfk_clock_system() it waits in poll(); with another clock it looks
+ * at its sockets between sleeps of 1 ms on that clock, so that a test
+ * clock decides how fast time passes. */
+DFK_API dfk_code dfk_transport_usbip_new(dfk_transport **t, const struct dfk_ctx *ctx, const char *spec,
+					 dfk_error *err);
+/* Frees t and what it holds (NULL is fine). */
 DFK_API void dfk_transport_free(dfk_transport *t);
+/* "libusb", "usbip"; owned by the library. */
+DFK_API const char *dfk_transport_name(const dfk_transport *t);
 
-/* Thin wrappers over the ops. */
+/* ---- Thin wrappers over one open USB device ---- */
+/* Opens dev, which must come from a list of t that is still alive
+ * (dfk_found_usb_get, or the dev of a dfk_found_get interface); the
+ * handle does not depend on the list afterwards. DFK_ERR_USAGE for a
+ * device t did not list (e.g. the copy in an open dfk_dev). */
+DFK_API dfk_code dfk_usb_open(dfk_transport *t, const dfk_usb_dev *dev, dfk_usb **h, dfk_error *err);
+/* Closes and frees h (NULL is fine). */
+DFK_API void dfk_usb_close(dfk_usb *h);
+/* One control transfer; data has setup->wLength bytes of room. A STALL is
+ * DFK_ERR_STALL, a vanished device DFK_ERR_NODEV, no answer within
+ * timeout_ms DFK_ERR_TIMEOUT; *actual (may be NULL) gets the bytes moved. */
 DFK_API dfk_code dfk_usb_control(dfk_usb *h, const dfk_setup *setup, uint8_t *data, size_t *actual, unsigned timeout_ms,
 				 dfk_error *err);
 /* Reads string descriptor index (0 gives ""), caching the LANGID table in

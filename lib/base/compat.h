@@ -9,8 +9,25 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+/* strerror() may use one static buffer for all threads (POSIX lets it);
+ * this writes into buf (a compound literal of the caller's statement with
+ * DFK_STRERROR) and returns the text: glibc's GNU strerror_r, or the XSI
+ * one elsewhere. */
+static inline const char *dfk_strerror(int e, char *buf, size_t size)
+{
+#if defined(__GLIBC__) && defined(_GNU_SOURCE)
+	return strerror_r(e, buf, size);
+#else
+	if (strerror_r(e, buf, size) != 0)
+		snprintf(buf, size, "error %d", e);
+	return buf;
+#endif
+}
+#define DFK_STRERROR(e) dfk_strerror((e), (char[128]){0}, 128)
 
 /* rename() that fails with EEXIST instead of replacing `to`. Linux has
  * renameat2(RENAME_NOREPLACE) (glibc 2.28); elsewhere (and on file systems

@@ -55,30 +55,6 @@ void dfk_error_clear(dfk_error *err)
 	}
 }
 
-int dfk_code_exit(dfk_code code)
-{
-	switch (code) {
-	case DFK_OK: return 0;
-	case DFK_ERR_USAGE:
-	case DFK_ERR_DATA:
-	case DFK_ERR_NOINPUT:
-	case DFK_ERR_SOFTWARE:
-	case DFK_ERR_CANTCREAT:
-	case DFK_ERR_IO:
-	case DFK_ERR_PROTOCOL: return (int)code;
-	case DFK_ERR_NOMEM: return 70;
-	case DFK_ERR_TIMEOUT:
-	case DFK_ERR_NODEV:
-	case DFK_ERR_VERIFY:
-	case DFK_ERR_AMBIGUOUS: return 74;
-	case DFK_ERR_CANCELLED: return 130;
-	case DFK_ERR_STALL: return 76;
-	case DFK_ERR_EXISTS: return 73;
-	case DFK_ERR_UNSUPPORTED: return 64;
-	}
-	return 70;
-}
-
 const char *dfk_code_name(dfk_code code)
 {
 	switch (code) {
@@ -101,4 +77,28 @@ const char *dfk_code_name(dfk_code code)
 	case DFK_ERR_CANCELLED: return "CANCELLED";
 	}
 	return "UNKNOWN";
+}
+
+const char *dfk_code_describe(dfk_code code)
+{
+	switch (code) {
+	case DFK_OK: return "success";
+	case DFK_ERR_USAGE: return "invalid argument";
+	case DFK_ERR_DATA: return "malformed data";
+	case DFK_ERR_NOINPUT: return "input file missing or unreadable";
+	case DFK_ERR_SOFTWARE: return "internal error";
+	case DFK_ERR_CANTCREAT: return "cannot create the output file";
+	case DFK_ERR_IO: return "input/output error";
+	case DFK_ERR_PROTOCOL: return "device protocol error";
+	case DFK_ERR_NOMEM: return "out of memory";
+	case DFK_ERR_TIMEOUT: return "timed out";
+	case DFK_ERR_NODEV: return "no such device, or it is gone";
+	case DFK_ERR_STALL: return "the device stalled the request";
+	case DFK_ERR_VERIFY: return "verification failed";
+	case DFK_ERR_EXISTS: return "the output already exists";
+	case DFK_ERR_UNSUPPORTED: return "not supported";
+	case DFK_ERR_AMBIGUOUS: return "more than one device matches";
+	case DFK_ERR_CANCELLED: return "cancelled";
+	}
+	return "unknown error";
 }

@@ -13,7 +13,8 @@
 
 struct dfk_dev {
 	const dfk_ctx *ctx;
-	dfk_dfu_if ifc; /* a copy; ifc.dev still points into the dfk_found list */
+	dfk_dfu_if ifc;	   /* a copy, whose dev is udev */
+	dfk_usb_node udev; /* a copy of the device's descriptors: the list may go */
 	dfk_usb *usb;
 	bool claimed;
 	uint16_t xfer;
@@ -29,23 +30,6 @@ struct dfk_dev {
 	bool settling;
 	uint64_t requests; /* control transfers sent */
 };
-
-uint64_t dfk__now(const dfk_ctx *ctx)
-{
-	return ctx->clock.now_ms ? ctx->clock.now_ms(ctx->clock.user) : 0;
-}
-
-void dfk__sleep(const dfk_ctx *ctx, uint32_t ms)
-{
-	if (ms && ctx->clock.sleep_ms)
-		ctx->clock.sleep_ms(ctx->clock.user, ms);
-}
-
-void dfk__progress(const dfk_ctx *ctx, dfk_phase phase, uint64_t done, uint64_t total, uint32_t addr)
-{
-	if (ctx->progress)
-		ctx->progress(ctx->progress_user, phase, done, total, addr);
-}
 
 bool dfk__gone(dfk_code code)
 {
@@ -64,7 +48,7 @@ void dfk__dev_settling(dfk_dev *dev, bool on)
 
 dfk_code dfk__dev_sleep(dfk_dev *dev, uint32_t ms)
 {
-	if (dev->settling || !dev->ctx->clock.sleep_ms) {
+	if (dev->settling) {
 		dfk__sleep(dev->ctx, ms);
 		return DFK_OK;
 	}
@@ -94,20 +78,27 @@ dfk_code dfk__dev_reset(dfk_dev *dev, dfk_error *err)
 dfk_code dfk_dev_open(const dfk_ctx *ctx, const dfk_dfu_if *ifc, dfk_dev **out, dfk_error *err)
 {
 	DFK_ERR_ENSURE(err);
-	dfk_transport *t = ifc->transport;
+	dfk_transport *t = ifc ? ifc->transport : NULL;
 	dfk_dev *dev;
 	dfk_code code;
 
 	*out = NULL;
-	if (!t || !ifc->dev)
+	if (!ctx || !ifc || !t || !ifc->dev)
 		return dfk_error_set(err, DFK_ERR_SOFTWARE, "interface was not found through a transport");
 	dev = calloc(1, sizeof(*dev));
 	if (!dev)
 		return dfk_error_set(err, DFK_ERR_NOMEM, "out of memory");
 	dev->ctx = ctx;
-	dev->ifc = *ifc;
-	code = t->ops->open(t, ifc->dev, &dev->usb, err);
+	code = dfk__usb_dev_copy(&dev->udev, ifc->dev, err);
 	if (code) {
+		free(dev);
+		return code;
+	}
+	dev->ifc = *ifc;
+	dev->ifc.dev = &dev->udev.dev;
+	code = dfk_usb_open(t, ifc->dev, &dev->usb, err);
+	if (code) {
+		dfk__usb_dev_clear(&dev->udev);
 		free(dev);
 		return dfk_error_prefix(err, "cannot open %04x:%04x at %s", ifc->dev->desc.idVendor,
 					ifc->dev->desc.idProduct, ifc->dev->path);
@@ -173,10 +164,11 @@ void dfk_dev_close(dfk_dev *dev)
 	if (dev->usb) {
 		if (dev->claimed)
 			dev->usb->ops->release(dev->usb, dev->ifc.intf);
-		dev->usb->ops->close(dev->usb);
+		dfk_usb_close(dev->usb);
 	}
 	if (dev->have_map)
 		dfk_memmap_free(&dev->map);
+	dfk__usb_dev_clear(&dev->udev);
 	free(dev);
 }
 

@@ -6,7 +6,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend.h"
+#include "ctx_internal.h"
 #include "dfukit/dfu.h"
+
+/* What dfk_find returns. */
+struct dfk_found {
+	dfk_transport *transport;
+	dfk_usb_list usb;
+	dfk_dfu_if *ifs; /* in descriptor order; ifs[i].dev points into usb */
+	size_t count;
+};
 
 /* Retries of a GETSTATUS that the device stalled while busy (STM32L4 ROMs
  * stall polls that come too early for their own bwPollTimeout). */
@@ -22,10 +32,6 @@
 	dfk_error dfk__err_local;                                                                                      \
 	if (!(err))                                                                                                    \
 	(err) = &dfk__err_local
-
-uint64_t dfk__now(const dfk_ctx *ctx);
-void dfk__sleep(const dfk_ctx *ctx, uint32_t ms);
-void dfk__progress(const dfk_ctx *ctx, dfk_phase phase, uint64_t done, uint64_t total, uint32_t addr);
 
 /* A SET_INTERFACE that failed in dfk_dev_open for a transfer reason
  * (stall, timeout, gone) does not fail the open: it is returned here, to

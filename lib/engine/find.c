@@ -8,6 +8,7 @@
 #include "dfu_internal.h"
 #include "dfukit/device.h"
 #include "dynbuf.h"
+#include "match.h"
 
 #define GET_DESCRIPTOR 6
 
@@ -117,7 +118,7 @@ static bool strings_open(const dfk_ctx *ctx, dfk_transport *t, const dfk_usb_dev
 
 	if (!s->tried) {
 		s->tried = true;
-		if (t->ops->open(t, ud, &s->h, &e)) {
+		if (dfk_usb_open(t, ud, &s->h, &e)) {
 			s->h = NULL;
 			dfk_log(ctx, DFK_LOG_WARN, "cannot open DFU device %04x:%04x at %s: %s", ud->desc.idVendor,
 				ud->desc.idProduct, ud->path, e.msg);
@@ -218,29 +219,46 @@ static dfk_code probe_device(const dfk_ctx *ctx, dfk_transport *t, const dfk_mat
 				code = push_if(out, cap, &ifc, err);
 		}
 	}
-	if (s.h)
-		s.h->ops->close(s.h);
+	dfk_usb_close(s.h);
 	return code;
 }
 
-dfk_code dfk_find(const dfk_ctx *ctx, dfk_transport *t, const dfk_match *m, dfk_found *out, dfk_error *err)
+dfk_code dfk_find(const dfk_ctx *ctx, dfk_transport *t, const dfk_match *m, dfk_found **outp, dfk_error *err)
 {
 	DFK_ERR_ENSURE(err);
 	size_t cap = 0;
 	dfk_code code;
+	dfk_found *out;
+	dfk_match mm;
 
-	memset(out, 0, sizeof(*out));
+	if (!outp)
+		return dfk_error_set(err, DFK_ERR_USAGE, "no place for the list of devices");
+	*outp = NULL;
+	if (!ctx || !t)
+		return dfk_error_set(err, DFK_ERR_USAGE, "finding devices needs a context and a transport");
+	if (m) {
+		code = dfk__match_read(m, &mm, err);
+		if (code)
+			return code;
+		m = &mm;
+	}
+	out = calloc(1, sizeof(*out));
+	if (!out)
+		return dfk_error_set(err, DFK_ERR_NOMEM, "out of memory for the list of devices");
 	out->transport = t;
-	code = t->ops->enumerate(t, &out->usb, err);
+	code = dfk__transport_enumerate(t, &out->usb, err);
 	if (code) {
-		memset(&out->usb, 0, sizeof(out->usb));
+		dfk_found_free(out);
 		return dfk_error_prefix(err, "cannot list USB devices (%s)", t->ops->name);
 	}
 	for (size_t i = 0; i < out->usb.count && !code; i++)
-		code = probe_device(ctx, t, m, &out->usb.devs[i], out, &cap, err);
-	if (code)
+		code = probe_device(ctx, t, m, &out->usb.devs[i].dev, out, &cap, err);
+	if (code) {
 		dfk_found_free(out);
-	return code;
+		return code;
+	}
+	*outp = out;
+	return DFK_OK;
 }
 
 void dfk_found_free(dfk_found *found)
@@ -250,5 +268,25 @@ void dfk_found_free(dfk_found *found)
 	if (found->transport && found->usb.devs)
 		found->transport->ops->list_free(found->transport, &found->usb);
 	free(found->ifs);
-	memset(found, 0, sizeof(*found));
+	free(found);
+}
+
+size_t dfk_found_count(const dfk_found *found)
+{
+	return found ? found->count : 0;
+}
+
+const dfk_dfu_if *dfk_found_get(const dfk_found *found, size_t i)
+{
+	return found && i < found->count ? &found->ifs[i] : NULL;
+}
+
+size_t dfk_found_usb_count(const dfk_found *found)
+{
+	return found ? found->usb.count : 0;
+}
+
+const dfk_usb_dev *dfk_found_usb_get(const dfk_found *found, size_t i)
+{
+	return found && i < found->usb.count ? &found->usb.devs[i].dev : NULL;
 }

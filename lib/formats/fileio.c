@@ -52,7 +52,7 @@ static dfk_code read_all(int fd, const char *path, dfk_blob *blob, dfk_error *er
 				continue;
 			free(buf);
 			return dfk_error_set(err, e == EISDIR ? DFK_ERR_NOINPUT : DFK_ERR_IO, "%s: read failed: %s",
-					     shown_name(path), strerror(e));
+					     shown_name(path), DFK_STRERROR(e));
 		}
 		if (n == 0)
 			break;
@@ -75,7 +75,8 @@ static dfk_code read_fd(int fd, const char *path, dfk_blob *blob, dfk_error *err
 	struct stat st;
 
 	if (fstat(fd, &st) != 0)
-		return dfk_error_set(err, DFK_ERR_NOINPUT, "%s: cannot stat: %s", shown_name(path), strerror(errno));
+		return dfk_error_set(err, DFK_ERR_NOINPUT, "%s: cannot stat: %s", shown_name(path),
+				     DFK_STRERROR(errno));
 	if (S_ISDIR(st.st_mode))
 		return dfk_error_set(err, DFK_ERR_NOINPUT, "%s: is a directory", shown_name(path));
 	if (S_ISREG(st.st_mode) && st.st_size > 0 && lseek(fd, 0, SEEK_CUR) == 0) {
@@ -114,7 +115,7 @@ dfk_code dfk_blob_read(const char *path, dfk_blob *blob, dfk_error *err)
 		return read_fd(STDIN_FILENO, path, blob, err);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
-		return dfk_error_set(err, DFK_ERR_NOINPUT, "%s: cannot open: %s", path, strerror(errno));
+		return dfk_error_set(err, DFK_ERR_NOINPUT, "%s: cannot open: %s", path, DFK_STRERROR(errno));
 	rc = read_fd(fd, path, blob, err);
 	close(fd);
 	return rc;
@@ -212,7 +213,7 @@ dfk_code dfk_out_open(dfk_out **outp, const char *path, unsigned flags, dfk_erro
 	if (!exists && errno != ENOENT) {
 		int e = errno;
 		out_free(out);
-		return dfk_error_set(err, DFK_ERR_CANTCREAT, "%s: %s", path, strerror(e));
+		return dfk_error_set(err, DFK_ERR_CANTCREAT, "%s: %s", path, DFK_STRERROR(e));
 	}
 	if (exists && !(flags & DFK_OUT_OVERWRITE)) {
 		out_free(out);
@@ -241,12 +242,12 @@ dfk_code dfk_out_open(dfk_out **outp, const char *path, unsigned flags, dfk_erro
 		int e = errno;
 		out_free(out);
 		return dfk_error_set(err, DFK_ERR_CANTCREAT, "%s: cannot create a temporary file beside it: %s", path,
-				     strerror(e));
+				     DFK_STRERROR(e));
 	}
 	if (fchmod(out->fd, mode) != 0) {
 		int e = errno;
 		dfk_out_abort(out);
-		return dfk_error_set(err, DFK_ERR_CANTCREAT, "%s: cannot set mode: %s", path, strerror(e));
+		return dfk_error_set(err, DFK_ERR_CANTCREAT, "%s: cannot set mode: %s", path, DFK_STRERROR(e));
 	}
 	*outp = out;
 	return DFK_OK;
@@ -262,7 +263,7 @@ static dfk_code write_fd(dfk_out *out, const uint8_t *p, size_t len, dfk_error *
 				continue;
 			out->failed = true;
 			return dfk_error_set(err, DFK_ERR_IO, "%s: write failed: %s",
-					     out->to_stdout ? "<stdout>" : out->path, strerror(e));
+					     out->to_stdout ? "<stdout>" : out->path, DFK_STRERROR(e));
 		}
 		p += n;
 		len -= (size_t)n;
@@ -366,14 +367,14 @@ dfk_code dfk_out_commit(dfk_out *out, dfk_error *err)
 	}
 	if ((out->flags & DFK_OUT_SYNC) && fsync(out->fd) != 0) {
 		e = errno;
-		rc = dfk_error_set(err, DFK_ERR_IO, "%s: fsync failed: %s", out->path, strerror(e));
+		rc = dfk_error_set(err, DFK_ERR_IO, "%s: fsync failed: %s", out->path, DFK_STRERROR(e));
 		dfk_out_abort(out);
 		return rc;
 	}
 	e = close(out->fd) != 0 ? errno : 0;
 	out->fd = -1;
 	if (e) {
-		rc = dfk_error_set(err, DFK_ERR_IO, "%s: close failed: %s", out->path, strerror(e));
+		rc = dfk_error_set(err, DFK_ERR_IO, "%s: close failed: %s", out->path, DFK_STRERROR(e));
 		dfk_out_abort(out);
 		return rc;
 	}
@@ -390,8 +391,9 @@ dfk_code dfk_out_commit(dfk_out *out, dfk_error *err)
 		}
 	}
 	if (e) {
-		rc = dfk_error_set(err, e == EEXIST ? DFK_ERR_EXISTS : DFK_ERR_IO, "%s: cannot move into place: %s",
-				   out->path, e == EEXIST ? "it appeared meanwhile (not overwritten)" : strerror(e));
+		rc =
+		    dfk_error_set(err, e == EEXIST ? DFK_ERR_EXISTS : DFK_ERR_IO, "%s: cannot move into place: %s",
+				  out->path, e == EEXIST ? "it appeared meanwhile (not overwritten)" : DFK_STRERROR(e));
 		dfk_out_abort(out);
 		return rc;
 	}

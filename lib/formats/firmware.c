@@ -7,6 +7,7 @@
 #include <strings.h>
 
 #include "dfukit/formats.h"
+#include "opts.h"
 
 void dfk_firmware_init(dfk_firmware *fw)
 {
@@ -212,12 +213,28 @@ static dfk_code load_blob(const char *path, const uint8_t *buf, size_t len, cons
 	return dfk_error_set(err, DFK_ERR_USAGE, "unknown format");
 }
 
-dfk_code dfk_firmware_load(const char *path, const dfk_load_opts *opts, dfk_firmware *fw, dfk_error *err)
+void dfk_load_opts_init(dfk_load_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->size = sizeof(*o);
+	o->format = DFK_FORMAT_UNKNOWN;
+}
+
+dfk_code dfk_firmware_load(const char *path, const dfk_load_opts *in, dfk_firmware *fw, dfk_error *err)
 {
 	const char *shown = path && strcmp(path, "-") == 0 ? "<stdin>" : path;
+	dfk_load_opts opts_copy;
+	const dfk_load_opts *opts = &opts_copy;
 	dfk_blob *blob;
 	dfk_code rc;
 
+	dfk_load_opts_init(&opts_copy);
+	if (in) {
+		rc = dfk__opts_read(&opts_copy, sizeof(opts_copy), in, DFK__OPTS_V1_SIZE(dfk_load_opts, alt),
+				    "file loading options", "dfk_load_opts_init", err);
+		if (rc)
+			return rc;
+	}
 	if (fw->source || fw->ntargets)
 		return dfk_error_set(err, DFK_ERR_SOFTWARE, "%s: firmware already holds a file", shown ? shown : "?");
 	blob = calloc(1, sizeof(*blob));

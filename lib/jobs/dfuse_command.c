@@ -4,10 +4,15 @@
 
 #include "job_internal.h"
 
-dfk_code dfk_job_dfuse_command(dfk_dev *dev, const dfk_job_opts *o, dfk_error *err)
+dfk_code dfk_job_dfuse_command(dfk_dev *dev, const dfk_job_opts *opts, dfk_error *err)
 {
 	DFK_ERR_ENSURE(err);
-	dfk_code code = dfk__job_check_force(o, err);
+	dfk_job_opts copy;
+	const dfk_job_opts *o = &copy;
+	dfk_code code = dfk__job_opts_read(opts, &copy, err);
+
+	if (!code)
+		code = dfk__job_check_force(o, err);
 	char what[80], where[48];
 	bool resetting;
 

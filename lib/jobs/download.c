@@ -363,10 +363,15 @@ static dfk_code dfuse_download(dfk_dev *dev, const dfk_firmware *fw, const dfk_j
 	return code;
 }
 
-dfk_code dfk_job_download(dfk_dev *dev, const dfk_firmware *fw, const dfk_job_opts *o, dfk_error *err)
+dfk_code dfk_job_download(dfk_dev *dev, const dfk_firmware *fw, const dfk_job_opts *opts, dfk_error *err)
 {
 	DFK_ERR_ENSURE(err);
-	dfk_code code = dfk__job_check_force(o, err);
+	dfk_job_opts copy;
+	const dfk_job_opts *o = &copy;
+	dfk_code code = dfk__job_opts_read(opts, &copy, err);
+
+	if (!code)
+		code = dfk__job_check_force(o, err);
 
 	if (code)
 		return code;

@@ -3,12 +3,23 @@
 #include <string.h>
 
 #include "job_internal.h"
+#include "opts.h"
 
 void dfk_job_opts_init(dfk_job_opts *o)
 {
 	memset(o, 0, sizeof(*o));
+	o->size = sizeof(*o);
 	o->verify = true;
 	o->preserve = true;
+}
+
+dfk_code dfk__job_opts_read(const dfk_job_opts *in, dfk_job_opts *out, dfk_error *err)
+{
+	dfk_job_opts_init(out);
+	if (!in)
+		return DFK_OK;
+	return dfk__opts_read(out, sizeof(*out), in, DFK__OPTS_V1_SIZE(dfk_job_opts, preserve), "job options",
+			      "dfk_job_opts_init", err);
 }
 
 bool dfk__job_has_attr(const dfk_dev *dev, uint8_t attr)

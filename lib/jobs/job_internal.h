@@ -12,6 +12,9 @@
 
 bool dfk__job_has_attr(const dfk_dev *dev, uint8_t attr);
 /* DfuSe for a DfuSe device, or when the options ask for it. */
+/* The caller's options (NULL: the defaults) read into *out, which the
+ * job then uses: DFK_ERR_USAGE when they were not initialised. */
+dfk_code dfk__job_opts_read(const dfk_job_opts *in, dfk_job_opts *out, dfk_error *err);
 bool dfk__job_use_dfuse(const dfk_dev *dev, const dfk_job_opts *o);
 /* A transfer size of 0 (wTransferSize 0 and no override) is refused. */
 dfk_code dfk__job_check_xfer(const dfk_dev *dev, dfk_error *err);

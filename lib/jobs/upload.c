@@ -25,9 +25,11 @@ static dfk_code out_block(void *user, uint32_t addr, const uint8_t *data, size_t
 	return DFK_OK;
 }
 
-dfk_code dfk_job_upload(dfk_dev *dev, const dfk_job_opts *o, dfk_out *out, uint64_t *bytes, dfk_error *err)
+dfk_code dfk_job_upload(dfk_dev *dev, const dfk_job_opts *opts, dfk_out *out, uint64_t *bytes, dfk_error *err)
 {
 	DFK_ERR_ENSURE(err);
+	dfk_job_opts copy;
+	const dfk_job_opts *o = &copy;
 	const dfk_ctx *ctx = dfk_dev_ctx(dev);
 	struct out_sink s = {ctx, out, 0, 0};
 	bool guessed = false;
@@ -36,6 +38,9 @@ dfk_code dfk_job_upload(dfk_dev *dev, const dfk_job_opts *o, dfk_out *out, uint6
 	dfk_code code;
 
 	*bytes = 0;
+	code = dfk__job_opts_read(opts, &copy, err);
+	if (code)
+		return code;
 	if (!dfk__job_has_attr(dev, DFK_ATTR_CAN_UPLOAD))
 		return dfk_error_set(err, DFK_ERR_UNSUPPORTED, "the device cannot upload (bitCanUpload is 0)");
 	code = dfk__job_check_xfer(dev, err);

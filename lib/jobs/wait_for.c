@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "job_internal.h"
+#include "match.h"
 
 static bool wanted(const dfk_dfu_if *ifc, const char *path, const char *serial)
 {
@@ -16,15 +17,21 @@ static bool wanted(const dfk_dfu_if *ifc, const char *path, const char *serial)
 }
 
 dfk_code dfk_wait_for(const dfk_ctx *ctx, dfk_transport *t, const dfk_match *m, const char *path, const char *serial,
-		      dfk_found *out, dfk_error *err)
+		      dfk_found **outp, dfk_error *err)
 {
 	DFK_ERR_ENSURE(err);
+	dfk_found *out = NULL;
 	uint64_t start = dfk__now(ctx);
 	dfk_match mm;
 	dfk_code code;
 
+	if (!outp)
+		return dfk_error_set(err, DFK_ERR_USAGE, "no place for the list of devices");
+	*outp = NULL;
 	if (m) {
-		mm = *m;
+		code = dfk__match_read(m, &mm, err);
+		if (code)
+			return code;
 	} else {
 		dfk_match_init(&mm);
 	}
@@ -38,23 +45,23 @@ dfk_code dfk_wait_for(const dfk_ctx *ctx, dfk_transport *t, const dfk_match *m, 
 
 		if (dfk_ctx_cancelled(ctx))
 			return dfk_error_set(err, DFK_ERR_CANCELLED, "cancelled while waiting for the device");
-		code = dfk_find(ctx, t, &mm, out, err);
+		code = dfk_find(ctx, t, &mm, &out, err);
 		if (code)
 			return code;
 		for (size_t i = 0; i < out->count; i++)
 			if (wanted(&out->ifs[i], path, serial))
 				out->ifs[kept++] = out->ifs[i];
 		out->count = kept;
-		if (kept)
+		if (kept) {
+			*outp = out;
 			return DFK_OK;
+		}
 		dfk_found_free(out);
+		out = NULL;
 		if (dfk__now(ctx) - start >= ctx->reenum_timeout_ms)
 			break;
-		if (!ctx->clock.sleep_ms) {
-			dfk__sleep(ctx, DFK_REENUM_POLL_MS);
-		} else if (dfk_ctx_sleep(ctx, DFK_REENUM_POLL_MS)) {
+		if (dfk_ctx_sleep(ctx, DFK_REENUM_POLL_MS))
 			return dfk_error_set(err, DFK_ERR_CANCELLED, "cancelled while waiting for the device");
-		}
 	}
 	return dfk_error_set(err, DFK_ERR_NODEV, "no DFU-mode device%s%s%s%s appeared within %u ms",
 			     path ? " on port " : "", path ? path : "", serial && *serial ? " with serial " : "",

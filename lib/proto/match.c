@@ -1,5 +1,6 @@
 /* Device selection criteria with dfu-util's -d and -S syntax. */
-#include "dfukit/device.h"
+#include "match.h"
+#include "opts.h"
 #include "text.h"
 
 #include <string.h>
@@ -7,6 +8,7 @@
 void dfk_match_init(dfk_match *m)
 {
 	memset(m, 0, sizeof(*m));
+	m->size = sizeof(*m);
 	m->vid = m->pid = DFK_MATCH_ANY;
 	m->dfu_vid = m->dfu_pid = DFK_MATCH_ANY;
 	m->dfu_ids_given = false;
@@ -38,14 +40,14 @@ static dfk_code parse_id(const char *spec, const char *s, size_t n, const char *
 		n -= 2;
 	}
 	if (n > 4)
-		return dfk_error_set(err, DFK_ERR_USAGE, "-d \"%s\": %s \"%.*s\" is longer than 4 hex digits", spec,
-				     what, (int)n, s);
+		return dfk_error_set(err, DFK_ERR_USAGE, "device IDs \"%s\": %s \"%.*s\" is longer than 4 hex digits",
+				     spec, what, (int)n, s);
 	for (i = 0; i < n; i++) {
 		int h = dfk__hexval(s[i]);
 		if (h < 0)
 			return dfk_error_set(err, DFK_ERR_USAGE,
-					     "-d \"%s\": %s \"%.*s\" is not hexadecimal, \"*\" or \"-\"", spec, what,
-					     (int)n, s);
+					     "device IDs \"%s\": %s \"%.*s\" is not hexadecimal, \"*\" or \"-\"", spec,
+					     what, (int)n, s);
 		v = v * 16 + (unsigned)h;
 	}
 	*out = (int)v;
@@ -67,7 +69,7 @@ static dfk_code parse_pair(const char *spec, const char *s, size_t n, bool dfu, 
 		return DFK_OK;
 	}
 	if (memchr(colon + 1, ':', n - vn - 1))
-		return dfk_error_set(err, DFK_ERR_USAGE, "-d \"%s\": more than one ':' in one ID pair", spec);
+		return dfk_error_set(err, DFK_ERR_USAGE, "device IDs \"%s\": more than one ':' in one ID pair", spec);
 	return parse_id(spec, colon + 1, n - vn - 1, dfu ? "DFU-mode product ID" : "product ID", pid, err);
 }
 
@@ -77,11 +79,14 @@ dfk_code dfk_match_parse_device(dfk_match *m, const char *spec, dfk_error *err)
 	int vid, pid, dvid, dpid;
 	dfk_code rc;
 
+	rc = dfk__opts_check(m->size, DFK__OPTS_V1_SIZE(dfk_match, dfu_serial), "device match", "dfk_match_init", err);
+	if (rc)
+		return rc;
 	if (!spec)
-		return dfk_error_set(err, DFK_ERR_USAGE, "-d needs an argument");
+		return dfk_error_set(err, DFK_ERR_USAGE, "no device IDs given");
 	comma = strchr(spec, ',');
 	if (comma && strchr(comma + 1, ','))
-		return dfk_error_set(err, DFK_ERR_USAGE, "-d \"%s\": more than one ','", spec);
+		return dfk_error_set(err, DFK_ERR_USAGE, "device IDs \"%s\": more than one ','", spec);
 	if (comma == spec) {
 		/* Only DFU-mode IDs: run-time devices are ignored. */
 		vid = pid = DFK_MATCH_NONE;
@@ -114,16 +119,20 @@ dfk_code dfk_match_parse_serial(dfk_match *m, const char *spec, char *rt_buf, ch
 	const char *comma;
 	size_t rn, dn;
 
+	dfk_code rc =
+	    dfk__opts_check(m->size, DFK__OPTS_V1_SIZE(dfk_match, dfu_serial), "device match", "dfk_match_init", err);
+	if (rc)
+		return rc;
 	if (!spec)
-		return dfk_error_set(err, DFK_ERR_USAGE, "-S needs an argument");
+		return dfk_error_set(err, DFK_ERR_USAGE, "no serial number given");
 	if (!rt_buf || !dfu_buf || bufsz == 0)
-		return dfk_error_set(err, DFK_ERR_SOFTWARE, "-S: no buffers");
+		return dfk_error_set(err, DFK_ERR_SOFTWARE, "serial numbers: no buffers to hold them");
 	comma = strchr(spec, ',');
 	rn = comma ? (size_t)(comma - spec) : strlen(spec);
 	dn = comma ? strlen(comma + 1) : rn;
 	if (rn >= bufsz || dn >= bufsz)
-		return dfk_error_set(err, DFK_ERR_USAGE, "-S \"%s\": serial longer than %zu characters", spec,
-				     bufsz - 1);
+		return dfk_error_set(err, DFK_ERR_USAGE, "serial numbers \"%s\": one is longer than %zu characters",
+				     spec, bufsz - 1);
 	memcpy(rt_buf, spec, rn);
 	rt_buf[rn] = '\0';
 	/* One value applies to both modes. */
@@ -132,4 +141,11 @@ dfk_code dfk_match_parse_serial(dfk_match *m, const char *spec, char *rt_buf, ch
 	m->serial = rt_buf;
 	m->dfu_serial = dfu_buf;
 	return DFK_OK;
+}
+
+dfk_code dfk__match_read(const dfk_match *in, dfk_match *out, dfk_error *err)
+{
+	dfk_match_init(out);
+	return dfk__opts_read(out, sizeof(*out), in, DFK__OPTS_V1_SIZE(dfk_match, dfu_serial), "device match",
+			      "dfk_match_init", err);
 }

@@ -1,7 +1,7 @@
 /* libusb-1.0 transport: real USB devices. Each transport owns its own
  * libusb context (never the library-wide default one), so two transports
  * or two users of libdfukit in one process do not share state. */
-#include "dfukit/transport.h"
+#include "backend.h"
 #include "dynbuf.h"
 
 #include <libusb.h>
@@ -13,18 +13,16 @@
 #define USB_DT_INTERFACE_SIZE 9
 #define USB_DT_ENDPOINT_SIZE 7
 
+/* The backend's part of the transport. */
 struct lu_transport {
-	dfk_transport base;
 	libusb_context *ctx;
 };
 
+/* The backend's part of an open handle. */
 struct lu_handle {
-	dfk_usb base;
 	libusb_device_handle *h;
 	char path[64];
 };
-
-static const dfk_transport_ops libusb_ops;
 
 static dfk_code lu_code(int rc)
 {
@@ -124,16 +122,18 @@ static dfk_code flatten_config(const struct libusb_config_descriptor *c, struct 
 	return DFK_OK;
 }
 
-static void dev_clear(dfk_usb_dev *d)
+/* dfk_usb_node.backend is the libusb_device, referenced. */
+static void dev_clear(dfk_usb_node *n)
 {
+	dfk_usb_dev *d = &n->dev;
 	for (size_t i = 0; i < d->nconfigs; i++)
 		dfk_config_desc_free(&d->configs[i]);
 	free(d->configs);
 	d->configs = NULL;
 	d->nconfigs = 0;
-	if (d->backend)
-		libusb_unref_device(d->backend);
-	d->backend = NULL;
+	if (n->backend)
+		libusb_unref_device(n->backend);
+	n->backend = NULL;
 }
 
 /* dfu-util's path format: "BUS-PORT[.PORT...]". */
@@ -149,8 +149,9 @@ static void make_path(libusb_device *dev, char *out, size_t outsz)
 		len += (size_t)snprintf(out + len, outsz - len, ".%u", ports[i]);
 }
 
-static dfk_code describe(libusb_device *dev, dfk_usb_dev *d, dfk_error *err)
+static dfk_code describe(libusb_device *dev, dfk_usb_node *n, dfk_error *err)
 {
+	dfk_usb_dev *d = &n->dev;
 	struct libusb_device_descriptor dd;
 	int rc = libusb_get_device_descriptor(dev, &dd);
 	if (rc < 0)
@@ -171,7 +172,7 @@ static dfk_code describe(libusb_device *dev, dfk_usb_dev *d, dfk_error *err)
 	d->desc.iProduct = dd.iProduct;
 	d->desc.iSerialNumber = dd.iSerialNumber;
 	d->desc.bNumConfigurations = dd.bNumConfigurations;
-	d->backend = libusb_ref_device(dev);
+	n->backend = libusb_ref_device(dev);
 	if (dd.bNumConfigurations == 0)
 		return DFK_OK;
 	d->configs = calloc(dd.bNumConfigurations, sizeof(*d->configs));
@@ -212,7 +213,7 @@ static void lu_list_free(dfk_transport *t, dfk_usb_list *list)
 
 static dfk_code lu_enumerate(dfk_transport *tp, dfk_usb_list *list, dfk_error *err)
 {
-	struct lu_transport *t = (struct lu_transport *)tp;
+	struct lu_transport *t = dfk__transport_priv(tp);
 	libusb_device **devs = NULL;
 	dfk_code rc = DFK_OK;
 
@@ -230,7 +231,7 @@ static dfk_code lu_enumerate(dfk_transport *tp, dfk_usb_list *list, dfk_error *e
 		}
 	}
 	for (ssize_t i = 0; i < n; i++) {
-		dfk_usb_dev *d = &list->devs[list->count];
+		dfk_usb_node *d = &list->devs[list->count];
 		dfk_error e = {0};
 		rc = describe(devs[i], d, &e);
 		if (rc == DFK_OK) {
@@ -251,13 +252,15 @@ static dfk_code lu_enumerate(dfk_transport *tp, dfk_usb_list *list, dfk_error *e
 	return rc;
 }
 
-static dfk_code lu_open(dfk_transport *tp, const dfk_usb_dev *dev, dfk_usb **out, dfk_error *err)
+static dfk_code lu_open(dfk_transport *tp, const dfk_usb_node *node, dfk_usb *hb, dfk_error *err)
 {
+	struct lu_handle *lh = dfk__usb_priv(hb);
+	const dfk_usb_dev *dev = &node->dev;
 	libusb_device_handle *h;
-	*out = NULL;
-	if (!dev->backend)
+	(void)tp;
+	if (!node->backend)
 		return dfk_error_set(err, DFK_ERR_SOFTWARE, "libusb: %s: not a device of this transport", dev->path);
-	int rc = libusb_open(dev->backend, &h);
+	int rc = libusb_open(node->backend, &h);
 	if (rc < 0)
 		return dfk_error_set(err, lu_code(rc), "libusb: cannot open device %s (bus %u device %u): %s%s",
 				     dev->path, dev->busnum, dev->devnum, libusb_strerror(rc),
@@ -265,32 +268,22 @@ static dfk_code lu_open(dfk_transport *tp, const dfk_usb_dev *dev, dfk_usb **out
 	/* Detach e.g. a usbhid or cdc_acm driver for the claim, and give the
 	 * device back to it when released. Not all platforms can. */
 	libusb_set_auto_detach_kernel_driver(h, 1);
-	struct lu_handle *lh = calloc(1, sizeof(*lh));
-	if (!lh) {
-		libusb_close(h);
-		return dfk_error_set(err, DFK_ERR_NOMEM, "libusb: out of memory");
-	}
-	lh->base.ops = &libusb_ops;
-	lh->base.transport = tp;
 	lh->h = h;
 	snprintf(lh->path, sizeof(lh->path), "%s", dev->path);
-	*out = &lh->base;
 	return DFK_OK;
 }
 
 static void lu_close(dfk_usb *hb)
 {
-	struct lu_handle *h = (struct lu_handle *)hb;
-	if (!h)
-		return;
+	struct lu_handle *h = dfk__usb_priv(hb);
 	libusb_close(h->h);
-	free(h);
+	h->h = NULL;
 }
 
 static dfk_code lu_control(dfk_usb *hb, const dfk_setup *s, uint8_t *data, size_t *actual, unsigned timeout_ms,
 			   dfk_error *err)
 {
-	struct lu_handle *h = (struct lu_handle *)hb;
+	struct lu_handle *h = dfk__usb_priv(hb);
 	if (actual)
 		*actual = 0;
 	int rc = libusb_control_transfer(h->h, s->bmRequestType, s->bRequest, s->wValue, s->wIndex, data, s->wLength,
@@ -310,7 +303,7 @@ static dfk_code lu_control(dfk_usb *hb, const dfk_setup *s, uint8_t *data, size_
 
 static dfk_code lu_claim(dfk_usb *hb, uint8_t intf, dfk_error *err)
 {
-	struct lu_handle *h = (struct lu_handle *)hb;
+	struct lu_handle *h = dfk__usb_priv(hb);
 	int rc = libusb_claim_interface(h->h, intf);
 	if (rc < 0)
 		return dfk_error_set(err, lu_code(rc), "libusb: %s: cannot claim interface %u: %s%s", h->path, intf,
@@ -321,13 +314,13 @@ static dfk_code lu_claim(dfk_usb *hb, uint8_t intf, dfk_error *err)
 
 static void lu_release(dfk_usb *hb, uint8_t intf)
 {
-	struct lu_handle *h = (struct lu_handle *)hb;
+	struct lu_handle *h = dfk__usb_priv(hb);
 	libusb_release_interface(h->h, intf);
 }
 
 static dfk_code lu_set_alt(dfk_usb *hb, uint8_t intf, uint8_t alt, dfk_error *err)
 {
-	struct lu_handle *h = (struct lu_handle *)hb;
+	struct lu_handle *h = dfk__usb_priv(hb);
 	int rc = libusb_set_interface_alt_setting(h->h, intf, alt);
 	if (rc < 0)
 		return dfk_error_set(err, lu_code(rc), "libusb: %s: cannot set interface %u alt %u: %s", h->path, intf,
@@ -337,7 +330,7 @@ static dfk_code lu_set_alt(dfk_usb *hb, uint8_t intf, uint8_t alt, dfk_error *er
 
 static dfk_code lu_reset(dfk_usb *hb, dfk_error *err)
 {
-	struct lu_handle *h = (struct lu_handle *)hb;
+	struct lu_handle *h = dfk__usb_priv(hb);
 	int rc = libusb_reset_device(h->h);
 	if (rc == LIBUSB_ERROR_NOT_FOUND || rc == LIBUSB_ERROR_NO_DEVICE)
 		return dfk_error_set(err, DFK_ERR_NODEV, "libusb: %s: device re-enumerated after reset", h->path);
@@ -348,16 +341,16 @@ static dfk_code lu_reset(dfk_usb *hb, dfk_error *err)
 
 static void lu_destroy(dfk_transport *tp)
 {
-	struct lu_transport *t = (struct lu_transport *)tp;
-	if (!t)
-		return;
+	struct lu_transport *t = dfk__transport_priv(tp);
 	if (t->ctx)
 		libusb_exit(t->ctx);
-	free(t);
+	t->ctx = NULL;
 }
 
 static const dfk_transport_ops libusb_ops = {
     .name = "libusb",
+    .transport_size = sizeof(struct lu_transport),
+    .handle_size = sizeof(struct lu_handle),
     .destroy = lu_destroy,
     .enumerate = lu_enumerate,
     .list_free = lu_list_free,
@@ -378,14 +371,18 @@ const char *dfk_transport_libusb_version(char *buf, size_t size)
 	return buf;
 }
 
-dfk_code dfk_transport_libusb_new(dfk_transport **out, int debug_level, dfk_error *err)
+dfk_code dfk_transport_libusb_new(dfk_transport **out, const dfk_ctx *ctx, int debug_level, dfk_error *err)
 {
+	dfk_transport *tp;
+	if (!out)
+		return dfk_error_set(err, DFK_ERR_USAGE, "libusb: no place for the new transport");
 	*out = NULL;
-	struct lu_transport *t = calloc(1, sizeof(*t));
-	if (!t)
-		return dfk_error_set(err, DFK_ERR_NOMEM, "libusb: out of memory");
-	t->base.ops = &libusb_ops;
-	t->base.priv = t;
+	if (!ctx)
+		return dfk_error_set(err, DFK_ERR_USAGE, "libusb: a transport needs a context");
+	dfk_code code = dfk__transport_new(&libusb_ops, ctx, &tp, err);
+	if (code)
+		return code;
+	struct lu_transport *t = dfk__transport_priv(tp);
 	if (debug_level < LIBUSB_LOG_LEVEL_NONE)
 		debug_level = LIBUSB_LOG_LEVEL_NONE;
 	if (debug_level > LIBUSB_LOG_LEVEL_DEBUG)
@@ -401,12 +398,12 @@ dfk_code dfk_transport_libusb_new(dfk_transport **out, int debug_level, dfk_erro
 #endif
 	if (rc < 0) {
 		t->ctx = NULL;
-		lu_destroy(&t->base);
+		dfk_transport_free(tp);
 		/* Containers without /dev/bus/usb end up here. */
 		return dfk_error_set(err, rc == LIBUSB_ERROR_NO_MEM ? DFK_ERR_NOMEM : DFK_ERR_NODEV,
 				     "libusb: cannot initialise: %s (no USB support on this system?)",
 				     libusb_strerror(rc));
 	}
-	*out = &t->base;
+	*out = tp;
 	return DFK_OK;
 }

@@ -5,8 +5,11 @@
  * Each device is imported once (OP_REQ_IMPORT) and that connection is kept
  * in the transport's cache for later enumerations and opens: the server
  * treats a closed import connection as the host going away (a bus reset for
- * dfukit-emu), so it is closed only by reset(), a dead peer, or destroy. */
-#include "dfukit/transport.h"
+ * dfukit-emu), so it is closed only by reset(), a dead peer, or destroy.
+ *
+ * Time is read only on the context's clock (see wait_fd). */
+#include "backend.h"
+#include "ctx_internal.h"
 #include "dynbuf.h"
 
 #include <errno.h>
@@ -41,10 +44,14 @@
 /* More devices than any server exports; bounds what a hostile devlist can
  * make us allocate or read. */
 #define MAX_DEVICES 1024
+/* With a clock other than the system's: how long the clock sleeps between
+ * two looks at a socket. */
+#define WAIT_SLICE_MS 1
 
 /* One imported device: the socket on which URBs flow. Shared by the cache,
  * device list entries and open handles; freed at the last reference. */
 struct conn {
+	const dfk_ctx *ctx; /* the transport's, for its clock */
 	unsigned refs;
 	int fd; /* -1 once dead */
 	char busid[32];
@@ -53,8 +60,9 @@ struct conn {
 	uint32_t seqnum;
 };
 
+/* The backend's part of the transport. */
 struct usbip_transport {
-	dfk_transport base;
+	const dfk_ctx *ctx;
 	char *host; /* NULL for a Unix socket */
 	char *port;
 	char *unix_path;
@@ -64,25 +72,50 @@ struct usbip_transport {
 	size_t cache_cap; /* entries allocated in cache */
 };
 
-/* dfk_usb_dev.backend */
+/* dfk_usb_node.backend */
 struct devdata {
 	struct conn *c; /* NULL when the import failed during enumeration */
 	char busid[32];
 };
 
+/* The backend's part of an open handle. */
 struct usbip_handle {
-	dfk_usb base;
 	struct conn *c;
 	char busid[32];
 };
 
-static const dfk_transport_ops usbip_ops;
-
-static int64_t now_ms(void)
+static int64_t now_ms(const dfk_ctx *ctx)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return (int64_t)dfk__now(ctx);
+}
+
+/* Waits until fd is ready for events, or until deadline (ms on ctx's
+ * clock; -1: none) passes: 1 ready, 0 timed out, -1 poll failed (errno).
+ * Time is read on ctx's clock only. With the system clock, poll() itself
+ * waits; with another clock, poll() only looks and the clock's sleep
+ * passes the time in slices, so that a test's clock decides how fast the
+ * time limits go by. */
+static int wait_fd(const dfk_ctx *ctx, int fd, short events, int64_t deadline)
+{
+	bool real = dfk__clock_is_system(ctx);
+
+	for (;;) {
+		int wait = -1;
+		if (deadline >= 0) {
+			int64_t left = deadline - now_ms(ctx);
+			if (left <= 0)
+				return 0;
+			wait = left > INT_MAX ? INT_MAX : (int)left;
+		}
+		struct pollfd pfd = {.fd = fd, .events = events};
+		int n = poll(&pfd, 1, real ? wait : 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n != 0)
+			return n > 0 ? 1 : -1;
+		if (!real)
+			dfk__sleep(ctx, wait >= 0 && wait < WAIT_SLICE_MS ? (uint32_t)wait : WAIT_SLICE_MS);
+	}
 }
 
 static void conn_kill(struct conn *c)
@@ -113,39 +146,30 @@ static void conn_unref(struct conn *c)
 /* Reads exactly len bytes before deadline (ms on the monotonic clock, or
  * -1 for none). *got tells how far it came, so that a timeout before the
  * first byte can be told from a torn message. */
-static dfk_code read_deadline(int fd, void *buf, size_t len, int64_t deadline, size_t *got, dfk_error *err)
+static dfk_code read_deadline(const dfk_ctx *ctx, int fd, void *buf, size_t len, int64_t deadline, size_t *got,
+			      dfk_error *err)
 {
 	uint8_t *p = buf;
 	size_t done = 0;
 	dfk_code rc = DFK_OK;
 
 	while (done < len) {
-		int wait = -1;
-		if (deadline >= 0) {
-			int64_t left = deadline - now_ms();
-			if (left <= 0) {
-				rc = dfk_error_set(err, DFK_ERR_TIMEOUT,
-						   "USB/IP: no reply from server (%zu of %zu bytes)", done, len);
-				break;
-			}
-			wait = left > INT_MAX ? INT_MAX : (int)left;
-		}
-		struct pollfd pfd = {.fd = fd, .events = POLLIN};
-		int n = poll(&pfd, 1, wait);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = dfk_error_set(err, DFK_ERR_IO, "USB/IP: poll: %s", strerror(errno));
+		int n = wait_fd(ctx, fd, POLLIN, deadline);
+		if (n == 0) {
+			rc = dfk_error_set(err, DFK_ERR_TIMEOUT, "USB/IP: no reply from server (%zu of %zu bytes)",
+					   done, len);
 			break;
 		}
-		if (n == 0)
-			continue; /* the deadline check above reports it */
+		if (n < 0) {
+			rc = dfk_error_set(err, DFK_ERR_IO, "USB/IP: poll: %s", DFK_STRERROR(errno));
+			break;
+		}
 		ssize_t r = read(fd, p + done, len - done);
 		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN)
 				continue;
 			rc = dfk_error_set(err, errno == ECONNRESET ? DFK_ERR_NODEV : DFK_ERR_IO, "USB/IP: read: %s",
-					   strerror(errno));
+					   DFK_STRERROR(errno));
 			break;
 		}
 		if (r == 0) {
@@ -161,12 +185,12 @@ static dfk_code read_deadline(int fd, void *buf, size_t len, int64_t deadline, s
 }
 
 /* Reads and drops len bytes (a reply nobody waits for any more). */
-static dfk_code skip_deadline(int fd, size_t len, int64_t deadline, dfk_error *err)
+static dfk_code skip_deadline(const dfk_ctx *ctx, int fd, size_t len, int64_t deadline, dfk_error *err)
 {
 	uint8_t junk[512];
 	while (len > 0) {
 		size_t n = len < sizeof(junk) ? len : sizeof(junk);
-		dfk_code rc = read_deadline(fd, junk, n, deadline, NULL, err);
+		dfk_code rc = read_deadline(ctx, fd, junk, n, deadline, NULL, err);
 		if (rc)
 			return rc;
 		len -= n;
@@ -174,39 +198,30 @@ static dfk_code skip_deadline(int fd, size_t len, int64_t deadline, dfk_error *e
 	return DFK_OK;
 }
 
-static dfk_code connect_addr(int fd, const struct sockaddr *sa, socklen_t salen, const char *what, dfk_error *err)
+static dfk_code connect_addr(const dfk_ctx *ctx, int fd, const struct sockaddr *sa, socklen_t salen, const char *what,
+			     dfk_error *err)
 {
 	int fl = fcntl(fd, F_GETFL);
 	/* Non-blocking connect so that an unreachable host costs at most
 	 * CONNECT_TIMEOUT_MS rather than the kernel's minutes. */
 	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
-		return dfk_error_set(err, DFK_ERR_IO, "USB/IP: %s: fcntl: %s", what, strerror(errno));
+		return dfk_error_set(err, DFK_ERR_IO, "USB/IP: %s: fcntl: %s", what, DFK_STRERROR(errno));
 	if (connect(fd, sa, salen) < 0) {
 		if (errno != EINPROGRESS && errno != EINTR)
 			return dfk_error_set(err, DFK_ERR_NODEV, "USB/IP: cannot connect to %s: %s", what,
-					     strerror(errno));
-		struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-		int64_t deadline = now_ms() + CONNECT_TIMEOUT_MS;
-		for (;;) {
-			int64_t left = deadline - now_ms();
-			int n = left > 0 ? poll(&pfd, 1, (int)left) : 0;
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				return dfk_error_set(err, DFK_ERR_TIMEOUT, "USB/IP: cannot connect to %s: timed out",
-						     what);
-			break;
-		}
+					     DFK_STRERROR(errno));
+		if (wait_fd(ctx, fd, POLLOUT, now_ms(ctx) + CONNECT_TIMEOUT_MS) <= 0)
+			return dfk_error_set(err, DFK_ERR_TIMEOUT, "USB/IP: cannot connect to %s: timed out", what);
 		int soerr = 0;
 		socklen_t sl = sizeof(soerr);
 		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
 			soerr = errno;
 		if (soerr)
 			return dfk_error_set(err, DFK_ERR_NODEV, "USB/IP: cannot connect to %s: %s", what,
-					     strerror(soerr));
+					     DFK_STRERROR(soerr));
 	}
 	if (fcntl(fd, F_SETFL, fl) < 0)
-		return dfk_error_set(err, DFK_ERR_IO, "USB/IP: %s: fcntl: %s", what, strerror(errno));
+		return dfk_error_set(err, DFK_ERR_IO, "USB/IP: %s: fcntl: %s", what, DFK_STRERROR(errno));
 	return DFK_OK;
 }
 
@@ -218,10 +233,10 @@ static dfk_code server_connect(struct usbip_transport *t, int *out, dfk_error *e
 		memcpy(sun.sun_path, t->unix_path, strlen(t->unix_path)); /* length checked in _new */
 		int fd = dfk_socket_cloexec(AF_UNIX, SOCK_STREAM, 0, 0);
 		if (fd < 0)
-			return dfk_error_set(err, DFK_ERR_IO, "USB/IP: socket: %s", strerror(errno));
+			return dfk_error_set(err, DFK_ERR_IO, "USB/IP: socket: %s", DFK_STRERROR(errno));
 		char what[sizeof(sun.sun_path) + 8];
 		snprintf(what, sizeof(what), "unix:%s", t->unix_path);
-		dfk_code rc = connect_addr(fd, (struct sockaddr *)&sun, sizeof(sun), what, err);
+		dfk_code rc = connect_addr(t->ctx, fd, (struct sockaddr *)&sun, sizeof(sun), what, err);
 		if (rc) {
 			close(fd);
 			return rc;
@@ -242,10 +257,10 @@ static dfk_code server_connect(struct usbip_transport *t, int *out, dfk_error *e
 	for (struct addrinfo *ai = res; ai && *out < 0; ai = ai->ai_next) {
 		int fd = dfk_socket_cloexec(ai->ai_family, ai->ai_socktype, ai->ai_protocol, 0);
 		if (fd < 0) {
-			rc = dfk_error_set(&e, DFK_ERR_IO, "USB/IP: socket: %s", strerror(errno));
+			rc = dfk_error_set(&e, DFK_ERR_IO, "USB/IP: socket: %s", DFK_STRERROR(errno));
 			continue;
 		}
-		rc = connect_addr(fd, ai->ai_addr, ai->ai_addrlen, what, &e);
+		rc = connect_addr(t->ctx, fd, ai->ai_addr, ai->ai_addrlen, what, &e);
 		if (rc) {
 			close(fd);
 			continue;
@@ -278,10 +293,10 @@ static dfk_code send_op(int fd, uint16_t code, const char *busid, dfk_error *err
 	return dfk_usbip_write_full(fd, buf, len, err);
 }
 
-static dfk_code recv_op(int fd, uint16_t want, int64_t deadline, dfk_usbip_op *op, dfk_error *err)
+static dfk_code recv_op(const dfk_ctx *ctx, int fd, uint16_t want, int64_t deadline, dfk_usbip_op *op, dfk_error *err)
 {
 	uint8_t buf[DFK_USBIP_OP_COMMON_LEN];
-	dfk_code rc = read_deadline(fd, buf, sizeof(buf), deadline, NULL, err);
+	dfk_code rc = read_deadline(ctx, fd, buf, sizeof(buf), deadline, NULL, err);
 	if (rc)
 		return rc;
 	rc = dfk_usbip_op_unpack(buf, op, err);
@@ -330,12 +345,12 @@ static dfk_code fetch_devlist(struct usbip_transport *t, struct devlist *dl, int
 		return rc;
 	rc = send_op(fd, DFK_USBIP_OP_REQ_DEVLIST, NULL, err);
 	if (!rc) {
-		rc = read_deadline(fd, buf, DFK_USBIP_OP_COMMON_LEN, now_ms() + first_ms, &got, err);
+		rc = read_deadline(t->ctx, fd, buf, DFK_USBIP_OP_COMMON_LEN, now_ms(t->ctx) + first_ms, &got, err);
 		*unanswered = rc == DFK_ERR_TIMEOUT && got == 0;
 	}
-	deadline = now_ms() + OP_TIMEOUT_MS;
+	deadline = now_ms(t->ctx) + OP_TIMEOUT_MS;
 	if (rc == DFK_ERR_TIMEOUT && got > 0)
-		rc = read_deadline(fd, buf + got, DFK_USBIP_OP_COMMON_LEN - got, deadline, NULL, err);
+		rc = read_deadline(t->ctx, fd, buf + got, DFK_USBIP_OP_COMMON_LEN - got, deadline, NULL, err);
 	if (!rc)
 		rc = dfk_usbip_op_unpack(buf, &op, err);
 	if (!rc && op.code != DFK_USBIP_OP_REP_DEVLIST)
@@ -345,7 +360,7 @@ static dfk_code fetch_devlist(struct usbip_transport *t, struct devlist *dl, int
 		rc = dfk_error_set(err, DFK_ERR_PROTOCOL, "USB/IP: device list refused: status %u (%s)", op.status,
 				   op_status_name(op.status));
 	if (!rc)
-		rc = read_deadline(fd, buf, 4, deadline, NULL, err);
+		rc = read_deadline(t->ctx, fd, buf, 4, deadline, NULL, err);
 	if (rc)
 		goto out;
 	uint32_t ndev = ((uint32_t)buf[0] << 24) | ((uint32_t)buf[1] << 16) | ((uint32_t)buf[2] << 8) | buf[3];
@@ -364,7 +379,7 @@ static dfk_code fetch_devlist(struct usbip_transport *t, struct devlist *dl, int
 		}
 	}
 	for (uint32_t i = 0; i < ndev; i++) {
-		rc = read_deadline(fd, buf, DFK_USBIP_DEVICE_LEN, deadline, NULL, err);
+		rc = read_deadline(t->ctx, fd, buf, DFK_USBIP_DEVICE_LEN, deadline, NULL, err);
 		if (rc) {
 			dfk_error_prefix(err, "USB/IP: device list entry %u of %u", i, ndev);
 			goto out;
@@ -372,7 +387,8 @@ static dfk_code fetch_devlist(struct usbip_transport *t, struct devlist *dl, int
 		dfk_usbip_device_unpack(buf, &dl->devs[i]);
 		/* The interface list adds nothing that the descriptors
 		 * fetched after import do not tell; skip it. */
-		rc = skip_deadline(fd, (size_t)dl->devs[i].bNumInterfaces * DFK_USBIP_INTERFACE_LEN, deadline, err);
+		rc = skip_deadline(t->ctx, fd, (size_t)dl->devs[i].bNumInterfaces * DFK_USBIP_INTERFACE_LEN, deadline,
+				   err);
 		if (rc) {
 			dfk_error_prefix(err, "USB/IP: device list entry %u of %u", i, ndev);
 			goto out;
@@ -402,16 +418,16 @@ static dfk_code import_dev(struct usbip_transport *t, const char *busid, struct 
 	rc = server_connect(t, &fd, err);
 	if (rc)
 		return rc;
-	int64_t deadline = now_ms() + OP_TIMEOUT_MS;
+	int64_t deadline = now_ms(t->ctx) + OP_TIMEOUT_MS;
 	rc = send_op(fd, DFK_USBIP_OP_REQ_IMPORT, busid, err);
 	if (!rc)
-		rc = recv_op(fd, DFK_USBIP_OP_REP_IMPORT, deadline, &op, err);
+		rc = recv_op(t->ctx, fd, DFK_USBIP_OP_REP_IMPORT, deadline, &op, err);
 	if (!rc && op.status != DFK_USBIP_ST_OK)
 		rc = dfk_error_set(err, op.status == DFK_USBIP_ST_NODEV ? DFK_ERR_NODEV : DFK_ERR_IO,
 				   "USB/IP: import of %s refused: status %u (%s)", busid, op.status,
 				   op_status_name(op.status));
 	if (!rc)
-		rc = read_deadline(fd, buf, DFK_USBIP_DEVICE_LEN, deadline, NULL, err);
+		rc = read_deadline(t->ctx, fd, buf, DFK_USBIP_DEVICE_LEN, deadline, NULL, err);
 	if (rc)
 		goto fail;
 	c = calloc(1, sizeof(*c));
@@ -426,6 +442,7 @@ static dfk_code import_dev(struct usbip_transport *t, const char *busid, struct 
 		free(c);
 		goto fail;
 	}
+	c->ctx = t->ctx;
 	c->refs = 1;
 	c->fd = fd;
 	snprintf(c->busid, sizeof(c->busid), "%s", busid);
@@ -467,9 +484,9 @@ static void unlink_urb(struct conn *c, uint32_t seq, bool in, size_t wlength)
 		conn_kill(c);
 		return;
 	}
-	int64_t deadline = now_ms() + UNLINK_WAIT_MS;
+	int64_t deadline = now_ms(c->ctx) + UNLINK_WAIT_MS;
 	for (;;) {
-		if (read_deadline(c->fd, buf, sizeof(buf), deadline, NULL, &e) ||
+		if (read_deadline(c->ctx, c->fd, buf, sizeof(buf), deadline, NULL, &e) ||
 		    dfk_usbip_header_unpack(buf, &h, &e)) {
 			conn_kill(c);
 			return;
@@ -478,7 +495,7 @@ static void unlink_urb(struct conn *c, uint32_t seq, bool in, size_t wlength)
 			return;
 		if (h.command == DFK_USBIP_RET_SUBMIT && h.seqnum == seq) {
 			size_t n = (size_t)h.u.ret_submit.actual_length;
-			if (in && (n > wlength || skip_deadline(c->fd, n, deadline, &e))) {
+			if (in && (n > wlength || skip_deadline(c->ctx, c->fd, n, deadline, &e))) {
 				conn_kill(c);
 				return;
 			}
@@ -544,9 +561,9 @@ static dfk_code conn_control(struct conn *c, const char *busid, const dfk_setup 
 		return submit_fail(c, rc);
 	}
 
-	int64_t deadline = timeout_ms ? now_ms() + timeout_ms : -1; /* 0 = no limit, as in libusb */
+	int64_t deadline = timeout_ms ? now_ms(c->ctx) + timeout_ms : -1; /* 0 = no limit, as in libusb */
 	size_t got = 0;
-	rc = read_deadline(c->fd, hdr, sizeof(hdr), deadline, &got, err);
+	rc = read_deadline(c->ctx, c->fd, hdr, sizeof(hdr), deadline, &got, err);
 	if (rc == DFK_ERR_TIMEOUT && got == 0) {
 		unlink_urb(c, seq, in, wlength);
 		return dfk_error_set(err, DFK_ERR_TIMEOUT,
@@ -575,8 +592,8 @@ static dfk_code conn_control(struct conn *c, const char *busid, const dfk_setup 
 	if (in && alen > 0) {
 		/* The data is on its way: a short wait past the deadline is
 		 * fine, a server that never sends it is not. */
-		int64_t dl = now_ms() + OP_TIMEOUT_MS;
-		rc = read_deadline(c->fd, data, alen, dl, NULL, err);
+		int64_t dl = now_ms(c->ctx) + OP_TIMEOUT_MS;
+		rc = read_deadline(c->ctx, c->fd, data, alen, dl, NULL, err);
 		if (rc) {
 			dfk_error_prefix(err, "%s: reading %zu data bytes", busid, alen);
 			return submit_fail(c, rc == DFK_ERR_TIMEOUT ? DFK_ERR_PROTOCOL : rc);
@@ -630,7 +647,7 @@ static dfk_code read_descriptors(struct conn *c, dfk_usb_dev *d, int64_t deadlin
 		return dfk_error_set(err, DFK_ERR_NOMEM, "USB/IP: out of memory");
 	for (unsigned i = 0; i < d->desc.bNumConfigurations; i++) {
 		uint8_t head[9];
-		if (now_ms() > deadline)
+		if (now_ms(c->ctx) > deadline)
 			return dfk_error_set(err, DFK_ERR_TIMEOUT, "USB/IP: %s: enumeration took too long", c->busid);
 		rc = get_descriptor(c, 2, (uint8_t)i, head, sizeof(head), &n, err);
 		if (!rc && n < 4)
@@ -653,19 +670,20 @@ static dfk_code read_descriptors(struct conn *c, dfk_usb_dev *d, int64_t deadlin
 	return DFK_OK;
 }
 
-static void dev_clear(dfk_usb_dev *d)
+static void dev_clear(dfk_usb_node *n)
 {
+	dfk_usb_dev *d = &n->dev;
 	for (size_t i = 0; i < d->nconfigs; i++)
 		dfk_config_desc_free(&d->configs[i]);
 	free(d->configs);
 	d->configs = NULL;
 	d->nconfigs = 0;
-	struct devdata *dd = d->backend;
+	struct devdata *dd = n->backend;
 	if (dd) {
 		conn_unref(dd->c);
 		free(dd);
 	}
-	d->backend = NULL;
+	n->backend = NULL;
 }
 
 /* ---- the cache of imported connections ----------------------------------- */
@@ -759,21 +777,22 @@ static void fill_from_devlist(dfk_usb_dev *d, const dfk_usbip_device *u)
 	d->desc.bNumConfigurations = u->bNumConfigurations;
 }
 
-static dfk_code describe(struct usbip_transport *t, dfk_usb_dev *d, const dfk_usbip_device *u, int64_t deadline,
+static dfk_code describe(struct usbip_transport *t, dfk_usb_node *n, const dfk_usbip_device *u, int64_t deadline,
 			 dfk_error *err)
 {
+	dfk_usb_dev *d = &n->dev;
 	struct devdata *dd = calloc(1, sizeof(*dd));
 	if (!dd)
 		return dfk_error_set(err, DFK_ERR_NOMEM, "USB/IP: out of memory");
 	fill_from_devlist(d, u);
 	snprintf(dd->busid, sizeof(dd->busid), "%s", u->busid);
-	d->backend = dd;
+	n->backend = dd;
 
 	/* A device that cannot be imported or described is still listed
 	 * (with the devlist's IDs and no configurations), so that it shows
 	 * up rather than vanishing without a word. A cached connection that
 	 * turns out dead gets one fresh import. */
-	for (int attempt = 0; attempt < 2 && now_ms() <= deadline; attempt++) {
+	for (int attempt = 0; attempt < 2 && now_ms(t->ctx) <= deadline; attempt++) {
 		struct conn *c;
 		bool fresh;
 		dfk_error e = {0};
@@ -819,7 +838,7 @@ static void usbip_list_free(dfk_transport *t, dfk_usb_list *list)
 
 static dfk_code usbip_enumerate(dfk_transport *tp, dfk_usb_list *list, dfk_error *err)
 {
-	struct usbip_transport *t = (struct usbip_transport *)tp;
+	struct usbip_transport *t = dfk__transport_priv(tp);
 	struct devlist dl;
 	dfk_usbip_device *held = NULL;
 	size_t nheld = 0;
@@ -865,7 +884,7 @@ static dfk_code usbip_enumerate(dfk_transport *tp, dfk_usb_list *list, dfk_error
 		if (!list->devs)
 			rc = dfk_error_set(err, DFK_ERR_NOMEM, "USB/IP: out of memory");
 	}
-	int64_t deadline = now_ms() + ENUM_BUDGET_MS;
+	int64_t deadline = now_ms(t->ctx) + ENUM_BUDGET_MS;
 	for (size_t i = 0; i < total && !rc; i++) {
 		rc = describe(t, &list->devs[list->count], i < dl.n ? &dl.devs[i] : &held[i - dl.n], deadline, err);
 		list->count++;
@@ -877,16 +896,17 @@ static dfk_code usbip_enumerate(dfk_transport *tp, dfk_usb_list *list, dfk_error
 	return rc;
 }
 
-static dfk_code usbip_open(dfk_transport *tp, const dfk_usb_dev *dev, dfk_usb **out, dfk_error *err)
+static dfk_code usbip_open(dfk_transport *tp, const dfk_usb_node *node, dfk_usb *hb, dfk_error *err)
 {
-	struct usbip_transport *t = (struct usbip_transport *)tp;
-	const struct devdata *dd = dev->backend;
+	struct usbip_transport *t = dfk__transport_priv(tp);
+	struct usbip_handle *h = dfk__usb_priv(hb);
+	const struct devdata *dd = node->backend;
 	struct conn *c = NULL;
 	dfk_code rc;
 
-	*out = NULL;
 	if (!dd)
-		return dfk_error_set(err, DFK_ERR_SOFTWARE, "USB/IP: %s: not a device of this transport", dev->path);
+		return dfk_error_set(err, DFK_ERR_SOFTWARE, "USB/IP: %s: not a device of this transport",
+				     node->dev.path);
 	if (dd->c && dd->c->fd >= 0) {
 		c = conn_ref(dd->c);
 	} else {
@@ -895,16 +915,8 @@ static dfk_code usbip_open(dfk_transport *tp, const dfk_usb_dev *dev, dfk_usb **
 		if (rc)
 			return dfk_error_prefix(err, "USB/IP: opening %s", dd->busid);
 	}
-	struct usbip_handle *h = calloc(1, sizeof(*h));
-	if (!h) {
-		conn_unref(c);
-		return dfk_error_set(err, DFK_ERR_NOMEM, "USB/IP: out of memory");
-	}
-	h->base.ops = &usbip_ops;
-	h->base.transport = tp;
 	h->c = c;
 	snprintf(h->busid, sizeof(h->busid), "%s", dd->busid);
-	*out = &h->base;
 	return DFK_OK;
 }
 
@@ -912,24 +924,22 @@ static dfk_code usbip_open(dfk_transport *tp, const dfk_usb_dev *dev, dfk_usb **
  * like the host going away to the server. */
 static void usbip_close(dfk_usb *hb)
 {
-	struct usbip_handle *h = (struct usbip_handle *)hb;
-	if (!h)
-		return;
+	struct usbip_handle *h = dfk__usb_priv(hb);
 	conn_unref(h->c);
-	free(h);
+	h->c = NULL;
 }
 
 static dfk_code usbip_control(dfk_usb *hb, const dfk_setup *setup, uint8_t *data, size_t *actual, unsigned timeout_ms,
 			      dfk_error *err)
 {
-	struct usbip_handle *h = (struct usbip_handle *)hb;
+	struct usbip_handle *h = dfk__usb_priv(hb);
 	return conn_control(h->c, h->busid, setup, data, actual, timeout_ms, err);
 }
 
 /* No kernel driver sits between us and a USB/IP server. */
 static dfk_code usbip_claim(dfk_usb *hb, uint8_t intf, dfk_error *err)
 {
-	struct usbip_handle *h = (struct usbip_handle *)hb;
+	struct usbip_handle *h = dfk__usb_priv(hb);
 	(void)intf;
 	if (!h->c || h->c->fd < 0)
 		return dfk_error_set(err, DFK_ERR_NODEV, "USB/IP: %s: device is gone (connection closed)", h->busid);
@@ -944,9 +954,10 @@ static void usbip_release(dfk_usb *hb, uint8_t intf)
 
 static dfk_code usbip_set_alt(dfk_usb *hb, uint8_t intf, uint8_t alt, dfk_error *err)
 {
-	struct usbip_handle *h = (struct usbip_handle *)hb;
+	struct usbip_handle *h = dfk__usb_priv(hb);
 	dfk_setup s = {0x01, 11 /* SET_INTERFACE */, alt, intf, 0};
-	dfk_code rc = conn_control(h->c, h->busid, &s, NULL, NULL, 5000, err);
+	dfk_code rc =
+	    conn_control(h->c, h->busid, &s, NULL, NULL, dfk_ctx_timeout(hb->transport->ctx, DFK_TIMEOUT_USB), err);
 	if (rc)
 		return dfk_error_prefix(err, "SET_INTERFACE %u alt %u", intf, alt);
 	return DFK_OK;
@@ -956,7 +967,7 @@ static dfk_code usbip_set_alt(dfk_usb *hb, uint8_t intf, uint8_t alt, dfk_error 
  * the only reset a USB/IP server can see is the host going away. */
 static dfk_code usbip_reset(dfk_usb *hb, dfk_error *err)
 {
-	struct usbip_handle *h = (struct usbip_handle *)hb;
+	struct usbip_handle *h = dfk__usb_priv(hb);
 	if (!h->c || h->c->fd < 0)
 		return dfk_error_set(err, DFK_ERR_NODEV, "USB/IP: %s: device is gone (connection closed)", h->busid);
 	conn_kill(h->c);
@@ -965,9 +976,7 @@ static dfk_code usbip_reset(dfk_usb *hb, dfk_error *err)
 
 static void usbip_destroy(dfk_transport *tp)
 {
-	struct usbip_transport *t = (struct usbip_transport *)tp;
-	if (!t)
-		return;
+	struct usbip_transport *t = dfk__transport_priv(tp);
 	for (size_t i = 0; i < t->ncache; i++) {
 		conn_kill(t->cache[i]);
 		conn_unref(t->cache[i]);
@@ -977,11 +986,13 @@ static void usbip_destroy(dfk_transport *tp)
 	free(t->port);
 	free(t->unix_path);
 	free(t->spec);
-	free(t);
+	memset(t, 0, sizeof(*t));
 }
 
 static const dfk_transport_ops usbip_ops = {
     .name = "usbip",
+    .transport_size = sizeof(struct usbip_transport),
+    .handle_size = sizeof(struct usbip_handle),
     .destroy = usbip_destroy,
     .enumerate = usbip_enumerate,
     .list_free = usbip_list_free,
@@ -1050,21 +1061,26 @@ static dfk_code parse_spec(struct usbip_transport *t, const char *spec, dfk_erro
 	return DFK_OK;
 }
 
-dfk_code dfk_transport_usbip_new(dfk_transport **out, const char *spec, dfk_error *err)
+dfk_code dfk_transport_usbip_new(dfk_transport **out, const dfk_ctx *ctx, const char *spec, dfk_error *err)
 {
+	dfk_transport *tp;
+	if (!out)
+		return dfk_error_set(err, DFK_ERR_USAGE, "USB/IP: no place for the new transport");
 	*out = NULL;
-	struct usbip_transport *t = calloc(1, sizeof(*t));
-	if (!t)
-		return dfk_error_set(err, DFK_ERR_NOMEM, "USB/IP: out of memory");
-	t->base.ops = &usbip_ops;
-	t->base.priv = t;
-	dfk_code rc = parse_spec(t, spec, err);
+	if (!ctx)
+		return dfk_error_set(err, DFK_ERR_USAGE, "USB/IP: a transport needs a context");
+	dfk_code rc = dfk__transport_new(&usbip_ops, ctx, &tp, err);
+	if (rc)
+		return rc;
+	struct usbip_transport *t = dfk__transport_priv(tp);
+	t->ctx = ctx;
+	rc = parse_spec(t, spec, err);
 	if (!rc && !(t->spec = strdup(spec)))
 		rc = dfk_error_set(err, DFK_ERR_NOMEM, "USB/IP: out of memory");
 	if (rc) {
-		usbip_destroy(&t->base);
+		dfk_transport_free(tp);
 		return rc;
 	}
-	*out = &t->base;
+	*out = tp;
 	return DFK_OK;
 }

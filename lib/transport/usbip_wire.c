@@ -245,7 +245,7 @@ dfk_code dfk_usbip_read_full(int fd, void *buf, size_t len, dfk_error *err)
 				return wire_err(err, DFK_ERR_NODEV,
 						"USB/IP: connection reset by peer after %zu of %zu bytes", done, len);
 			return wire_err(err, DFK_ERR_IO, "USB/IP: read failed after %zu of %zu bytes: %s", done, len,
-					strerror(errno));
+					DFK_STRERROR(errno));
 		}
 		if (n == 0)
 			return wire_err(err, DFK_ERR_NODEV, "USB/IP: connection closed by peer after %zu of %zu bytes",
@@ -285,7 +285,7 @@ dfk_code dfk_usbip_write_full(int fd, const void *buf, size_t len, dfk_error *er
 				return wire_err(err, DFK_ERR_NODEV,
 						"USB/IP: connection closed by peer after %zu of %zu bytes", done, len);
 			return wire_err(err, DFK_ERR_IO, "USB/IP: write failed after %zu of %zu bytes: %s", done, len,
-					strerror(errno));
+					DFK_STRERROR(errno));
 		}
 		if (n == 0)
 			return wire_err(err, DFK_ERR_IO, "USB/IP: write made no progress after %zu of %zu bytes", done,

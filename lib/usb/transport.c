@@ -1,12 +1,88 @@
-/* Transport-independent wrappers over dfk_transport_ops. */
-#include "dfukit/transport.h"
+/* The core's side of the backend table (backend.h): transports and open
+ * handles allocated here, and the transport-independent wrappers. */
+#include "backend.h"
 
+#include <stdlib.h>
 #include <string.h>
+
+dfk_code dfk__transport_new(const dfk_transport_ops *ops, const dfk_ctx *ctx, dfk_transport **out, dfk_error *err)
+{
+	dfk_transport *t;
+
+	*out = NULL;
+	t = calloc(1, sizeof(*t) + ops->transport_size);
+	if (!t)
+		return dfk_error_set(err, DFK_ERR_NOMEM, "%s: out of memory", ops->name);
+	t->ops = ops;
+	t->ctx = ctx;
+	*out = t;
+	return DFK_OK;
+}
 
 void dfk_transport_free(dfk_transport *t)
 {
-	if (t && t->ops && t->ops->destroy)
+	if (!t)
+		return;
+	if (t->ops && t->ops->destroy)
 		t->ops->destroy(t);
+	free(t);
+}
+
+const char *dfk_transport_name(const dfk_transport *t)
+{
+	return t && t->ops ? t->ops->name : "none";
+}
+
+dfk_code dfk__transport_enumerate(dfk_transport *t, dfk_usb_list *list, dfk_error *err)
+{
+	dfk_code code;
+
+	memset(list, 0, sizeof(*list));
+	code = t->ops->enumerate(t, list, err);
+	if (code) {
+		memset(list, 0, sizeof(*list));
+		return code;
+	}
+	for (size_t i = 0; i < list->count; i++)
+		list->devs[i].transport = t;
+	return DFK_OK;
+}
+
+dfk_code dfk_usb_open(dfk_transport *t, const dfk_usb_dev *dev, dfk_usb **out, dfk_error *err)
+{
+	const dfk_usb_node *node;
+	dfk_usb *h;
+	dfk_code code;
+
+	if (!out)
+		return dfk_error_set(err, DFK_ERR_USAGE, "no place for the open device");
+	*out = NULL;
+	if (!t || !dev)
+		return dfk_error_set(err, DFK_ERR_USAGE, "opening a device needs a transport and a device");
+	node = dfk__usb_node(dev);
+	if (node->transport != t)
+		return dfk_error_set(err, DFK_ERR_USAGE, "%s: the device at %s was not listed by this transport",
+				     t->ops->name, dev->path);
+	h = calloc(1, sizeof(*h) + t->ops->handle_size);
+	if (!h)
+		return dfk_error_set(err, DFK_ERR_NOMEM, "%s: out of memory", t->ops->name);
+	h->ops = t->ops;
+	h->transport = t;
+	code = t->ops->open(t, node, h, err);
+	if (code) {
+		free(h);
+		return code;
+	}
+	*out = h;
+	return DFK_OK;
+}
+
+void dfk_usb_close(dfk_usb *h)
+{
+	if (!h)
+		return;
+	h->ops->close(h);
+	free(h);
 }
 
 dfk_code dfk_usb_control(dfk_usb *h, const dfk_setup *setup, uint8_t *data, size_t *actual, unsigned timeout_ms,

@@ -1,5 +1,6 @@
 /* USB and DFU descriptor parsing. Every length a device sends is checked
  * against the bytes actually received before it is used. */
+#include "backend.h"
 #include "dfukit/usb.h"
 
 #include <stdlib.h>
@@ -341,4 +342,49 @@ void dfk_sanitize(const char *s, char *out, size_t outsz)
 		p += n;
 	}
 	out[pos] = '\0';
+}
+
+dfk_code dfk__usb_dev_copy(dfk_usb_node *node, const dfk_usb_dev *src, dfk_error *err)
+{
+	dfk_usb_dev *dst = &node->dev;
+
+	memset(node, 0, sizeof(*node));
+	*dst = *src;
+	dst->configs = NULL;
+	dst->nconfigs = 0;
+	if (src->nconfigs == 0)
+		return DFK_OK;
+	dst->configs = calloc(src->nconfigs, sizeof(*dst->configs));
+	if (!dst->configs)
+		return dfk_error_set(err, DFK_ERR_NOMEM, "out of memory for a device description");
+	for (size_t c = 0; c < src->nconfigs; c++) {
+		const dfk_config_desc *s = &src->configs[c];
+		dfk_config_desc *d = &dst->configs[c];
+
+		*d = *s;
+		d->alts = NULL;
+		if (s->nalts) {
+			d->alts = calloc(s->nalts, sizeof(*d->alts));
+			if (!d->alts) {
+				d->nalts = 0;
+				dst->nconfigs = c + 1;
+				dfk__usb_dev_clear(node);
+				return dfk_error_set(err, DFK_ERR_NOMEM, "out of memory for a device description");
+			}
+			memcpy(d->alts, s->alts, s->nalts * sizeof(*d->alts));
+		}
+	}
+	dst->nconfigs = src->nconfigs;
+	return DFK_OK;
+}
+
+void dfk__usb_dev_clear(dfk_usb_node *node)
+{
+	dfk_usb_dev *d = &node->dev;
+
+	for (size_t c = 0; c < d->nconfigs; c++)
+		dfk_config_desc_free(&d->configs[c]);
+	free(d->configs);
+	d->configs = NULL;
+	d->nconfigs = 0;
 }

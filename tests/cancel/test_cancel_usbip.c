@@ -98,13 +98,13 @@ int main(int argc, char **argv)
 {
 	char dir[] = "/tmp/dfukit-cancel.XXXXXX", sock[128], mem[128], log[256];
 	dfk_transport *t = NULL;
-	dfk_found found = {0};
+	dfk_found *found = NULL;
 	dfk_dev *dev = NULL;
 	dfk_firmware fw;
 	dfk_target *tgt;
 	dfk_error err = {0};
 	dfk_match m;
-	dfk_ctx ctx;
+	dfk_ctx *ctx = NULL;
 	struct job j;
 	pthread_t th;
 	uint8_t *data;
@@ -124,7 +124,7 @@ int main(int argc, char **argv)
 	if (emu < 0)
 		return 1;
 
-	dfk_ctx_init(&ctx);
+	CHECK(dfk_ctx_new(&ctx, &err) == DFK_OK, "context: %s", err.msg);
 	data = malloc(256 * KIB);
 	for (size_t i = 0; i < 256 * KIB; i++)
 		data[i] = (uint8_t)(i * 7 + 3);
@@ -135,11 +135,12 @@ int main(int argc, char **argv)
 	CHECK(tgt && dfk_image_add(&tgt->image, BASE, data, 256 * KIB, &err) == DFK_OK, "firmware: %s", err.msg);
 
 	snprintf(log, sizeof(log), "unix:%s", sock);
-	CHECK(dfk_transport_usbip_new(&t, log, &err) == DFK_OK, "transport: %s", err.msg);
+	CHECK(dfk_transport_usbip_new(&t, ctx, log, &err) == DFK_OK, "transport: %s", err.msg);
 	dfk_match_init(&m);
 	m.alt = 0;
-	CHECK(t && dfk_find(&ctx, t, &m, &found, &err) == DFK_OK && found.count > 0, "find: %s", err.msg);
-	CHECK(found.count > 0 && dfk_dev_open(&ctx, &found.ifs[0], &dev, &err) == DFK_OK, "open: %s", err.msg);
+	CHECK(t && dfk_find(ctx, t, &m, &found, &err) == DFK_OK && dfk_found_count(found) > 0, "find: %s", err.msg);
+	CHECK(dfk_found_count(found) > 0 && dfk_dev_open(ctx, dfk_found_get(found, 0), &dev, &err) == DFK_OK,
+	      "open: %s", err.msg);
 	if (failures)
 		goto out;
 
@@ -153,7 +154,7 @@ int main(int argc, char **argv)
 	}
 	sleep_ms(300);
 	cancel_ms = now_ms();
-	dfk_ctx_cancel(&ctx);
+	dfk_ctx_cancel(ctx);
 	pthread_join(th, NULL);
 	printf("job returned %s after %llu ms: %s\n", dfk_code_name(j.code), (unsigned long long)(j.end_ms - cancel_ms),
 	       j.err.msg);
@@ -164,7 +165,7 @@ int main(int argc, char **argv)
 
 	/* The device is in dfuIDLE: asked through the library, after the
 	 * cancel request is cleared. */
-	dfk_ctx_cancel_reset(&ctx);
+	dfk_ctx_cancel_reset(ctx);
 	{
 		dfk_status st;
 		uint8_t state = 0xFF;
@@ -180,9 +181,10 @@ int main(int argc, char **argv)
 
 out:
 	dfk_dev_close(dev);
-	dfk_found_free(&found);
+	dfk_found_free(found);
 	if (t)
 		dfk_transport_free(t);
+	dfk_ctx_free(ctx);
 	dfk_firmware_free(&fw);
 	free(data);
 	kill(emu, SIGTERM);

@@ -16,6 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "backend.h" /* the fake transport is a backend */
 #include "dfukit/dfukit.h"
 
 typedef struct fz {
@@ -42,10 +43,15 @@ static int take_byte(fz *f)
 	return take(f, &b, 1) ? b : -1;
 }
 
+/* The fake's parts of the transport and of an open handle. */
 typedef struct fake_usb {
-	dfk_usb base; /* every backend's handle starts with this */
 	fz *f;
 } fake_usb;
+
+static fz *transport_fz(dfk_transport *t)
+{
+	return ((fake_usb *)dfk__transport_priv(t))->f;
+}
 
 static void fake_destroy(dfk_transport *t)
 {
@@ -54,7 +60,7 @@ static void fake_destroy(dfk_transport *t)
 
 static dfk_code fake_enumerate(dfk_transport *t, dfk_usb_list *list, dfk_error *err)
 {
-	fz *f = t->priv;
+	fz *f = transport_fz(t);
 	uint8_t dd[18], lenb[2];
 	memset(list, 0, sizeof(*list));
 	memset(dd, 0, sizeof(dd));
@@ -66,11 +72,12 @@ static dfk_code fake_enumerate(dfk_transport *t, dfk_usb_list *list, dfk_error *
 		return dfk_error_set(err, DFK_ERR_NOMEM, "fake: out of memory");
 	clen = take(f, cfg, clen);
 
-	dfk_usb_dev *dev = calloc(1, sizeof(*dev));
+	dfk_usb_node *node = calloc(1, sizeof(*node));
+	dfk_usb_dev *dev = node ? &node->dev : NULL;
 	dfk_config_desc *cd = calloc(1, sizeof(*cd));
-	if (!dev || !cd) {
+	if (!node || !cd) {
 		free(cfg);
-		free(dev);
+		free(node);
 		free(cd);
 		return dfk_error_set(err, DFK_ERR_NOMEM, "fake: out of memory");
 	}
@@ -79,7 +86,7 @@ static dfk_code fake_enumerate(dfk_transport *t, dfk_usb_list *list, dfk_error *
 	if (dfk_device_desc_parse(dd, ddn, &dev->desc, err) != DFK_OK ||
 	    dfk_config_desc_parse(cfg, clen, cd, err) != DFK_OK) {
 		free(cfg);
-		free(dev);
+		free(node);
 		free(cd);
 		return DFK_OK;
 	}
@@ -89,7 +96,7 @@ static dfk_code fake_enumerate(dfk_transport *t, dfk_usb_list *list, dfk_error *
 	dev->devnum = 2;
 	dev->configs = cd;
 	dev->nconfigs = 1;
-	list->devs = dev;
+	list->devs = node;
 	list->count = 1;
 	return DFK_OK;
 }
@@ -98,36 +105,32 @@ static void fake_list_free(dfk_transport *t, dfk_usb_list *list)
 {
 	(void)t;
 	for (size_t i = 0; i < list->count; i++) {
-		for (size_t c = 0; c < list->devs[i].nconfigs; c++)
-			dfk_config_desc_free(&list->devs[i].configs[c]);
-		free(list->devs[i].configs);
+		dfk_usb_dev *d = &list->devs[i].dev;
+		for (size_t c = 0; c < d->nconfigs; c++)
+			dfk_config_desc_free(&d->configs[c]);
+		free(d->configs);
 	}
 	free(list->devs);
 	memset(list, 0, sizeof(*list));
 }
 
-static dfk_code fake_open(dfk_transport *t, const dfk_usb_dev *dev, dfk_usb **h, dfk_error *err)
+static dfk_code fake_open(dfk_transport *t, const dfk_usb_node *dev, dfk_usb *h, dfk_error *err)
 {
 	(void)dev;
-	fake_usb *u = calloc(1, sizeof(*u));
-	if (!u)
-		return dfk_error_set(err, DFK_ERR_NOMEM, "fake: out of memory");
-	u->base.ops = t->ops;
-	u->base.transport = t;
-	u->f = t->priv;
-	*h = &u->base;
+	(void)err;
+	((fake_usb *)dfk__usb_priv(h))->f = transport_fz(t);
 	return DFK_OK;
 }
 
 static void fake_close(dfk_usb *h)
 {
-	free(h);
+	(void)h;
 }
 
 static dfk_code fake_control(dfk_usb *h, const dfk_setup *s, uint8_t *data, size_t *actual, unsigned timeout_ms,
 			     dfk_error *err)
 {
-	fz *f = ((fake_usb *)h)->f;
+	fz *f = ((fake_usb *)dfk__usb_priv(h))->f;
 	if (f->trace)
 		fprintf(stderr, "ctl %02x %02x %04x %04x %04x left=%zu\n", s->bmRequestType, s->bRequest, s->wValue,
 			s->wIndex, s->wLength, f->left);
@@ -194,6 +197,8 @@ static dfk_code fake_reset(dfk_usb *h, dfk_error *err)
 
 static const dfk_transport_ops fake_ops = {
     .name = "fuzz",
+    .transport_size = sizeof(fake_usb),
+    .handle_size = sizeof(fake_usb),
     .destroy = fake_destroy,
     .enumerate = fake_enumerate,
     .list_free = fake_list_free,
@@ -274,45 +279,49 @@ static void run_detach(const dfk_ctx *ctx, dfk_transport *t, dfk_dev *dev, const
 	snprintf(path, sizeof(path), "%s", ifc->dev->path);
 	if (dfk_job_detach(dev, &err) != DFK_OK)
 		return;
-	dfk_found again;
-	memset(&again, 0, sizeof(again));
+	dfk_found *again = NULL;
 	if (dfk_wait_for(ctx, t, NULL, path, NULL, &again, &err) == DFK_OK)
-		dfk_found_free(&again);
+		dfk_found_free(again);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	fz f = {data, size, 0, getenv("FUZZ_DEVICE_TRACE") != NULL};
-	dfk_transport t = {&fake_ops, &f};
-	dfk_ctx ctx;
+	dfk_transport *t = NULL;
+	dfk_ctx *ctx = NULL;
+	dfk_clock clock = {fake_now, fake_sleep, &f};
 	dfk_error err;
-	dfk_found found;
+	dfk_found *found = NULL;
 
-	dfk_ctx_init(&ctx);
-	ctx.clock.now_ms = fake_now;
-	ctx.clock.sleep_ms = fake_sleep;
-	ctx.clock.user = &f;
-	ctx.usb_timeout_ms = 1000;
-	ctx.op_timeout_ms = 5000;
-	ctx.reenum_timeout_ms = 100;
-	ctx.poll_cap_ms = 1000;
+	if (dfk_ctx_new(&ctx, &err) != DFK_OK || dfk__transport_new(&fake_ops, ctx, &t, &err) != DFK_OK)
+		abort();
+	((fake_usb *)dfk__transport_priv(t))->f = &f;
+	dfk_ctx_set_clock(ctx, &clock, NULL);
+	dfk_ctx_set_timeout(ctx, DFK_TIMEOUT_USB, 1000, NULL);
+	dfk_ctx_set_timeout(ctx, DFK_TIMEOUT_OPERATION, 5000, NULL);
+	dfk_ctx_set_timeout(ctx, DFK_TIMEOUT_REENUM, 100, NULL);
+	dfk_ctx_set_timeout(ctx, DFK_TIMEOUT_POLL_CAP, 1000, NULL);
 
-	memset(&found, 0, sizeof(found));
-	if (dfk_find(&ctx, &t, NULL, &found, &err) != DFK_OK)
+	if (dfk_find(ctx, t, NULL, &found, &err) != DFK_OK) {
+		dfk_transport_free(t);
+		dfk_ctx_free(ctx);
 		return 0;
-	for (size_t i = 0; i < found.count; i++) {
-		const dfk_dfu_if *ifc = &found.ifs[i];
+	}
+	for (size_t i = 0; i < dfk_found_count(found); i++) {
+		const dfk_dfu_if *ifc = dfk_found_get(found, i);
 		dfk_dev *dev = NULL;
-		if (dfk_dev_open(&ctx, ifc, &dev, &err) != DFK_OK)
+		if (dfk_dev_open(ctx, ifc, &dev, &err) != DFK_OK)
 			continue;
 		if (ifc->dfu_mode)
 			run_jobs(dev, ifc);
 		else
-			run_detach(&ctx, &t, dev, ifc);
+			run_detach(ctx, t, dev, ifc);
 		dfk_dev_close(dev);
 		break; /* one device job per input keeps runs short */
 	}
-	dfk_found_free(&found);
+	dfk_found_free(found);
+	dfk_transport_free(t);
+	dfk_ctx_free(ctx);
 	if (f.trace)
 		fprintf(stderr, "end left=%zu\n", f.left);
 	return 0;

@@ -1,6 +1,8 @@
 /* The fake bus and devices of mock_dfu.h. */
 #include "mock_dfu.h"
 
+#include "backend.h" /* a transport backend: the private table */
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,10 +20,15 @@ enum {
 	MOCK_OP_BAD,
 };
 
+/* The mock's part of an open handle. */
 typedef struct mock_usb {
-	dfk_usb base;
 	mock_dev *d;
 } mock_usb;
+
+static mock_dev *handle_dev(dfk_usb *h)
+{
+	return ((mock_usb *)dfk__usb_priv(h))->d;
+}
 
 /* ---- clock ---- */
 
@@ -449,7 +456,7 @@ static dfk_code std_request(mock_dev *d, const dfk_setup *s, uint8_t *data, size
 static dfk_code op_control(dfk_usb *h, const dfk_setup *s, uint8_t *data, size_t *actual, unsigned timeout_ms,
 			   dfk_error *err)
 {
-	mock_dev *d = ((mock_usb *)h)->d;
+	mock_dev *d = handle_dev(h);
 
 	*actual = 0;
 	d->n_control++;
@@ -533,10 +540,10 @@ static void op_destroy(dfk_transport *t)
 
 static dfk_code op_enumerate(dfk_transport *t, dfk_usb_list *list, dfk_error *err)
 {
-	mock_bus *b = t->priv;
+	mock_bus *b = *(mock_bus **)dfk__transport_priv(t);
 
 	b->enumerations++;
-	list->devs = calloc(MOCK_MAX_DEVS, sizeof(dfk_usb_dev));
+	list->devs = calloc(MOCK_MAX_DEVS, sizeof(dfk_usb_node));
 	list->count = 0;
 	if (!list->devs)
 		return dfk_error_set(err, DFK_ERR_NOMEM, "mock: out of memory");
@@ -554,7 +561,8 @@ static dfk_code op_enumerate(dfk_transport *t, dfk_usb_list *list, dfk_error *er
 			}
 			d->hidden = false;
 		}
-		u = &list->devs[list->count++];
+		u = &list->devs[list->count].dev;
+		list->devs[list->count++].backend = d;
 		snprintf(u->path, sizeof(u->path), "%s", d->path);
 		u->busnum = 1;
 		u->devnum = d->devnum;
@@ -571,46 +579,46 @@ static dfk_code op_enumerate(dfk_transport *t, dfk_usb_list *list, dfk_error *er
 		cfg->func = d->func;
 		u->configs = cfg;
 		u->nconfigs = 1;
-		u->backend = d;
 	}
 	return DFK_OK;
 }
 
+/* Poisons what it frees, so that a reader left behind sees garbage even
+ * before the memory is reused. */
 static void op_list_free(dfk_transport *t, dfk_usb_list *list)
 {
 	(void)t;
 	for (size_t i = 0; i < list->count; i++) {
-		free(list->devs[i].configs->alts);
-		free(list->devs[i].configs);
+		dfk_config_desc *cfg = list->devs[i].dev.configs;
+		memset(cfg->alts, 0xA5, cfg->nalts * sizeof(dfk_intf_desc));
+		free(cfg->alts);
+		memset(cfg, 0xA5, sizeof(*cfg));
+		free(cfg);
 	}
+	memset(list->devs, 0xA5, MOCK_MAX_DEVS * sizeof(dfk_usb_node));
 	free(list->devs);
 	list->devs = NULL;
 	list->count = 0;
 }
 
-static const dfk_transport_ops mock_ops;
-
-static dfk_code op_open(dfk_transport *t, const dfk_usb_dev *dev, dfk_usb **h, dfk_error *err)
+static dfk_code op_open(dfk_transport *t, const dfk_usb_node *dev, dfk_usb *h, dfk_error *err)
 {
 	mock_dev *d = dev->backend;
-	mock_usb *m;
+	mock_usb *m = dfk__usb_priv(h);
 
+	(void)t;
 	if (d->gone)
 		return dfk_error_set(err, DFK_ERR_NODEV, "mock: device gone");
 	if (d->open_fails)
 		return dfk_error_set(err, DFK_ERR_IO, "mock: access denied");
-	m = calloc(1, sizeof(*m));
-	m->base.ops = &mock_ops;
-	m->base.transport = t;
 	m->d = d;
 	d->n_open++;
-	*h = &m->base;
 	return DFK_OK;
 }
 
 static void op_close(dfk_usb *h)
 {
-	free(h);
+	(void)h;
 }
 
 static dfk_code op_claim(dfk_usb *h, uint8_t intf, dfk_error *err)
@@ -627,7 +635,7 @@ static void op_release(dfk_usb *h, uint8_t intf)
 
 static dfk_code op_set_alt(dfk_usb *h, uint8_t intf, uint8_t alt, dfk_error *err)
 {
-	mock_dev *d = ((mock_usb *)h)->d;
+	mock_dev *d = handle_dev(h);
 
 	d->n_set_alt++;
 	if (d->gone)
@@ -646,7 +654,7 @@ static dfk_code op_set_alt(dfk_usb *h, uint8_t intf, uint8_t alt, dfk_error *err
 
 static dfk_code op_reset(dfk_usb *h, dfk_error *err)
 {
-	mock_dev *d = ((mock_usb *)h)->d;
+	mock_dev *d = handle_dev(h);
 
 	d->n_resets++;
 	if (d->protocol != 2 && d->detached) {
@@ -666,15 +674,35 @@ static dfk_code op_reset(dfk_usb *h, dfk_error *err)
 }
 
 static const dfk_transport_ops mock_ops = {
-    "mock",	op_destroy, op_enumerate, op_list_free, op_open,  op_close,
-    op_control, op_claim,   op_release,	  op_set_alt,	op_reset,
+    .name = "mock",
+    .transport_size = sizeof(mock_bus *),
+    .handle_size = sizeof(mock_usb),
+    .destroy = op_destroy,
+    .enumerate = op_enumerate,
+    .list_free = op_list_free,
+    .open = op_open,
+    .close = op_close,
+    .control = op_control,
+    .claim = op_claim,
+    .release = op_release,
+    .set_alt = op_set_alt,
+    .reset = op_reset,
 };
 
 void mock_bus_init(mock_bus *b)
 {
 	memset(b, 0, sizeof(*b));
-	b->t.ops = &mock_ops;
-	b->t.priv = b;
+	if (dfk__transport_new(&mock_ops, NULL, &b->t, NULL)) {
+		fprintf(stderr, "mock: cannot make a transport\n");
+		abort();
+	}
+	*(mock_bus **)dfk__transport_priv(b->t) = b;
+}
+
+void mock_bus_fini(mock_bus *b)
+{
+	dfk_transport_free(b->t);
+	b->t = NULL;
 }
 
 void mock_bus_add(mock_bus *b, mock_dev *d)
@@ -693,40 +721,49 @@ static void log_capture(void *user, dfk_log_level level, const char *msg)
 		b->loglen += (size_t)n;
 }
 
-void mock_ctx(dfk_ctx *ctx, mock_bus *b)
+dfk_ctx *mock_ctx(mock_bus *b)
 {
-	dfk_ctx_init(ctx);
-	ctx->clock = mock_bus_clock(b);
-	ctx->log = log_capture;
-	ctx->log_user = b;
+	dfk_ctx *ctx = NULL;
+	dfk_clock c = mock_bus_clock(b);
+
+	if (dfk_ctx_new(&ctx, NULL) || dfk_ctx_set_clock(ctx, &c, NULL)) {
+		fprintf(stderr, "mock: cannot make a context\n");
+		abort();
+	}
+	dfk_ctx_set_log(ctx, log_capture, b);
+	return ctx;
 }
 
-dfk_code mock_open(mock_bus *b, const dfk_ctx *ctx, int alt, dfk_found *found, dfk_dev **dev, dfk_error *err)
+dfk_code mock_open(mock_bus *b, const dfk_ctx *ctx, int alt, dfk_found **found, dfk_dev **dev, dfk_error *err)
 {
 	dfk_match m;
 	dfk_code code;
 
 	dfk_match_init(&m);
 	m.alt = alt;
-	code = dfk_find(ctx, &b->t, &m, found, err);
+	code = dfk_find(ctx, b->t, &m, found, err);
 	if (code)
 		return code;
-	if (found->count == 0)
+	if (dfk_found_count(*found) == 0)
 		return dfk_error_set(err, DFK_ERR_NODEV, "mock: nothing found");
-	return dfk_dev_open(ctx, &found->ifs[0], dev, err);
+	return dfk_dev_open(ctx, dfk_found_get(*found, 0), dev, err);
 }
 
 dfk_code mock_rig_open(mock_rig *r, int alt)
 {
 	mock_bus_init(&r->bus);
 	mock_bus_add(&r->bus, &r->d);
-	mock_ctx(&r->ctx, &r->bus);
-	return mock_open(&r->bus, &r->ctx, alt, &r->found, &r->dev, &r->err);
+	r->ctx = mock_ctx(&r->bus);
+	return mock_open(&r->bus, r->ctx, alt, &r->found, &r->dev, &r->err);
 }
 
 void mock_rig_close(mock_rig *r)
 {
 	dfk_dev_close(r->dev);
-	dfk_found_free(&r->found);
+	dfk_found_free(r->found);
+	r->found = NULL;
+	mock_bus_fini(&r->bus);
+	dfk_ctx_free(r->ctx);
+	r->ctx = NULL;
 	mock_free(&r->d);
 }

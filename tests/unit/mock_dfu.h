@@ -99,7 +99,7 @@ typedef struct mock_dev {
 } mock_dev;
 
 struct mock_bus {
-	dfk_transport t;
+	dfk_transport *t; /* made by mock_bus_init, freed by mock_bus_fini */
 	mock_dev *devs[MOCK_MAX_DEVS];
 	size_t ndevs;
 	uint64_t now_ms, slept_ms;
@@ -109,6 +109,7 @@ struct mock_bus {
 };
 
 void mock_bus_init(mock_bus *b);
+void mock_bus_fini(mock_bus *b);
 void mock_bus_add(mock_bus *b, mock_dev *d);
 dfk_clock mock_bus_clock(mock_bus *b);
 
@@ -124,19 +125,20 @@ unsigned mock_transfers(const mock_dev *d);
 /* Times the page at addr was erased. */
 unsigned mock_erased(const mock_dev *d, uint32_t addr);
 
-/* A context on the bus's clock that logs into b->log. */
-void mock_ctx(dfk_ctx *ctx, mock_bus *b);
+/* A new context on the bus's clock that logs into b->log (aborts when it
+ * cannot be made); free it with dfk_ctx_free. */
+dfk_ctx *mock_ctx(mock_bus *b);
 /* Finds the first DFU interface with bAlternateSetting alt (or any: -1)
  * and opens it, as the tool does. */
-dfk_code mock_open(mock_bus *b, const dfk_ctx *ctx, int alt, dfk_found *found, dfk_dev **dev, dfk_error *err);
+dfk_code mock_open(mock_bus *b, const dfk_ctx *ctx, int alt, dfk_found **found, dfk_dev **dev, dfk_error *err);
 
 /* One device alone on its bus, opened as the tool does: what most engine
  * tests start from. Set d up (mock_init_*) before mock_rig_open. */
 typedef struct mock_rig {
 	mock_bus bus;
 	mock_dev d;
-	dfk_ctx ctx;
-	dfk_found found;
+	dfk_ctx *ctx;
+	dfk_found *found;
 	dfk_dev *dev;
 	dfk_error err;
 } mock_rig;

@@ -80,7 +80,7 @@ static void test_make_idle_gives_up(void **state)
 	fx *f = open_f405(stuck_error);
 	(void)state;
 
-	f->ctx.max_error_retries = 3;
+	dfk_ctx_set_max_error_retries(f->ctx, 3);
 	assert_int_equal(dfk_dfu_make_idle(f->dev, &f->err), DFK_ERR_PROTOCOL);
 	assert_non_null(strstr(f->err.msg, "errFIRMWARE"));
 	assert_non_null(strstr(f->err.msg, "dfuERROR"));
@@ -188,7 +188,7 @@ static void test_stuck_busy_times_out(void **state)
 	fx *f = open_f405(stuck);
 	(void)state;
 
-	f->ctx.op_timeout_ms = 5000;
+	dfk_ctx_set_timeout(f->ctx, DFK_TIMEOUT_OPERATION, 5000, NULL);
 	assert_int_equal(dfk_dfuse_erase_page(f->dev, 0x08000000, &f->err), DFK_ERR_TIMEOUT);
 	assert_non_null(strstr(f->err.msg, "0x08000000"));
 	assert_non_null(strstr(f->err.msg, "dfuDNBUSY"));
@@ -209,8 +209,8 @@ static void test_poll_timeout_capped(void **state)
 	fx *f = open_f405(long_poll);
 	(void)state;
 
-	f->ctx.poll_cap_ms = 1000;
-	f->ctx.op_timeout_ms = 10000;
+	dfk_ctx_set_timeout(f->ctx, DFK_TIMEOUT_POLL_CAP, 1000, NULL);
+	dfk_ctx_set_timeout(f->ctx, DFK_TIMEOUT_OPERATION, 10000, NULL);
 	/* The device wants 50 minutes; we poll every second up to the deadline. */
 	assert_int_equal(dfk_dfuse_set_address(f->dev, 0x08000000, &f->err), DFK_ERR_TIMEOUT);
 	assert_true(f->bus.now_ms <= 10000);

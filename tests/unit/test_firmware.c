@@ -126,10 +126,39 @@ static void detect(void **state)
 	assert_string_equal(dfk_format_name((dfk_format)99), "unknown");
 }
 
+static dfk_load_opts load_opts(uint8_t alt, bool has_address, uint32_t address)
+{
+	dfk_load_opts o;
+	dfk_load_opts_init(&o);
+	o.alt = alt;
+	o.has_address = has_address;
+	o.address = address;
+	return o;
+}
+
+static void load_opts_not_initialised(void **state)
+{
+	dfk_firmware fw;
+	dfk_load_opts zero;
+	dfk_error err;
+	(void)state;
+	write_file(path_in("z.bin"), "abc", 3);
+	memset(&zero, 0, sizeof(zero));
+	dfk_firmware_init(&fw);
+	assert_int_equal(dfk_firmware_load(path_in("z.bin"), &zero, &fw, &err), DFK_ERR_USAGE);
+	assert_non_null(strstr(err.msg, "dfk_load_opts_init"));
+	assert_int_equal(fw.ntargets, 0);
+	/* NULL: the defaults. */
+	assert_int_equal(dfk_firmware_load(path_in("z.bin"), NULL, &fw, &err), DFK_OK);
+	assert_int_equal(fw.ntargets, 1);
+	assert_int_equal(fw.targets[0].alt, 0);
+	dfk_firmware_free(&fw);
+}
+
 static void raw_with_suffix(void **state)
 {
 	dfk_firmware fw;
-	dfk_load_opts o = {.alt = 2};
+	dfk_load_opts o = load_opts(2, false, 0);
 	dfk_error err;
 	(void)state;
 	write_file(path_in("s.bin"), peer_file, sizeof(peer_file));
@@ -259,7 +288,7 @@ static void dfuse_roundtrip(void **state)
 	dfk_firmware fw, back;
 	dfk_target *t;
 	dfk_out *o;
-	dfk_load_opts opts = {.alt = 7, .has_address = true, .address = 5};
+	dfk_load_opts opts = load_opts(7, true, 5);
 	(void)state;
 	dfk_firmware_init(&fw);
 	t = dfk_firmware_add_target(&fw, 1, "Flash", NULL);
@@ -292,7 +321,7 @@ static void text_formats(void **state)
 	static const char hex[] = ":0400000001020304F2\n:00000001FF\n";
 	static const char srec[] = "S0060000686472BB\nS107000001020304EE\nS9030000FC\n";
 	dfk_firmware fw;
-	dfk_load_opts o = {.alt = 1};
+	dfk_load_opts o = load_opts(1, false, 0);
 	dfk_error err;
 	(void)state;
 	write_file(path_in("a.hex"), hex, strlen(hex));
@@ -323,9 +352,10 @@ static void text_formats(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(targets),	    cmocka_unit_test(detect),		cmocka_unit_test(raw_with_suffix),
-	    cmocka_unit_test(bad_inputs),   cmocka_unit_test(stellaris_prefix), cmocka_unit_test(dfuse_roundtrip),
-	    cmocka_unit_test(text_formats),
+	    cmocka_unit_test(targets),		cmocka_unit_test(detect),
+	    cmocka_unit_test(raw_with_suffix),	cmocka_unit_test(bad_inputs),
+	    cmocka_unit_test(stellaris_prefix), cmocka_unit_test(dfuse_roundtrip),
+	    cmocka_unit_test(text_formats),	cmocka_unit_test(load_opts_not_initialised),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -39,7 +39,7 @@ static void on_progress(void *user, dfk_phase phase, uint64_t done, uint64_t tot
 	(void)addr;
 	f->progress[phase]++;
 	if (f->cancel_at && (int)phase == f->cancel_phase && f->progress[phase] == f->cancel_at)
-		dfk_ctx_cancel(&f->r.ctx);
+		dfk_ctx_cancel(f->r.ctx);
 	f->last_done[phase] = done;
 	f->last_total[phase] = total;
 }
@@ -50,8 +50,7 @@ static fx *fx_new(void (*init)(mock_dev *), int alt)
 	init(&f->r.d);
 	assert_int_equal(mock_rig_open(&f->r, alt), DFK_OK);
 	/* dev keeps a pointer to ctx: hooks set after the open still apply. */
-	f->r.ctx.progress = on_progress;
-	f->r.ctx.progress_user = f;
+	dfk_ctx_set_progress(f->r.ctx, on_progress, f);
 	dfk_firmware_init(&f->fw);
 	dfk_job_opts_init(&f->o);
 	return f;
@@ -113,7 +112,7 @@ static void test_f405_256k_budget(void **state)
 	fx *f = fx_new(f405_error, 0);
 	(void)state;
 
-	f->r.ctx.usb_timeout_ms = 1234;
+	dfk_ctx_set_timeout(f->r.ctx, DFK_TIMEOUT_USB, 1234, NULL);
 	raw_fw(f, 256 * KIB, true, BASE);
 	f->o.verify = false;
 	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
@@ -275,6 +274,53 @@ static void test_force_rules(void **state)
 	assert_int_equal(f->r.d.n_mass, 1);
 	assert_int_equal(f->r.d.n_erase, 0);
 	assert_memory_equal(mem_at(f, BASE), f->data, 4 * KIB);
+	fx_free(f);
+}
+
+/* dfk_job_opts can grow: a struct that was never initialised is refused
+ * before any request, a newer caller's bigger struct is read as far as
+ * this library knows it, unless it sets an option beyond. */
+typedef struct newer_opts {
+	dfk_job_opts o;
+	uint64_t future[2];
+} newer_opts;
+
+static void test_job_opts_size(void **state)
+{
+	fx *f = fx_new(f405, 0);
+	unsigned before = mock_transfers(&f->r.d);
+	dfk_job_opts zero;
+	newer_opts n;
+	uint64_t bytes = 0;
+	(void)state;
+
+	raw_fw(f, 16 * KIB, true, BASE); /* one whole page: nothing to preserve */
+	memset(&zero, 0, sizeof(zero));
+	zero.verify = true;
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &zero, &f->r.err), DFK_ERR_USAGE);
+	assert_non_null(strstr(f->r.err.msg, "dfk_job_opts_init"));
+	assert_int_equal(dfk_job_upload(f->r.dev, &zero, NULL, &bytes, &f->r.err), DFK_ERR_USAGE);
+	zero.size = 1u << 20; /* garbage */
+	assert_int_equal(dfk_job_dfuse_command(f->r.dev, &zero, &f->r.err), DFK_ERR_USAGE);
+	assert_non_null(strstr(f->r.err.msg, "not initialised"));
+	assert_int_equal(mock_transfers(&f->r.d), before);
+
+	memset(&n, 0, sizeof(n));
+	dfk_job_opts_init(&n.o);
+	n.o.size = sizeof(n);
+	n.o.verify = false;
+	n.future[1] = 7; /* an option this library does not know */
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &n.o, &f->r.err), DFK_ERR_UNSUPPORTED);
+	assert_non_null(strstr(f->r.err.msg, "does not know"));
+	assert_int_equal(mock_transfers(&f->r.d), before);
+	n.future[1] = 0;
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &n.o, &f->r.err), DFK_OK);
+	assert_memory_equal(mem_at(f, BASE), f->data, 16 * KIB);
+	assert_int_equal(f->r.d.n_req[DFK_REQ_UPLOAD], 0); /* verify off was read */
+
+	/* NULL: the defaults (verify on). */
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, NULL, &f->r.err), DFK_OK);
+	assert_true(f->r.d.n_req[DFK_REQ_UPLOAD] > 0);
 	fx_free(f);
 }
 
@@ -543,8 +589,9 @@ static void test_upload_unreadable_refused(void **state)
 
 	f->r.d.alt_names[0] = "@Internal Flash  /0x08000000/01*016Kd";
 	dfk_dev_close(f->r.dev);
-	dfk_found_free(&f->r.found);
-	assert_int_equal(mock_open(&f->r.bus, &f->r.ctx, 0, &f->r.found, &f->r.dev, &f->r.err), DFK_OK);
+	dfk_found_free(f->r.found);
+	f->r.found = NULL;
+	assert_int_equal(mock_open(&f->r.bus, f->r.ctx, 0, &f->r.found, &f->r.dev, &f->r.err), DFK_OK);
 	f->o.has_address = true;
 	f->o.address = BASE;
 	assert_int_equal(dfk_job_upload(f->r.dev, &f->o, NULL, &bytes, &f->r.err), DFK_ERR_USAGE);
@@ -687,9 +734,13 @@ static void test_capabilities_enforced(void **state)
 	(void)state;
 
 	plain_ok(f, 100);
-	f->r.found.ifs[0].func.bmAttributes = 0;
+	/* The same device, now saying it can do neither. */
 	dfk_dev_close(f->r.dev);
-	assert_int_equal(dfk_dev_open(&f->r.ctx, &f->r.found.ifs[0], &f->r.dev, &f->r.err), DFK_OK);
+	dfk_found_free(f->r.found);
+	f->r.found = NULL;
+	f->r.d.func.bmAttributes = 0;
+	assert_int_equal(mock_open(&f->r.bus, f->r.ctx, -1, &f->r.found, &f->r.dev, &f->r.err), DFK_OK);
+	assert_int_equal(dfk_dev_if(f->r.dev)->func.bmAttributes, 0);
 	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_UNSUPPORTED);
 	assert_non_null(strstr(f->r.err.msg, "bitCanDnload"));
 	assert_int_equal(dfk_job_upload(f->r.dev, &f->o, NULL, &bytes, &f->r.err), DFK_ERR_UNSUPPORTED);
@@ -727,7 +778,7 @@ static void runtime(mock_dev *d)
 static void test_detach_and_wait(void **state)
 {
 	fx *f = fx_new(runtime, -1);
-	dfk_found again;
+	dfk_found *again = NULL;
 	dfk_match m;
 	(void)state;
 
@@ -738,25 +789,25 @@ static void test_detach_and_wait(void **state)
 	dfk_match_init(&m);
 	m.vid = 0x1d50;
 	m.pid = 0x1234;
-	assert_int_equal(dfk_wait_for(&f->r.ctx, &f->r.bus.t, &m, "2-3.1", NULL, &again, &f->r.err), DFK_OK);
-	assert_int_equal(again.count, 1);
-	assert_true(again.ifs[0].dfu_mode);
-	assert_int_equal(again.ifs[0].dev->desc.idProduct, 0x6089);
+	assert_int_equal(dfk_wait_for(f->r.ctx, f->r.bus.t, &m, "2-3.1", NULL, &again, &f->r.err), DFK_OK);
+	assert_int_equal(dfk_found_count(again), 1);
+	assert_true(dfk_found_get(again, 0)->dfu_mode);
+	assert_int_equal(dfk_found_get(again, 0)->dev->desc.idProduct, 0x6089);
 	/* polled, did not sleep a fixed time */
 	assert_true(f->r.bus.enumerations >= 4);
 	assert_true(f->r.bus.slept_ms < 1000);
-	dfk_found_free(&again);
+	dfk_found_free(again);
 	fx_free(f);
 }
 
 static void test_wait_for_times_out(void **state)
 {
 	fx *f = fx_new(runtime, -1);
-	dfk_found again;
+	dfk_found *again = NULL;
 	(void)state;
 
-	f->r.ctx.reenum_timeout_ms = 2000;
-	assert_int_equal(dfk_wait_for(&f->r.ctx, &f->r.bus.t, NULL, "2-3.1", NULL, &again, &f->r.err), DFK_ERR_NODEV);
+	dfk_ctx_set_timeout(f->r.ctx, DFK_TIMEOUT_REENUM, 2000, NULL);
+	assert_int_equal(dfk_wait_for(f->r.ctx, f->r.bus.t, NULL, "2-3.1", NULL, &again, &f->r.err), DFK_ERR_NODEV);
 	assert_non_null(strstr(f->r.err.msg, "2-3.1"));
 	assert_true(f->r.bus.now_ms >= 2000 && f->r.bus.now_ms < 2100);
 	fx_free(f);
@@ -1069,7 +1120,7 @@ static void cancel_sleep(void *user, uint32_t ms)
 	fx *f = user;
 	f->r.bus.now_ms += ms;
 	if (f->cancel_sleep_erased && f->r.d.n_erase == f->cancel_sleep_erased && f->r.d.state == DFK_STATE_DNBUSY)
-		dfk_ctx_cancel(&f->r.ctx);
+		dfk_ctx_cancel(f->r.ctx);
 }
 
 static uint64_t cancel_now(void *user)
@@ -1084,7 +1135,8 @@ static void test_cancel_while_erasing(void **state)
 
 	/* the cancel comes while the third page is being erased (dfuDNBUSY):
 	 * that erase finishes, then ABORT to dfuIDLE */
-	f->r.ctx.clock = (dfk_clock){cancel_now, cancel_sleep, f};
+	dfk_clock clock = {cancel_now, cancel_sleep, f};
+	assert_int_equal(dfk_ctx_set_clock(f->r.ctx, &clock, NULL), DFK_OK);
 	f->cancel_sleep_erased = 3;
 	raw_fw(f, 256 * KIB, true, BASE);
 	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_CANCELLED);
@@ -1114,7 +1166,7 @@ static void test_cancel_while_writing(void **state)
 	assert_memory_equal(mem_at(f, BASE), f->data, 10 * 2048);
 	assert_int_equal(f->r.d.state, DFK_STATE_IDLE);
 	/* the context is reusable once the request is cleared */
-	dfk_ctx_cancel_reset(&f->r.ctx);
+	dfk_ctx_cancel_reset(f->r.ctx);
 	f->cancel_at = 0;
 	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
 	assert_memory_equal(mem_at(f, BASE), f->data, 256 * KIB);
@@ -1139,7 +1191,7 @@ static void test_cancel_plain_and_before_start(void **state)
 	 * device to a defined state */
 	f = fx_new(f405, 0);
 	raw_fw(f, 4 * KIB, true, BASE);
-	dfk_ctx_cancel(&f->r.ctx);
+	dfk_ctx_cancel(f->r.ctx);
 	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_ERR_CANCELLED);
 	assert_non_null(strstr(f->r.err.msg, "cancelled before it started"));
 	assert_int_equal(f->r.d.n_erase, 0);
@@ -1169,6 +1221,7 @@ int main(void)
 	    cmocka_unit_test(test_leave_vanish_before_status),
 	    cmocka_unit_test(test_leave_error_reported),
 	    cmocka_unit_test(test_force_rules),
+	    cmocka_unit_test(test_job_opts_size),
 	    cmocka_unit_test(test_read_only_refused_unless_force),
 	    cmocka_unit_test(test_partial_page_warning),
 	    cmocka_unit_test(test_dfuse_file_targets),

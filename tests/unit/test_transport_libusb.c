@@ -10,9 +10,12 @@
 
 #include <string.h>
 
+#include "dfukit/device.h"
 #include "dfukit/transport.h"
 /* The backend itself, for its static descriptor conversion. */
 #include "transport_libusb.c"
+
+static dfk_ctx *ctx; /* made in main */
 
 static const uint8_t func11[9] = {9, 0x21, 0x0B, 0xFF, 0, 0, 8, 0x1A, 1};
 
@@ -118,7 +121,9 @@ static void test_init_enumerate(void **state)
 	(void)state;
 	dfk_transport *t = NULL;
 	dfk_error err = {0};
-	dfk_code rc = dfk_transport_libusb_new(&t, 0, &err);
+	assert_int_equal(dfk_transport_libusb_new(&t, NULL, 0, &err), DFK_ERR_USAGE);
+	assert_null(t);
+	dfk_code rc = dfk_transport_libusb_new(&t, ctx, 0, &err);
 
 	if (rc != DFK_OK) {
 		/* No usable USB stack: a clear "no device" error, no crash. */
@@ -128,9 +133,9 @@ static void test_init_enumerate(void **state)
 		return;
 	}
 	assert_non_null(t);
-	assert_string_equal(t->ops->name, "libusb");
+	assert_string_equal(dfk_transport_name(t), "libusb");
 	for (int round = 0; round < 2; round++) {
-		dfk_usb_list l = {(dfk_usb_dev *)1, 99};
+		dfk_usb_list l = {(dfk_usb_node *)1, 99};
 		rc = t->ops->enumerate(t, &l, &err);
 		assert_true(rc == DFK_OK || rc == DFK_ERR_NODEV || rc == DFK_ERR_IO);
 		if (rc != DFK_OK) {
@@ -140,7 +145,7 @@ static void test_init_enumerate(void **state)
 		}
 		assert_true(l.count == 0 || l.devs != NULL);
 		for (size_t i = 0; i < l.count; i++) {
-			const dfk_usb_dev *d = &l.devs[i];
+			const dfk_usb_dev *d = &l.devs[i].dev;
 			assert_true(d->nconfigs <= d->desc.bNumConfigurations);
 			/* dfu-util's path: BUS-PORT[.PORT...] or empty for a root hub. */
 			assert_true(d->path[0] == '\0' || strchr(d->path, '-') != NULL);
@@ -163,7 +168,7 @@ static void test_debug_levels(void **state)
 	for (size_t i = 0; i < sizeof(levels) / sizeof(levels[0]); i++) {
 		dfk_transport *t = NULL;
 		dfk_error err = {0};
-		dfk_code rc = dfk_transport_libusb_new(&t, levels[i], &err);
+		dfk_code rc = dfk_transport_libusb_new(&t, ctx, levels[i], &err);
 		assert_true(rc == DFK_OK || rc == DFK_ERR_NODEV);
 		assert_true((rc == DFK_OK) == (t != NULL));
 		dfk_transport_free(t);
@@ -196,9 +201,9 @@ static void test_two_contexts(void **state)
 	(void)state;
 	dfk_transport *a = NULL, *b = NULL;
 	dfk_error err = {0};
-	if (dfk_transport_libusb_new(&a, 0, &err) != DFK_OK)
+	if (dfk_transport_libusb_new(&a, ctx, 0, &err) != DFK_OK)
 		return;
-	assert_int_equal(dfk_transport_libusb_new(&b, 0, &err), DFK_OK);
+	assert_int_equal(dfk_transport_libusb_new(&b, ctx, 0, &err), DFK_OK);
 	dfk_transport_free(a);
 	dfk_usb_list l;
 	dfk_code rc = b->ops->enumerate(b, &l, &err);
@@ -215,5 +220,9 @@ int main(void)
 	    cmocka_unit_test(test_debug_levels),   cmocka_unit_test(test_two_contexts),
 	    cmocka_unit_test(test_libusb_version),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	if (dfk_ctx_new(&ctx, NULL))
+		return 1;
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+	dfk_ctx_free(ctx);
+	return failed;
 }

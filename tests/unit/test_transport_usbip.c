@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "backend.h" /* white-box: the backend's operations */
+#include "dfukit/device.h"
 #include "dfukit/transport.h"
 #include "usbip_wire.h"
 
@@ -565,7 +567,36 @@ static int wait_int(struct server *s, const int *field, int want)
 	return get_int(s, field);
 }
 
-static dfk_transport *client(struct server *s)
+static int64_t ms_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The contexts of the clients: on the system clock, and on a clock that
+ * runs FAST_FACTOR times faster than the real one (its sleeps are real,
+ * but shorter), for the tests of time limits. The transport reads time
+ * only on its context's clock, so these take a fraction of the time
+ * limits they test. */
+#define FAST_FACTOR 10
+static dfk_ctx *sys_ctx, *fast_ctx;
+static uint64_t fast_ms; /* the fast clock's time (the test thread's only) */
+
+static uint64_t fast_now(void *user)
+{
+	(void)user;
+	return fast_ms;
+}
+
+static void fast_sleep(void *user, uint32_t ms)
+{
+	(void)user;
+	fast_ms += ms;
+	usleep(ms * 1000u / FAST_FACTOR);
+}
+
+static dfk_transport *client_on(struct server *s, dfk_ctx *ctx)
 {
 	char spec[160];
 	dfk_transport *t = NULL;
@@ -574,17 +605,20 @@ static dfk_transport *client(struct server *s)
 		snprintf(spec, sizeof(spec), "127.0.0.1:%d", s->port);
 	else
 		snprintf(spec, sizeof(spec), "unix:%s", s->path);
-	assert_int_equal(dfk_transport_usbip_new(&t, spec, &err), DFK_OK);
+	assert_int_equal(dfk_transport_usbip_new(&t, ctx, spec, &err), DFK_OK);
 	assert_non_null(t);
-	assert_string_equal(t->ops->name, "usbip");
+	assert_string_equal(dfk_transport_name(t), "usbip");
 	return t;
 }
 
-static int64_t ms_now(void)
+static dfk_transport *client(struct server *s)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return client_on(s, sys_ctx);
+}
+
+static dfk_transport *client_fast(struct server *s)
+{
+	return client_on(s, fast_ctx);
 }
 
 /* Enumerates and opens the DFU device "1-1". */
@@ -592,10 +626,11 @@ static dfk_usb *open_dfu(dfk_transport *t, dfk_usb_list *l)
 {
 	dfk_error err = {0};
 	dfk_usb *h = NULL;
-	assert_int_equal(t->ops->enumerate(t, l, &err), DFK_OK);
+	assert_int_equal(dfk__transport_enumerate(t, l, &err), DFK_OK);
 	assert_true(l->count >= 1);
-	assert_string_equal(l->devs[0].path, "1-1");
-	assert_int_equal(t->ops->open(t, &l->devs[0], &h, &err), DFK_OK);
+	assert_string_equal(l->devs[0].dev.path, "1-1");
+	assert_ptr_equal(l->devs[0].transport, t);
+	assert_int_equal(dfk_usb_open(t, &l->devs[0].dev, &h, &err), DFK_OK);
 	assert_non_null(h);
 	assert_ptr_equal(h->ops, t->ops);
 	assert_ptr_equal(h->transport, t);
@@ -614,16 +649,21 @@ static void test_spec(void **state)
 	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
 		dfk_transport *t = NULL;
 		dfk_error err = {0};
-		assert_int_equal(dfk_transport_usbip_new(&t, good[i], &err), DFK_OK);
+		assert_int_equal(dfk_transport_usbip_new(&t, sys_ctx, good[i], &err), DFK_OK);
 		dfk_transport_free(t);
 	}
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		dfk_transport *t = (dfk_transport *)1;
 		dfk_error err = {0};
-		assert_int_equal(dfk_transport_usbip_new(&t, bad[i], &err), DFK_ERR_USAGE);
+		assert_int_equal(dfk_transport_usbip_new(&t, sys_ctx, bad[i], &err), DFK_ERR_USAGE);
 		assert_null(t);
 		assert_true(strlen(err.msg) > 0);
 	}
+	/* A transport needs a context (its clock). */
+	dfk_transport *t = (dfk_transport *)1;
+	dfk_error err = {0};
+	assert_int_equal(dfk_transport_usbip_new(&t, NULL, "localhost", &err), DFK_ERR_USAGE);
+	assert_null(t);
 }
 
 static void test_enumerate(void **state)
@@ -634,9 +674,9 @@ static void test_enumerate(void **state)
 	dfk_usb_list l;
 	dfk_error err = {0};
 
-	assert_int_equal(t->ops->enumerate(t, &l, &err), DFK_OK);
+	assert_int_equal(dfk__transport_enumerate(t, &l, &err), DFK_OK);
 	assert_int_equal(l.count, 2);
-	dfk_usb_dev *d = &l.devs[0];
+	dfk_usb_dev *d = &l.devs[0].dev;
 	assert_string_equal(d->path, "1-1");
 	assert_int_equal(d->busnum, 1);
 	assert_int_equal(d->devnum, 2);
@@ -653,7 +693,7 @@ static void test_enumerate(void **state)
 	assert_int_equal(d->configs[0].func.bcdDFUVersion, 0x011a);
 	assert_true(d->configs[0].alts[1].has_func);
 
-	d = &l.devs[1];
+	d = &l.devs[1].dev;
 	assert_string_equal(d->path, "1-2");
 	assert_int_equal(d->devnum, 3);
 	assert_int_equal(d->desc.idVendor, 0x1234);
@@ -668,16 +708,16 @@ static void test_enumerate(void **state)
 	 * going away and coming back. It answers the device list, so the
 	 * busy-server fallback (a 500 ms wait) is not taken. */
 	int64_t t0 = ms_now();
-	assert_int_equal(t->ops->enumerate(t, &l, &err), DFK_OK);
+	assert_int_equal(dfk__transport_enumerate(t, &l, &err), DFK_OK);
 	assert_true(ms_now() - t0 < 400);
 	assert_int_equal(l.count, 2);
-	assert_int_equal(l.devs[0].nconfigs, 1);
+	assert_int_equal(l.devs[0].dev.nconfigs, 1);
 	assert_int_equal(get_int(s, &s->imports), 2);
 	assert_int_equal(get_int(s, &s->import_closed), 0);
 
 	/* So does open, even after the list is gone. */
 	dfk_usb *h = NULL;
-	assert_int_equal(t->ops->open(t, &l.devs[1], &h, &err), DFK_OK);
+	assert_int_equal(dfk_usb_open(t, &l.devs[1].dev, &h, &err), DFK_OK);
 	t->ops->list_free(t, &l);
 	uint8_t buf[4];
 	size_t n = 0;
@@ -687,7 +727,7 @@ static void test_enumerate(void **state)
 	assert_int_equal(get_int(s, &s->imports), 2);
 	/* devid = busnum << 16 | devnum, as vhci-hcd would send it. */
 	assert_int_equal(get_int(s, (int *)&s->last_devid), 0x00010003);
-	t->ops->close(h);
+	dfk_usb_close(h);
 
 	dfk_transport_free(t);
 	assert_int_equal(wait_int(s, &s->import_closed, 2), 2);
@@ -741,7 +781,7 @@ static void test_control(void **state)
 	assert_int_equal(dfk_usb_control(h, &gs, buf, &n, 1000, &err), DFK_OK);
 	assert_int_equal(n, 6);
 
-	t->ops->close(h);
+	dfk_usb_close(h);
 	t->ops->list_free(t, &l);
 	assert_int_equal(get_int(s, &s->imports), 2);
 	dfk_transport_free(t);
@@ -771,7 +811,7 @@ static void test_stall(void **state)
 	assert_int_equal(t->ops->control(h, &gs, buf, &n, 1000, &err), DFK_OK);
 	assert_int_equal(get_int(s, &s->import_closed), 0);
 
-	t->ops->close(h);
+	dfk_usb_close(h);
 	t->ops->list_free(t, &l);
 	dfk_transport_free(t);
 	server_stop(s);
@@ -782,7 +822,7 @@ static void run_timeout(enum urb_mode mode, bool survives)
 	struct server *s = server_start(false);
 	s->special_request = 3;
 	s->urb = mode;
-	dfk_transport *t = client(s);
+	dfk_transport *t = client_fast(s);
 	dfk_usb_list l;
 	dfk_error err = {0};
 	dfk_usb *h = open_dfu(t, &l);
@@ -790,11 +830,14 @@ static void run_timeout(enum urb_mode mode, bool survives)
 	size_t n = 5;
 
 	dfk_setup gs = {0xA1, 3, 0, 0, 6};
-	int64_t t0 = ms_now();
-	assert_int_equal(t->ops->control(h, &gs, buf, &n, 200, &err), DFK_ERR_TIMEOUT);
-	int64_t took = ms_now() - t0;
-	assert_true(took >= 190);
-	assert_true(took < 3000); /* the unlink wait is bounded */
+	uint64_t t0 = fast_ms;
+	int64_t real0 = ms_now();
+	assert_int_equal(t->ops->control(h, &gs, buf, &n, 2000, &err), DFK_ERR_TIMEOUT);
+	uint64_t took = fast_ms - t0;
+	assert_true(took >= 2000);
+	assert_true(took < 2000 + 1000 + 100); /* the unlink wait is bounded */
+	/* Timed on the context's clock: far less real time went by. */
+	assert_true(ms_now() - real0 < 2000);
 	assert_int_equal(n, 0);
 	assert_int_equal(wait_int(s, &s->unlinks, 1), 1);
 	assert_int_equal(s->last_unlink_target, s->last_submit_seq);
@@ -808,7 +851,7 @@ static void run_timeout(enum urb_mode mode, bool survives)
 		assert_int_equal(buf[0], 5);
 	assert_int_equal(get_int(s, &s->imports), 2);
 
-	t->ops->close(h);
+	dfk_usb_close(h);
 	t->ops->list_free(t, &l);
 	dfk_transport_free(t);
 	server_stop(s);
@@ -850,7 +893,7 @@ static void test_disconnect(void **state)
 	dfk_setup gs = {0xA1, 3, 0, 0, 6};
 	assert_int_equal(t->ops->control(h, &gs, buf, &n, 1000, &err), DFK_ERR_NODEV);
 	assert_int_equal(t->ops->claim(h, 0, &err), DFK_ERR_NODEV);
-	t->ops->close(h);
+	dfk_usb_close(h);
 	t->ops->list_free(t, &l);
 
 	/* The device comes back on a fresh import. */
@@ -858,7 +901,7 @@ static void test_disconnect(void **state)
 	h = open_dfu(t, &l);
 	assert_int_equal(get_int(s, &s->imports), 3);
 	assert_int_equal(t->ops->control(h, &gs, buf, &n, 1000, &err), DFK_OK);
-	t->ops->close(h);
+	dfk_usb_close(h);
 	t->ops->list_free(t, &l);
 	dfk_transport_free(t);
 	server_stop(s);
@@ -881,14 +924,14 @@ static void test_reset(void **state)
 	dfk_setup gs = {0xA1, 3, 0, 0, 6};
 	assert_int_equal(t->ops->control(h, &gs, buf, &n, 1000, &err), DFK_ERR_NODEV);
 	assert_int_equal(t->ops->reset(h, &err), DFK_ERR_NODEV);
-	t->ops->close(h);
+	dfk_usb_close(h);
 	t->ops->list_free(t, &l);
 
 	/* The next enumeration imports afresh. */
 	h = open_dfu(t, &l);
 	assert_int_equal(get_int(s, &s->imports), 3);
 	assert_int_equal(t->ops->control(h, &gs, buf, &n, 1000, &err), DFK_OK);
-	t->ops->close(h);
+	dfk_usb_close(h);
 	t->ops->list_free(t, &l);
 	dfk_transport_free(t);
 	server_stop(s);
@@ -905,7 +948,7 @@ static void test_hostile_devlist(void **state)
 		struct server *s = server_start(false);
 		s->devlist = modes[i];
 		dfk_transport *t = client(s);
-		dfk_usb_list l = {(dfk_usb_dev *)1, 7};
+		dfk_usb_list l = {(dfk_usb_node *)1, 7};
 		dfk_error err = {0};
 		assert_int_equal(t->ops->enumerate(t, &l, &err), want[i]);
 		assert_null(l.devs);
@@ -921,12 +964,16 @@ static void test_silent_server(void **state)
 	(void)state;
 	struct server *s = server_start(false);
 	s->devlist = DL_SILENT;
-	dfk_transport *t = client(s);
+	dfk_transport *t = client_fast(s);
 	dfk_usb_list l;
 	dfk_error err = {0};
-	int64_t t0 = ms_now();
-	assert_int_equal(t->ops->enumerate(t, &l, &err), DFK_ERR_TIMEOUT);
-	assert_true(ms_now() - t0 < 10000);
+	uint64_t t0 = fast_ms;
+	int64_t real0 = ms_now();
+	assert_int_equal(dfk__transport_enumerate(t, &l, &err), DFK_ERR_TIMEOUT);
+	/* The device list's time limit (5 s) on the context's clock, in a
+	 * tenth of it. */
+	assert_true(fast_ms - t0 >= 5000 && fast_ms - t0 < 10000);
+	assert_true(ms_now() - real0 < 5000);
 	dfk_transport_free(t);
 	server_stop(s);
 }
@@ -943,12 +990,12 @@ static void test_hostile_import(void **state)
 		dfk_usb_list l;
 		dfk_error err = {0};
 		/* Still listed from the devlist, but without descriptors. */
-		assert_int_equal(t->ops->enumerate(t, &l, &err), DFK_OK);
+		assert_int_equal(dfk__transport_enumerate(t, &l, &err), DFK_OK);
 		assert_int_equal(l.count, 2);
-		assert_int_equal(l.devs[0].desc.idVendor, 0x0483);
-		assert_int_equal(l.devs[0].nconfigs, 0);
+		assert_int_equal(l.devs[0].dev.desc.idVendor, 0x0483);
+		assert_int_equal(l.devs[0].dev.nconfigs, 0);
 		dfk_usb *h = (dfk_usb *)1;
-		dfk_code rc = t->ops->open(t, &l.devs[0], &h, &err);
+		dfk_code rc = dfk_usb_open(t, &l.devs[0].dev, &h, &err);
 		assert_int_equal(rc, want[i]);
 		assert_null(h);
 		t->ops->list_free(t, &l);
@@ -966,7 +1013,7 @@ static void test_hostile_urbs(void **state)
 		struct server *s = server_start(false);
 		s->special_request = 2;
 		s->urb = modes[i];
-		dfk_transport *t = client(s);
+		dfk_transport *t = client_fast(s);
 		dfk_usb_list l;
 		dfk_error err = {0};
 		dfk_usb *h = open_dfu(t, &l);
@@ -978,7 +1025,7 @@ static void test_hostile_urbs(void **state)
 		/* The stream cannot be trusted any more: the device is gone. */
 		dfk_setup gs = {0xA1, 3, 0, 0, 6};
 		assert_int_equal(t->ops->control(h, &gs, buf, &n, 1000, &err), DFK_ERR_NODEV);
-		t->ops->close(h);
+		dfk_usb_close(h);
 		t->ops->list_free(t, &l);
 		dfk_transport_free(t);
 		server_stop(s);
@@ -1000,20 +1047,20 @@ static void test_bad_descriptors(void **state)
 	dfk_usb_list l;
 	dfk_error err = {0};
 
-	assert_int_equal(t->ops->enumerate(t, &l, &err), DFK_OK);
+	assert_int_equal(dfk__transport_enumerate(t, &l, &err), DFK_OK);
 	assert_int_equal(l.count, 2);
-	assert_int_equal(l.devs[0].nconfigs, 1);
-	assert_int_equal(l.devs[1].nconfigs, 0);
-	assert_null(l.devs[1].configs);
-	assert_int_equal(l.devs[1].desc.idVendor, 0x1234);
-	assert_int_equal(l.devs[1].desc.bNumConfigurations, 2);
+	assert_int_equal(l.devs[0].dev.nconfigs, 1);
+	assert_int_equal(l.devs[1].dev.nconfigs, 0);
+	assert_null(l.devs[1].dev.configs);
+	assert_int_equal(l.devs[1].dev.desc.idVendor, 0x1234);
+	assert_int_equal(l.devs[1].dev.desc.bNumConfigurations, 2);
 	dfk_usb *h = NULL;
-	assert_int_equal(t->ops->open(t, &l.devs[1], &h, &err), DFK_OK);
+	assert_int_equal(dfk_usb_open(t, &l.devs[1].dev, &h, &err), DFK_OK);
 	uint8_t buf[4];
 	size_t n;
 	dfk_setup in = {0xC0, 0x42, 0, 0, 4};
 	assert_int_equal(t->ops->control(h, &in, buf, &n, 1000, &err), DFK_OK);
-	t->ops->close(h);
+	dfk_usb_close(h);
 	t->ops->list_free(t, &l);
 	assert_int_equal(get_int(s, &s->imports), 2);
 	assert_int_equal(get_int(s, &s->import_closed), 0);
@@ -1027,23 +1074,23 @@ static void test_single_host_server(void **state)
 	struct server *s = server_start(false);
 	s->single_host = true;
 	s->ndevs = 1;
-	dfk_transport *t = client(s);
+	dfk_transport *t = client_fast(s);
 	dfk_usb_list l;
 	dfk_error err = {0};
 
-	assert_int_equal(t->ops->enumerate(t, &l, &err), DFK_OK);
+	assert_int_equal(dfk__transport_enumerate(t, &l, &err), DFK_OK);
 	assert_int_equal(l.count, 1);
 	t->ops->list_free(t, &l);
 	for (int round = 0; round < 2; round++) {
 		int64_t t0 = ms_now();
-		assert_int_equal(t->ops->enumerate(t, &l, &err), DFK_OK);
+		assert_int_equal(dfk__transport_enumerate(t, &l, &err), DFK_OK);
 		assert_true(ms_now() - t0 < 3000);
 		assert_int_equal(l.count, 1);
-		assert_string_equal(l.devs[0].path, "1-1");
-		assert_int_equal(l.devs[0].busnum, 1);
-		assert_int_equal(l.devs[0].devnum, 2);
-		assert_int_equal(l.devs[0].nconfigs, 1);
-		assert_int_equal(l.devs[0].configs[0].nalts, 2);
+		assert_string_equal(l.devs[0].dev.path, "1-1");
+		assert_int_equal(l.devs[0].dev.busnum, 1);
+		assert_int_equal(l.devs[0].dev.devnum, 2);
+		assert_int_equal(l.devs[0].dev.nconfigs, 1);
+		assert_int_equal(l.devs[0].dev.configs[0].nalts, 2);
 		if (round == 1)
 			break;
 		t->ops->list_free(t, &l);
@@ -1054,10 +1101,10 @@ static void test_single_host_server(void **state)
 	/* Open, reset (the host goes away), and the device list is served
 	 * again on the next enumeration. */
 	dfk_usb *h = NULL;
-	assert_int_equal(t->ops->open(t, &l.devs[0], &h, &err), DFK_OK);
+	assert_int_equal(dfk_usb_open(t, &l.devs[0].dev, &h, &err), DFK_OK);
 	t->ops->list_free(t, &l);
 	assert_int_equal(t->ops->reset(h, &err), DFK_OK);
-	t->ops->close(h);
+	dfk_usb_close(h);
 	assert_int_equal(wait_int(s, &s->import_closed, 1), 1);
 	h = open_dfu(t, &l);
 	assert_int_equal(get_int(s, &s->imports), 2);
@@ -1065,7 +1112,7 @@ static void test_single_host_server(void **state)
 	size_t n;
 	dfk_setup gs = {0xA1, 3, 0, 0, 6};
 	assert_int_equal(t->ops->control(h, &gs, buf, &n, 1000, &err), DFK_OK);
-	t->ops->close(h);
+	dfk_usb_close(h);
 	t->ops->list_free(t, &l);
 	dfk_transport_free(t);
 	server_stop(s);
@@ -1079,13 +1126,13 @@ static void test_garbage(void **state)
 		struct server *s = server_start(false);
 		s->seed = seed;
 		s->devlist = DL_GARBAGE;
-		dfk_transport *t = client(s);
+		dfk_transport *t = client_fast(s);
 		dfk_usb_list l;
 		dfk_error err = {0};
-		dfk_code rc = t->ops->enumerate(t, &l, &err);
+		dfk_code rc = dfk__transport_enumerate(t, &l, &err);
 		if (rc == DFK_OK) {
 			for (size_t i = 0; i < l.count; i++)
-				assert_true(strlen(l.devs[i].path) < sizeof(l.devs[i].path));
+				assert_true(strlen(l.devs[i].dev.path) < sizeof(l.devs[i].dev.path));
 			t->ops->list_free(t, &l);
 		} else {
 			assert_true(strlen(err.msg) > 0);
@@ -1098,7 +1145,7 @@ static void test_garbage(void **state)
 		s->seed = seed;
 		s->special_request = 2;
 		s->urb = U_GARBAGE;
-		dfk_transport *t = client(s);
+		dfk_transport *t = client_fast(s);
 		dfk_usb_list l;
 		dfk_error err = {0};
 		dfk_usb *h = open_dfu(t, &l);
@@ -1112,7 +1159,7 @@ static void test_garbage(void **state)
 			else
 				assert_int_equal(n, 0);
 		}
-		t->ops->close(h);
+		dfk_usb_close(h);
 		t->ops->list_free(t, &l);
 		dfk_transport_free(t);
 		server_stop(s);
@@ -1132,10 +1179,60 @@ static void test_tcp(void **state)
 	dfk_setup gs = {0xA1, 3, 0, 0, 6};
 	assert_int_equal(t->ops->control(h, &gs, buf, &n, 1000, &err), DFK_OK);
 	assert_int_equal(n, 6);
-	t->ops->close(h);
+	dfk_usb_close(h);
 	t->ops->list_free(t, &l);
 	dfk_transport_free(t);
 	server_stop(s);
+}
+
+/* Two threads, each with its own context and transport, at the same time:
+ * no state is shared between transports (dfukit.h, "Threads"). */
+struct parallel_run {
+	struct server *s;
+	int ok; /* control transfers answered */
+};
+
+static void *parallel_client(void *arg)
+{
+	struct parallel_run *p = arg;
+	dfk_ctx *ctx = NULL;
+	dfk_transport *t = NULL;
+	dfk_usb_list l = {0};
+	dfk_usb *h = NULL;
+	dfk_error err = {0};
+	char spec[160];
+	snprintf(spec, sizeof(spec), "unix:%s", p->s->path);
+	if (dfk_ctx_new(&ctx, &err) || dfk_transport_usbip_new(&t, ctx, spec, &err) ||
+	    dfk__transport_enumerate(t, &l, &err) || l.count < 1 || dfk_usb_open(t, &l.devs[0].dev, &h, &err))
+		goto out;
+	for (int i = 0; i < 200; i++) {
+		uint8_t buf[6];
+		size_t n = 0;
+		dfk_setup gs = {0xA1, 3, 0, 0, 6};
+		if (dfk_usb_control(h, &gs, buf, &n, 5000, &err) == DFK_OK && n == 6)
+			p->ok++;
+	}
+out:
+	dfk_usb_close(h);
+	if (l.devs)
+		t->ops->list_free(t, &l);
+	dfk_transport_free(t);
+	dfk_ctx_free(ctx);
+	return NULL;
+}
+
+static void test_two_transports_in_parallel(void **state)
+{
+	(void)state;
+	struct parallel_run runs[2] = {{server_start(false), 0}, {server_start(false), 0}};
+	pthread_t th[2];
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, parallel_client, &runs[i]), 0);
+	for (int i = 0; i < 2; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(runs[i].ok, 200);
+		server_stop(runs[i].s);
+	}
 }
 
 static void test_no_server(void **state)
@@ -1144,8 +1241,8 @@ static void test_no_server(void **state)
 	dfk_transport *t = NULL;
 	dfk_usb_list l;
 	dfk_error err = {0};
-	assert_int_equal(dfk_transport_usbip_new(&t, "unix:/nonexistent/dfukit.sock", &err), DFK_OK);
-	assert_int_equal(t->ops->enumerate(t, &l, &err), DFK_ERR_NODEV);
+	assert_int_equal(dfk_transport_usbip_new(&t, sys_ctx, "unix:/nonexistent/dfukit.sock", &err), DFK_OK);
+	assert_int_equal(dfk__transport_enumerate(t, &l, &err), DFK_ERR_NODEV);
 	assert_non_null(strstr(err.msg, "/nonexistent/dfukit.sock"));
 	dfk_transport_free(t);
 }
@@ -1170,7 +1267,14 @@ int main(void)
 	    cmocka_unit_test(test_single_host_server),
 	    cmocka_unit_test(test_garbage),
 	    cmocka_unit_test(test_tcp),
+	    cmocka_unit_test(test_two_transports_in_parallel),
 	    cmocka_unit_test(test_no_server),
 	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	dfk_clock fast = {fast_now, fast_sleep, NULL};
+	if (dfk_ctx_new(&sys_ctx, NULL) || dfk_ctx_new(&fast_ctx, NULL) || dfk_ctx_set_clock(fast_ctx, &fast, NULL))
+		return 1;
+	int failed = cmocka_run_group_tests(tests, NULL, NULL);
+	dfk_ctx_free(sys_ctx);
+	dfk_ctx_free(fast_ctx);
+	return failed;
 }

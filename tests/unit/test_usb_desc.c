@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "backend.h" /* the fake device is a transport backend */
 #include "dfukit/transport.h"
 #include "dfukit/usb.h"
 
@@ -360,7 +361,7 @@ static void test_sanitize(void **state)
 	assert_string_equal(out, "");
 }
 
-/* ---- a scripted fake device behind dfk_transport_ops ---- */
+/* ---- a scripted fake device behind the backend table ---- */
 typedef struct fake_reply {
 	dfk_code rc;
 	const uint8_t *data;
@@ -368,8 +369,14 @@ typedef struct fake_reply {
 	size_t claim; /* reported *actual when nonzero (to lie) */
 } fake_reply;
 
+/* What a fake device answers, in turn (dfk_usb_node.backend). */
+typedef struct fake_script {
+	const fake_reply *replies;
+	size_t n;
+} fake_script;
+
+/* The fake's part of an open handle. */
 typedef struct fake_usb {
-	dfk_usb base;
 	const fake_reply *replies;
 	size_t nreplies, next;
 	dfk_setup seen[8];
@@ -378,7 +385,7 @@ typedef struct fake_usb {
 static dfk_code fake_control(dfk_usb *h, const dfk_setup *setup, uint8_t *data, size_t *actual, unsigned timeout_ms,
 			     dfk_error *err)
 {
-	fake_usb *f = (fake_usb *)h;
+	fake_usb *f = dfk__usb_priv(h);
 	const fake_reply *r;
 	size_t n;
 	(void)timeout_ms;
@@ -393,25 +400,69 @@ static dfk_code fake_control(dfk_usb *h, const dfk_setup *setup, uint8_t *data, 
 	return DFK_OK;
 }
 
-static int destroyed;
+static int destroyed, closed;
 static void fake_destroy(dfk_transport *t)
 {
 	(void)t;
 	destroyed++;
 }
 
+static dfk_code fake_open(dfk_transport *t, const dfk_usb_node *node, dfk_usb *h, dfk_error *err)
+{
+	const fake_script *s = node->backend;
+	fake_usb *f = dfk__usb_priv(h);
+	(void)t;
+	(void)err;
+	assert_int_equal(f->next, 0); /* the core hands over a zeroed part */
+	f->replies = s->replies;
+	f->nreplies = s->n;
+	return DFK_OK;
+}
+
+static void fake_close(dfk_usb *h)
+{
+	(void)h;
+	closed++;
+}
+
 static const dfk_transport_ops fake_ops = {
     .name = "fake",
+    .handle_size = sizeof(fake_usb),
     .destroy = fake_destroy,
+    .open = fake_open,
+    .close = fake_close,
     .control = fake_control,
 };
 
-static void fake_init(fake_usb *f, const fake_reply *r, size_t n)
+/* A fake transport listing one device, opened. */
+typedef struct fake_rig {
+	dfk_transport *t;
+	fake_script script;
+	dfk_usb_node node;
+	dfk_usb *h;
+	fake_usb *f; /* h's fake part */
+} fake_rig;
+
+static void fake_done(fake_rig *g)
 {
-	memset(f, 0, sizeof(*f));
-	f->base.ops = &fake_ops;
-	f->replies = r;
-	f->nreplies = n;
+	dfk_usb_close(g->h);
+	dfk_transport_free(g->t);
+	memset(g, 0, sizeof(*g));
+}
+
+/* g starts zeroed; a rig in use is closed first. */
+static void fake_init(fake_rig *g, const fake_reply *r, size_t n)
+{
+	dfk_error err;
+	if (g->t)
+		fake_done(g);
+	assert_int_equal(dfk__transport_new(&fake_ops, NULL, &g->t, &err), DFK_OK);
+	g->script = (fake_script){r, n};
+	g->node.transport = g->t; /* as the core's enumeration sets it */
+	g->node.backend = &g->script;
+	strcpy(g->node.dev.path, "9-9");
+	assert_int_equal(dfk_usb_open(g->t, &g->node.dev, &g->h, &err), DFK_OK);
+	g->f = dfk__usb_priv(g->h);
 }
 
 static const uint8_t langids[] = {6, 3, 0x07, 0x04, 0x09, 0x04};
@@ -424,30 +475,31 @@ static void test_get_string(void **state)
 	    {DFK_OK, hello, sizeof(hello), 0},
 	    {DFK_OK, hello, sizeof(hello), 0},
 	};
-	fake_usb f;
+	fake_rig g = {0};
 	uint16_t lang = 0;
 	char out[32];
 	dfk_error err;
 	(void)state;
-	fake_init(&f, r, 3);
-	assert_int_equal(dfk_usb_get_string(&f.base, 5, &lang, out, sizeof(out), 100, &err), DFK_OK);
+	fake_init(&g, r, 3);
+	assert_int_equal(dfk_usb_get_string(g.h, 5, &lang, out, sizeof(out), 100, &err), DFK_OK);
 	assert_string_equal(out, "Hey!");
 	assert_int_equal(lang, 0x0407); /* the first LANGID */
-	assert_int_equal(f.seen[0].bmRequestType, 0x80);
-	assert_int_equal(f.seen[0].bRequest, 6);
-	assert_int_equal(f.seen[0].wValue, 0x0300);
-	assert_int_equal(f.seen[0].wIndex, 0);
-	assert_int_equal(f.seen[1].wValue, 0x0305);
-	assert_int_equal(f.seen[1].wIndex, 0x0407);
-	assert_int_equal(f.seen[1].wLength, 255);
+	assert_int_equal(g.f->seen[0].bmRequestType, 0x80);
+	assert_int_equal(g.f->seen[0].bRequest, 6);
+	assert_int_equal(g.f->seen[0].wValue, 0x0300);
+	assert_int_equal(g.f->seen[0].wIndex, 0);
+	assert_int_equal(g.f->seen[1].wValue, 0x0305);
+	assert_int_equal(g.f->seen[1].wIndex, 0x0407);
+	assert_int_equal(g.f->seen[1].wLength, 255);
 	/* the cached LANGID saves the second read of the table */
-	assert_int_equal(dfk_usb_get_string(&f.base, 6, &lang, out, sizeof(out), 100, &err), DFK_OK);
-	assert_int_equal(f.next, 3);
-	assert_int_equal(f.seen[2].wValue, 0x0306);
+	assert_int_equal(dfk_usb_get_string(g.h, 6, &lang, out, sizeof(out), 100, &err), DFK_OK);
+	assert_int_equal(g.f->next, 3);
+	assert_int_equal(g.f->seen[2].wValue, 0x0306);
 	/* index 0 is "" and sends nothing */
-	assert_int_equal(dfk_usb_get_string(&f.base, 0, &lang, out, sizeof(out), 100, &err), DFK_OK);
+	assert_int_equal(dfk_usb_get_string(g.h, 0, &lang, out, sizeof(out), 100, &err), DFK_OK);
 	assert_string_equal(out, "");
-	assert_int_equal(f.next, 3);
+	assert_int_equal(g.f->next, 3);
+	fake_done(&g);
 }
 
 static void test_get_string_hostile(void **state)
@@ -455,56 +507,57 @@ static void test_get_string_hostile(void **state)
 	static const uint8_t empty_tab[] = {2, 3};
 	static const uint8_t wrong[] = {4, 2, 9, 4};
 	static const uint8_t bad_str[] = {4, 1, 'x', 0};
-	fake_usb f;
+	fake_rig g = {0};
 	uint16_t lang = 0;
 	char out[32];
 	dfk_error err;
 	(void)state;
 	{ /* empty LANGID table: US English assumed */
 		const fake_reply r[] = {{DFK_OK, empty_tab, 2, 0}, {DFK_OK, hello, sizeof(hello), 0}};
-		fake_init(&f, r, 2);
-		assert_int_equal(dfk_usb_get_string(&f.base, 1, &lang, out, sizeof(out), 100, &err), DFK_OK);
+		fake_init(&g, r, 2);
+		assert_int_equal(dfk_usb_get_string(g.h, 1, &lang, out, sizeof(out), 100, &err), DFK_OK);
 		assert_int_equal(lang, 0x0409);
-		assert_int_equal(f.seen[1].wIndex, 0x0409);
+		assert_int_equal(g.f->seen[1].wIndex, 0x0409);
 	}
 	{ /* wrong type in the table reply */
 		const fake_reply r[] = {{DFK_OK, wrong, 4, 0}, {DFK_OK, hello, sizeof(hello), 0}};
 		lang = 0;
-		fake_init(&f, r, 2);
-		assert_int_equal(dfk_usb_get_string(&f.base, 1, &lang, out, sizeof(out), 100, &err), DFK_OK);
+		fake_init(&g, r, 2);
+		assert_int_equal(dfk_usb_get_string(g.h, 1, &lang, out, sizeof(out), 100, &err), DFK_OK);
 		assert_int_equal(lang, 0x0409);
 	}
 	{ /* the table read stalls: the error is passed on, with context */
 		const fake_reply r[] = {{DFK_ERR_STALL, NULL, 0, 0}};
 		lang = 0;
-		fake_init(&f, r, 1);
-		assert_int_equal(dfk_usb_get_string(&f.base, 1, &lang, out, sizeof(out), 100, &err), DFK_ERR_STALL);
+		fake_init(&g, r, 1);
+		assert_int_equal(dfk_usb_get_string(g.h, 1, &lang, out, sizeof(out), 100, &err), DFK_ERR_STALL);
 		assert_non_null(strstr(err.msg, "LANGID"));
 		assert_int_equal(lang, 0);
 	}
 	{ /* a string descriptor with the wrong type */
 		const fake_reply r[] = {{DFK_OK, bad_str, 4, 0}};
 		lang = 0x0409;
-		fake_init(&f, r, 1);
-		assert_int_equal(dfk_usb_get_string(&f.base, 3, &lang, out, sizeof(out), 100, &err), DFK_ERR_DATA);
+		fake_init(&g, r, 1);
+		assert_int_equal(dfk_usb_get_string(g.h, 3, &lang, out, sizeof(out), 100, &err), DFK_ERR_DATA);
 		assert_non_null(strstr(err.msg, "string descriptor 3"));
 	}
 	{ /* a zero-length answer */
 		const fake_reply r[] = {{DFK_OK, hello, 0, 0}};
-		fake_init(&f, r, 1);
-		assert_int_equal(dfk_usb_get_string(&f.base, 3, &lang, out, sizeof(out), 100, &err), DFK_ERR_DATA);
+		fake_init(&g, r, 1);
+		assert_int_equal(dfk_usb_get_string(g.h, 3, &lang, out, sizeof(out), 100, &err), DFK_ERR_DATA);
 	}
 	{ /* a backend claiming more bytes than wLength */
 		const fake_reply r[] = {{DFK_OK, hello, sizeof(hello), 300}};
-		fake_init(&f, r, 1);
-		assert_int_equal(dfk_usb_get_string(&f.base, 3, &lang, out, sizeof(out), 100, &err), DFK_ERR_PROTOCOL);
+		fake_init(&g, r, 1);
+		assert_int_equal(dfk_usb_get_string(g.h, 3, &lang, out, sizeof(out), 100, &err), DFK_ERR_PROTOCOL);
 	}
 	{ /* works without a LANGID cache */
 		const fake_reply r[] = {{DFK_OK, langids, sizeof(langids), 0}, {DFK_OK, hello, sizeof(hello), 0}};
-		fake_init(&f, r, 2);
-		assert_int_equal(dfk_usb_get_string(&f.base, 3, NULL, out, sizeof(out), 100, &err), DFK_OK);
+		fake_init(&g, r, 2);
+		assert_int_equal(dfk_usb_get_string(g.h, 3, NULL, out, sizeof(out), 100, &err), DFK_OK);
 		assert_string_equal(out, "Hey!");
 	}
+	fake_done(&g);
 }
 
 static void test_control_and_free(void **state)
@@ -514,22 +567,37 @@ static void test_control_and_free(void **state)
 	dfk_setup s = {0xA1, DFK_REQ_GETSTATUS, 0, 0, 6};
 	uint8_t buf[6];
 	size_t got = 99;
-	fake_usb f;
+	fake_rig g = {0};
 	dfk_error err;
-	dfk_transport t = {&fake_ops, NULL};
+	dfk_usb *h;
+	dfk_usb_node copy;
 	(void)state;
-	fake_init(&f, r, 2);
-	assert_int_equal(dfk_usb_control(&f.base, &s, buf, &got, 100, &err), DFK_OK);
+	fake_init(&g, r, 2);
+	assert_int_equal(dfk_usb_control(g.h, &s, buf, &got, 100, &err), DFK_OK);
 	assert_int_equal(got, 6);
 	assert_memory_equal(buf, st6, 6);
-	assert_int_equal(dfk_usb_control(&f.base, &s, buf, &got, 100, &err), DFK_ERR_TIMEOUT);
+	assert_int_equal(dfk_usb_control(g.h, &s, buf, &got, 100, &err), DFK_ERR_TIMEOUT);
 	assert_int_equal(got, 0);
 	assert_int_equal(dfk_usb_control(NULL, &s, buf, &got, 100, &err), DFK_ERR_SOFTWARE);
-	destroyed = 0;
-	dfk_transport_free(&t);
+	/* Only a device the transport listed opens: not a copy (as an open
+	 * dfk_dev keeps), not another transport's. */
+	assert_int_equal(dfk__usb_dev_copy(&copy, &g.node.dev, &err), DFK_OK);
+	h = g.h;
+	assert_int_equal(dfk_usb_open(g.t, &copy.dev, &h, &err), DFK_ERR_USAGE);
+	assert_null(h);
+	assert_non_null(strstr(err.msg, "9-9"));
+	dfk__usb_dev_clear(&copy);
+	g.node.transport = NULL;
+	assert_int_equal(dfk_usb_open(g.t, &g.node.dev, &h, &err), DFK_ERR_USAGE);
+	/* The core closes the handle, then the backend's destroy, then frees. */
+	destroyed = closed = 0;
+	fake_done(&g);
+	assert_int_equal(closed, 1);
 	assert_int_equal(destroyed, 1);
 	dfk_transport_free(NULL);
+	dfk_usb_close(NULL);
 	assert_int_equal(destroyed, 1);
+	assert_int_equal(closed, 1);
 }
 
 /* Deterministic random corruption of a real configuration: never a crash,
