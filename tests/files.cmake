@@ -7,3 +7,5 @@ dfk_scenario_tests(files_prefix files/prefix.sh files)
 dfk_scenario_tests(files_pack files/pack.sh files)
 dfk_scenario_tests(files_interop files/interop.sh files)
 dfk_scenario_tests(files_info files/info.sh files)
+# 60 random corruptions, each checked with gen.py: minutes on a loaded machine.
+set_tests_properties(files_info.random_mutations PROPERTIES TIMEOUT 900)
