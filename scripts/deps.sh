@@ -1,6 +1,6 @@
 #!/bin/bash
 # Installs with apt-get whatever of the named package sets is missing
-# (Debian 12, as root). Usage: deps.sh [build] [test] [vm] [fuzz] [gui]
+# (Debian 12, as root). Usage: deps.sh [build] [test] [vm] [fuzz] [clang] [gui]
 set -euo pipefail
 # build: what configuring and building the default configuration needs (tests
 # are on: cmocka, and python3 that tests/faults.cmake looks for; scdoc turns
@@ -10,6 +10,8 @@ declare -A SETS=(
 	[test]="dfu-util python3 time valgrind man-db"
 	[vm]="qemu-system-x86 busybox-static usbutils dfu-util cpio"
 	[fuzz]="clang libclang-rt-14-dev"
+	# scripts/builds.sh builds with clang as well as gcc.
+	[clang]="clang"
 	# dfukit-gui and its tests: GTK 4.8 + libadwaita 1.2, a headless X server
 	# with an accessibility bus for dogtail, ImageMagick for screenshots,
 	# appstream and scdoc for the desktop metadata and the man page.
