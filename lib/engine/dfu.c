@@ -222,8 +222,9 @@ dfk_code dfk__dfu_wait_beat(dfk_dev *dev, dfk_status *st, const dfk__beat *beat,
 			dfk__progress(ctx, beat->phase, elapsed, beat->expect_ms > elapsed ? beat->expect_ms : elapsed,
 				      beat->addr);
 		if (elapsed >= deadline)
-			return dfk_error_set(err, DFK_ERR_TIMEOUT, "device still in %s after %llu ms",
-					     dfk_state_name(st->state), (unsigned long long)elapsed);
+			return dfk_error_set(err, DFK_ERR_TIMEOUT, "device still in %s after %llu ms%s",
+					     dfk_state_name(st->state), (unsigned long long)elapsed,
+					     tail_cleared ? " (clearing its status did not end it)" : "");
 		if (st->poll_timeout_ms == 0 && !(q->flags & DFK_QUIRK_IGNORE_POLLTIMEOUT)) {
 			if (++zero_polls >= max_zero)
 				return dfk_error_set(err, DFK_ERR_TIMEOUT,
