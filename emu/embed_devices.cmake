@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Writes OUT, a C file holding the text of every emu/devices/*.json (DIR) as
 # emu_builtins[] (emu_internal.h): the built-in devices of dfukit-emu, so
 # that the program needs no installed data files. Run by emu/CMakeLists.txt

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit-emu --device FILE: a virtual device described in JSON, parsed with
  * json-c into an emu_profile (the format: doc/device-format.md). The
  * built-in devices are such descriptions too (emu/devices/NAME.json,

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The USB device itself: lifetime, identity, descriptors and the standard
  * requests on ep0; class requests go to the DFU state machine (emu_dfu.c). */
 #include <stdlib.h>

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit-emu: the boundary between the virtual USB device (descriptors,
  * standard requests, DFU/DfuSe state machine, flash model, profiles, faults,
  * timing, statistics: emu_device.c and friends) and its front ends (the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The DFU class requests: the DFU 1.1 state machine (Appendix A.2 of the
  * spec, protocols.md A.6) in runtime and DFU mode, plain DFU download and
  * upload streams, manifestation, and the timing model. The ST ROM

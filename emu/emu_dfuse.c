@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* ST DfuSe 1.1a as the STM32 system-memory bootloader does it
  * (protocols.md B.2-B.4): commands in DNLOAD block 0, data at
  * (wBlockNum - 2) * wTransferSize + address pointer, everything executed on

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* --fault SPEC: injected misbehaviour, so that the tool's error paths are
  * tested against a device that really does it. */
 #include <stdlib.h>

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The device's memories and the rules of NOR flash: erase sets a page to
  * 0xFF, programming can only clear bits, rights come from the memory map.
  *

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit-emu device model internals, shared by emu_device.c (USB standard
  * requests, descriptors), emu_dfu.c (DFU 1.1 state machine), emu_dfuse.c
  * (ST DfuSe commands), emu_flash.c (memories and the flash rules),

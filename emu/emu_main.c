@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit-emu: command line, signals and start-up of the virtual DFU device. */
 #include <errno.h>
 #include <fcntl.h>

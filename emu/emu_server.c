@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The socket side of dfukit-emu: listening, accepting, poll(), timing
  * (the monotonic clock handed to the sessions), lingering closes, and the
  * vhci-hcd socket pairs. The protocol itself is emu_session.c.

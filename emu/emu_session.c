@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The USB/IP protocol engine of one connection (protocols.md C.2-C.4):
  * OP_REQ_DEVLIST / OP_REQ_IMPORT, then URBs; or URBs straight away when the
  * peer is vhci-hcd. Control transfers on ep0 run one at a time in arrival

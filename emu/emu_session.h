@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit-emu: the USB/IP protocol engine of one connection. Bytes in, bytes
  * out, timers given as clock values by the caller; no sockets, no sleeping,
  * so that fuzz targets and unit tests drive it with plain buffers. */

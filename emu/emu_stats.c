@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Counters for --stats: what a host did to the device and how long the
  * timing model kept it busy. Benchmarks read the JSON. */
 #include <errno.h>

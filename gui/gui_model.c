@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit-gui: device snapshot, file summary, device matching and the plan
  * preview, in plain C over libdfukit and GLib (no widgets). */
 #include "gui_model.h"

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit-gui: the window's logic as plain C, testable without a display.
  *
  * Devices as the window shows them (a snapshot taken by the scanner), the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit-gui: the main window: devices, file, plan, actions, progress, log.
  * Device work is done by gui_worker.c; this file only shows and asks. */
 #include "gui_window.h"

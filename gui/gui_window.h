@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit-gui: the main window. */
 #ifndef DFUKIT_GUI_WINDOW_H
 #define DFUKIT_GUI_WINDOW_H

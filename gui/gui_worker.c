@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit-gui: device listing and jobs on worker threads, over libdfukit.
  *
  * Every libdfukit call that touches a device is in this file, so a change

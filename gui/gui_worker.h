@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit-gui: everything that talks to devices, on worker threads.
  *
  * The scanner lists devices on its own thread: USB/IP servers every

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # The build matrix: gcc and clang, each in Debug, RelWithDebInfo and Release,
 # warnings as errors, into build-matrix/<cc>-<type>. Every build runs the
 # unit tests; the gcc Release and the clang RelWithDebInfo builds run every

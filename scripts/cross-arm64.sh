@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Cross-builds dfukit for Debian arm64 (multiarch) on an amd64 Debian 12 host
 # and runs the unit tests under qemu-user. As root: installs
 # crossbuild-essential-arm64, the :arm64 -dev packages and qemu-user-static.

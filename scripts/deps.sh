@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Installs with apt-get whatever of the named package sets is missing
 # (Debian 12, as root). Usage: deps.sh [build] [test] [vm] [fuzz] [clang] [gui]
 set -euo pipefail

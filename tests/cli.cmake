@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # The dfu-util compatible command line: parsing and usage, no device.
 dfk_scenario_tests(cli_options cli/options.sh cli)
 dfk_scenario_tests(cli_dfuse_spec cli/dfuse_spec.sh cli)

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # dfukit-emu front end: the USB/IP server driven over its socket by a small
 # scriptable client (tests/emu/emu_probe.c).
 add_executable(emu_probe ${CMAKE_CURRENT_SOURCE_DIR}/emu/emu_probe.c)

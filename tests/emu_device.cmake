@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # dfukit-emu --device FILE: device descriptions in JSON (emu/emu_desc.c,
 # doc/device-format.md) and the built-in devices made of them (emu/devices/).
 

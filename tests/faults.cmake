@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Reliability (issue 6): the fault matrix and the safety rules against
 # dfukit-emu (label "faults"), the main paths under valgrind (label
 # "valgrind"), and the replay of the device fuzz target's seeds.

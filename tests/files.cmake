@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # File formats (Intel HEX, S-record, ELF) and the `dfukit` file commands.
 dfk_unit_test(test_ihex dfukit_formats)
 dfk_unit_test(test_srec dfukit_formats)

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # The flashing command line against dfukit-emu over USB/IP (unix socket).
 dfk_scenario_tests(flash_list flash/list.sh flash)
 dfk_scenario_tests(flash_dfuse_examples flash/dfuse_examples.sh flash)

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # dfukit-gui: in-process GTK tests and black-box tests over the
 # accessibility bus (dogtail), label "gui". Only when the GUI is built.
 if(NOT DFUKIT_GUI_BUILT)

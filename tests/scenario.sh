@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Scenarios of a test script: each is a function t_NAME() { ... } defined at
 # the start of a line in the script, self-contained (its own device, its own
 # files), so that CTest runs each as its own test (dfk_scenario_tests in

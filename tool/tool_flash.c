@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit: the dfu-util compatible flashing command line.
  *
  * Flow: parse options, load the input file (so a bad file fails before any

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* An open DFU interface: the handle, the claimed interface, the selected alt
  * and what belongs to it (transfer size, memory map). */
 #include <stdlib.h>

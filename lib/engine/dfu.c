@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The seven DFU 1.1 class requests, status polling and getting to dfuIDLE. */
 #include <stdio.h>
 #include <string.h>

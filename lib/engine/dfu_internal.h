@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Engine internals shared by dfu.c, dfuse.c and job.c (not public API). */
 #ifndef DFUKIT_DFU_INTERNAL_H
 #define DFUKIT_DFU_INTERNAL_H

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* ST DfuSe (DFU 1.1a) commands: DNLOAD wValue 0 carries a command byte and an
  * address; the device executes it on the GETSTATUS that follows. Memory is
  * read with UPLOAD wBlockNum >= 2 at (wBlockNum - 2) * wTransferSize + pointer. */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Finding DFU interfaces: every alt setting of class 0xFE subclass 1 that
  * matches a dfk_match, with its name and serial read from the device (each
  * device opened once, the LANGID table read once). */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The DfuSe leave job: optional SET_ADDRESS, a zero-length DNLOAD, and the
  * GETSTATUS after which the device runs its firmware. */
 #include <string.h>

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # -s ADDR:MODIFIERS: whole-word modifiers, strict numbers (no device).
 . "$(dirname "$0")/lib.sh" "$1"
 

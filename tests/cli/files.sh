@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Input and output files before any device is reached: missing input (66),
 # bad data (65), an existing upload target (73), JSON results.
 . "$(dirname "$0")/lib.sh" "$1"

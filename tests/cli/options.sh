@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # dfu-util 0.11 options: parsing, usage errors and exit codes, no device.
 . "$(dirname "$0")/lib.sh" "$1"
 

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # labgrid's DFUDriver runs dfu-util with fixed command lines and judges by
 # the exit status alone (processwrapper.check_output raises on non-zero).
 # Source: labgrid-project/labgrid, labgrid/driver/dfudriver.py at commit

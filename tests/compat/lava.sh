@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # LAVA's DFU boot method runs dfu-util once per image and judges by its
 # stdout: success only when it holds "No error condition is present\nDone!\n"
 # ("as dfu-util can return 0 in case of errors"), and an empty output fails.

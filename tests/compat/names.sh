@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # dfukit invoked as dfu-util, dfu-suffix, dfu-prefix and dfuse-pack: the
 # same options, exit codes and scraped stdout lines as Debian's dfu-util 0.11
 # package, and -V saying it is dfukit.

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # dfukit-emu's command line: --help, --list-profiles, --version, usage
 # errors (exit 64 with a message), TCP listening with port 0, --serial.
 . "$(dirname "$0")/lib.sh" "$1"

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # A composite device described in JSON (tests/emu/devices/composite.json):
 # in run-time mode a CDC ACM port (interfaces 0 and 1) and the DFU run-time
 # interface (2); in DFU mode a CDC data interface (0) and DFU (1) with two

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Device descriptions with errors: dfukit-emu --device ends with exit
 # status 65 and one message that names the file and the key path (syntax
 # errors: line and column); an unreadable file is 66. Unknown keys are

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Flashing devices described in JSON with the real dfukit over USB/IP:
 # download with verify, upload, the initial contents (a file, hex, base64,
 # a fill byte), the rights of the real memory layout, a layout that differs

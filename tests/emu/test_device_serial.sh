@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Serial numbers of described devices: absent (iSerialNumber 0, no string
 # 3, dfukit -l says UNKNOWN), raw descriptor bytes (sent exactly as given),
 # text; --serial replaces any of them; --count copies get SERIAL-N, and

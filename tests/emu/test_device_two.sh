@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # dfukit-emu --device A --device B: one server serves both descriptions,
 # each at its own bus id (board-a at the port path its description gives,
 # 3-2.1 device 17; board-b at the next free 1-N), with its own memory file,

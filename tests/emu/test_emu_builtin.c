@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Regression test of the built-in devices (--profile NAME): every built-in
  * device is driven through a fixed script of control transfers (descriptors
  * in both modes, the DFU and DfuSe requests, erases, writes, reads, mass

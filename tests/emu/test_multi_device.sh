@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # One dfukit-emu serving several devices (--count N): the USB/IP device list
 # of 8 devices with their busids and addresses, distinct serials, two
 # imports held at once on two connections while a third import of a held

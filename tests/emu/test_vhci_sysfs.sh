@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # dfukit-emu --attach-vhci against a fake vhci_hcd sysfs directory
 # (DFUKIT_EMU_VHCI_DIR): port choice from `status`, the line written to
 # `attach`, and the errors. The real kernel path runs in the VM tests.

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 """Safety rules of dfukit against dfukit-emu, checked in the device's
 memory file (alt 0 filled with a random pattern first):
   - no erase or write outside the segments/pages the image covers;

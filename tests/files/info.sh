@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # `dfukit info` on hostile files: each gets one message naming the file and
 # the offset, exit 65 (66 when missing, 64 for usage), and --json says
 # valid:false. Offsets in a one-target file: prefix 0-10, target prefix

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Interoperability both ways with Debian's dfu-util tools: files from
 # dfuse-pack and dfu-suffix -a are read by `dfukit info`/`unpack` with the
 # same content; files from `dfukit pack`/`suffix -a` pass `dfu-suffix -c` and

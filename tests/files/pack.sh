@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # `dfukit pack`, `info` and `unpack` with every input format: multi-target,
 # multi-element, named targets, round trips, and every error exit code.
 set -u

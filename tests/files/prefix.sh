@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # `dfukit prefix`: Stellaris and LPC prefixes as dfu-prefix makes them,
 # --lpc-prefix, suffix kept with a new CRC, every exit code.
 set -u

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # `dfukit suffix`: byte-identical to dfu-suffix -a, strict --check, atomic
 # rewrite, every exit code.
 set -u

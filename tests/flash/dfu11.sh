@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Plain DFU 1.1 profiles: run-time -> DETACH -> DFU mode, download, upload,
 # -e, -n and -d across the detach, manifestation variants.
 . "$(dirname "$0")/lib.sh" "$1"

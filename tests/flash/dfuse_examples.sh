@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # The three examples of dfu-util's DfuSe documentation, as written, on the
 # stm32f405 virtual device, and device memory compared after each.
 . "$(dirname "$0")/lib.sh" "$1"

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # DfuSe on stm32f405: every -s modifier, every input format, verify,
 # skip-unchanged, transfer size, -U rules, JSON events.
 . "$(dirname "$0")/lib.sh" "$1"

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Injected device faults (dfukit-emu --fault): dfukit exits non-zero with a
 # message naming the operation, the address and the device status, never
 # reports a success the device did not confirm, and never hangs.

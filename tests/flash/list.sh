@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # -l: dfu-util's line format and order, every profile, and every selector
 # (-d -p -n -c -i -a -S) over USB/IP.
 . "$(dirname "$0")/lib.sh" "$1"

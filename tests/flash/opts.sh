@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Output modes and the remaining options: progress bar on a terminal,
 # JSON warnings, -v, -e on a DFU-mode device, -S across a detach, bounded
 # deadlines against a device that takes too long, --all.

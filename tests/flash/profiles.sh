@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Every DfuSe profile: download, verify, read back, memory compared; the
 # flash loader's read-only pages; F405 option bytes with will-reset.
 . "$(dirname "$0")/lib.sh" "$1"

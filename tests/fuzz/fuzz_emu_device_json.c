@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* libFuzzer target: arbitrary bytes as a dfukit-emu device description
  * (--device FILE, emu/emu_desc.c). The parser must refuse or accept any
  * input without a crash, a leak or a hang; an accepted description must

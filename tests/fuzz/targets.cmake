@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # The fuzz targets, tests/fuzz/fuzz_<name>.c: libdfukit's input parsers and
 # dfukit-emu's device model and USB/IP session. Used by the libFuzzer build
 # (tests/fuzz/CMakeLists.txt) and the corpus replay (tests/fuzz_replay.cmake).

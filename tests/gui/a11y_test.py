@@ -1,4 +1,6 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 """Black-box tests of dfukit-gui over the accessibility bus (dogtail).
 
 Starts dfukit-emu on a unix socket and dfukit-gui against it, drives the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit-gui model, no display: the device-list diff behind the live list
  * (devices keyed by source and port path) and the option-bytes detection
  * of the plan preview. */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit-gui in-process: the window's logic with real widgets (under
  * xvfb-run, GTK_A11Y=test): file summary, device matching by the DFU
  * suffix, default address, plan preview, flagged elements, and the result

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Quirks through USB/IP against dfukit-emu: a DFU suffix naming another
 # device is refused, and written with force plus a warning naming the IDs
 # that differ; quirks that built-in profiles reproduce are coped with.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The fake bus and devices of mock_dfu.h. */
 #include "mock_dfu.h"
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* An in-process fake USB bus for the engine's unit tests: a dfk_transport
  * whose devices are scriptable DFU 1.1 and DfuSe state machines, and a fake
  * clock, so the engine runs with no I/O and no real waiting. It is written

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* CRC-32 (zlib) and the DFU dwCRC. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* DFU requests, status polling, getting to dfuIDLE and DfuSe commands,
  * against the fake device of mock_dfu.c with a fake clock. */
 #include <setjmp.h>

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Device descriptions (emu/emu_desc.c, doc/device-format.md): the built-in
  * files, defaults, inheritance of the run-time mode, strings, contents,
  * quirks, timing tables, USB bus time, composite devices, the functional

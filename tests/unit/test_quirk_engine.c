@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The engine applies the quirk table (lib/proto/quirks.c) by the device's
  * identity: each quirk against the fake device of mock_dfu.c, on a fake
  * clock, with the same device under an unlisted ID as the control. */
