@@ -49,6 +49,16 @@ static const struct {
     {"dev-badlen", EMU_D_DEV_BADLEN, "device descriptor with bLength 8"},
 };
 
+bool emu_desc_fault_bit(const char *name, uint32_t *bit)
+{
+	for (size_t i = 0; i < sizeof descs / sizeof descs[0]; i++)
+		if (strcmp(name, descs[i].name) == 0) {
+			*bit = descs[i].bit;
+			return true;
+		}
+	return false;
+}
+
 void emu_faults_help(FILE *f)
 {
 	fprintf(f,
@@ -64,6 +74,7 @@ void emu_faults_help(FILE *f)
 		"    disconnect     the device falls off the bus (URB -ENODEV, DISCONNECT event)\n"
 		"    short          the next IN reply carries half its bytes\n"
 		"    timeout        the device stops answering (every URB times out)\n"
+		"    slow=MS        from then on every control transfer is answered MS ms later\n"
 		"  TRIGGER (each fault fires once):\n"
 		"    req=N          the Nth control transfer (1 = the first, enumeration included)\n"
 		"    block=N        the Nth data block (DNLOAD data or UPLOAD read, 0 = the first)\n"
@@ -129,6 +140,15 @@ bool emu_fault_parse(const char *spec, emu_fault *f, char *errbuf, size_t errsz)
 		f->kind = EMU_F_SHORT;
 	} else if (strcmp(kind, "timeout") == 0) {
 		f->kind = EMU_F_TIMEOUT;
+	} else if (strncmp(kind, "slow=", 5) == 0) {
+		char *end = NULL;
+		unsigned long ms = strtoul(kind + 5, &end, 10);
+		if (!kind[5] || *end || ms == 0 || ms > 10000) {
+			snprintf(errbuf, errsz, "slow=MS needs 1 to 10000 milliseconds, not '%s'", kind + 5);
+			return false;
+		}
+		f->kind = EMU_F_SLOW;
+		f->ms = (uint32_t)ms;
 	} else if (strncmp(kind, "status=", 7) == 0) {
 		int st = emu_status_parse(kind + 7);
 		if (st < 0) {
@@ -207,6 +227,7 @@ static int fault_apply(emu_device *dev, const emu_fault *f)
 		return EMU_URB_NODEV;
 	case EMU_F_SHORT: dev->short_pending = true; return -1;
 	case EMU_F_TIMEOUT: dev->hung = true; return EMU_URB_TIMEOUT;
+	case EMU_F_SLOW: dev->slow_ms = f->ms; return -1;
 	default: return -1;
 	}
 }

@@ -68,6 +68,7 @@ int main(int argc, char **argv)
 	dfk_ctx *ctx = NULL;
 	dfk_match match;
 	dfk_job_opts job;
+	bool verified = false;
 	const dfk_dfu_if *ifc = NULL;
 	int last_pct = -1;
 
@@ -146,9 +147,11 @@ int main(int argc, char **argv)
 
 	dfk_job_opts_init(&job);
 	job.verify = true; /* the default; set here to show it */
+	job.verified = &verified;
 	code = dfk_job_download(dev, &fw, &job, &err);
 	if (code == DFK_OK)
-		printf("done: %llu bytes written and verified\n", (unsigned long long)dfk_firmware_bytes(&fw));
+		printf("done: %llu bytes written%s\n", (unsigned long long)dfk_firmware_bytes(&fw),
+		       verified ? " and verified" : " (not verified: the device could not read them back)");
 
 out:
 	/* Everything is safe to free in any state reached above. */

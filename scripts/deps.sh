@@ -4,9 +4,9 @@
 set -euo pipefail
 # build: what configuring and building the default configuration needs (tests
 # are on: cmocka, and python3 that tests/faults.cmake looks for; scdoc turns
-# the man pages into roff).
+# the man pages into roff; json-c parses dfukit-emu's device descriptions).
 declare -A SETS=(
-	[build]="build-essential cmake pkg-config libusb-1.0-0-dev zlib1g-dev libelf-dev libcmocka-dev python3 scdoc"
+	[build]="build-essential cmake pkg-config libusb-1.0-0-dev zlib1g-dev libelf-dev libjson-c-dev libcmocka-dev python3 scdoc"
 	[test]="dfu-util python3 time valgrind man-db"
 	[vm]="qemu-system-x86 busybox-static usbutils dfu-util cpio"
 	[fuzz]="clang libclang-rt-14-dev"

@@ -45,6 +45,7 @@ typedef struct tool_flash_opts {
 	int verify;	     /* -1: on when the device can upload; 0 off; 1 on (required) */
 	long detach_delay_s; /* -E; -1 when not given */
 	long wait_timeout_s; /* --wait-timeout; 0 = wait forever, as dfu-util */
+	long leave_watch_s;  /* --leave-watch; 0 = do not watch after a DfuSe leave */
 	dfk_match match;
 	char serial_rt[TOOL_SERIAL_MAX], serial_dfu[TOOL_SERIAL_MAX];
 	uint32_t transfer_size; /* -t; 0 = the device's wTransferSize */
@@ -55,7 +56,10 @@ typedef struct tool_flash_opts {
 	dfk_job_opts job;			      /* -s address, length and modifiers */
 	const char *usbip;			      /* --usbip or $DFUKIT_USBIP */
 	long poll_cap_ms, timeout_ms, usb_timeout_ms; /* -1: library default */
+	char match_warning[DFK_ERROR_MSG_MAX + 8];    /* -d parts taken as any; "" if none */
 } tool_flash_opts;
+
+#define TOOL_LEAVE_WATCH_DEFAULT_S 3
 
 /* Parses argv into o. Returns -1 to continue, otherwise the exit status
  * (0 after --help/--version). */
@@ -105,5 +109,18 @@ void tool_ui_result(tool_ui *ui, int exit_code, dfk_code code, const char *msg, 
 void tool_list_print(tool_ui *ui, const dfk_found *found);
 /* Writes s sanitised (no control characters) into out. */
 void tool_sanitize(const char *s, char *out, size_t outsz);
+
+/* SIGINT/SIGTERM cancel the job on ctx; a second one exits at once
+ * (tool_signal.c). tool_signal_received: the first signal's number, or 0. */
+void tool_signal_install(dfk_ctx *ctx);
+int tool_signal_received(void);
+
+/* After a DfuSe leave: watches the bus for the device that was on port
+ * path with serial (devnum before the leave) for up to seconds, and says
+ * what it saw: back in DFU mode (or never gone) is DFK_ERR_PROTOCOL with a
+ * hint naming start; a run-time DFU interface of the same device is
+ * confirmed success; neither is reported as only that (tool_leave.c). */
+dfk_code tool_leave_watch(tool_ui *ui, const dfk_ctx *ctx, dfk_transport *t, const char *path, const char *serial,
+			  unsigned devnum, long seconds, bool has_start, uint32_t start, dfk_error *err);
 
 #endif

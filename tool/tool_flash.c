@@ -4,6 +4,7 @@
  * device is touched), pick the transport, find the interface, bring a
  * run-time device into DFU mode (DETACH, then wait for it to re-enumerate on
  * the same port path), and run the job through the library. */
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,9 @@ typedef struct flash_run {
 	const char *op;
 	uint64_t bytes;
 	bool verified;
+	/* The job ended with a DfuSe leave: watch what the device does. */
+	bool left, left_has_start;
+	uint32_t left_start;
 	/* IDs of the run-time device before a detach, for the file-ID check. */
 	bool had_runtime;
 	uint16_t rt_vid, rt_pid;
@@ -82,7 +86,8 @@ static dfk_code find_devices(flash_run *r, dfk_found **found)
 		if (r->o->wait_timeout_s > 0 && now - start >= (uint64_t)r->o->wait_timeout_s * 1000u)
 			return dfk_error_set(&r->err, DFK_ERR_NODEV, "no matching DFU device appeared within %ld s",
 					     r->o->wait_timeout_s);
-		clock->sleep_ms(clock->user, 20);
+		if (dfk_ctx_sleep(r->ctx, 20) == DFK_ERR_CANCELLED)
+			return dfk_error_set(&r->err, DFK_ERR_CANCELLED, "cancelled while waiting for a device");
 	}
 }
 
@@ -126,6 +131,17 @@ static dfk_code check_file_ids(flash_run *r, const dfk_dfu_if *ifc)
 	bool pid_ok = s->idProduct == 0xffff || s->idProduct == pid || (r->had_runtime && s->idProduct == r->rt_pid);
 	if (vid_ok && pid_ok)
 		return DFK_OK;
+	if (r->o->job.force) {
+		tool_ui_warn(&r->ui,
+			     "%s: the DFU suffix is for %04x:%04x, the device is %04x:%04x (%s differ%s); "
+			     "written anyway (force)",
+			     r->o->download, s->idVendor, s->idProduct, vid, pid,
+			     !vid_ok && !pid_ok ? "vendor and product IDs"
+			     : !vid_ok		? "vendor ID"
+						: "product ID",
+			     !vid_ok && !pid_ok ? "" : "s");
+		return DFK_OK;
+	}
 	return dfk_error_set(&r->err, DFK_ERR_USAGE, "%s: the DFU suffix is for %04x:%04x, the device is %04x:%04x",
 			     r->o->download, s->idVendor, s->idProduct, vid, pid);
 }
@@ -203,11 +219,23 @@ static dfk_code run_job(flash_run *r, dfk_dev *dev, const dfk_dfu_if *const *alt
 		return dfk_error_set(&r->err, DFK_ERR_USAGE, "the device reports wTransferSize 0: give -t SIZE");
 
 	if (detach_only(o)) {
-		/* -e on a device already in DFU mode: DETACH asks it to leave. */
+		/* -e on a device already in DFU mode: DETACH asks it to leave
+		 * (some bootloaders do). Most refuse it, which dfu-util 0.11 only
+		 * warns about: the device is where -e wants it, in DFU mode. */
 		rc = dfk_dfu_detach(dev, ifc->func.wDetachTimeOut, &r->err);
-		if (rc && rc != DFK_ERR_NODEV)
+		if (rc == DFK_OK || rc == DFK_ERR_NODEV) {
+			tool_ui_info(&r->ui, "DETACH sent to the DFU-mode device");
+			return DFK_OK;
+		}
+		if (rc == DFK_ERR_CANCELLED || rc == DFK_ERR_NOMEM)
 			return rc;
-		tool_ui_info(&r->ui, "DETACH sent to the DFU-mode device");
+		tool_ui_warn(&r->ui, "the device is already in DFU mode and refused DETACH (%s); nothing to do",
+			     r->err.msg);
+		/* A refused request may leave it in dfuERROR: back to dfuIDLE. */
+		dfk_error_clear(&r->err);
+		if (dfk_dfu_make_idle(dev, &r->err) != DFK_OK)
+			tool_ui_warn(&r->ui, "%s", r->err.msg);
+		dfk_error_clear(&r->err);
 		return DFK_OK;
 	}
 
@@ -238,23 +266,31 @@ static dfk_code run_job(flash_run *r, dfk_dev *dev, const dfk_dfu_if *const *alt
 			r->fw.targets[0].alt = ifc->alt; /* non-DfuSe input goes to the opened alt */
 		}
 		r->bytes = dfk_firmware_bytes(fw);
+		/* Where a leave starts the firmware: the job's rule. */
+		r->left_has_start = jo.has_address;
+		r->left_start = jo.address;
+		for (size_t i = 0; i < fw->ntargets && !r->left_has_start; i++) {
+			if (fw->targets[i].image.count) {
+				r->left_has_start = true;
+				r->left_start = fw->targets[i].image.elements[0].addr;
+			}
+		}
+		jo.verified = &r->verified; /* true only when a read-back matched */
 		rc = dfk_job_download(dev, fw, &jo, &r->err);
 		free(view.targets);
 		if (rc)
 			return rc;
-		r->verified = jo.verify;
 		if (tool_as == TOOL_AS_DFU_UTIL && !o->json) {
 			/* dfu-util's closing lines, which its wrappers look for. */
 			tool_compat_download_done(&r->ui, dev,
 						  ifc->dfuse || o->dfuse || r->fw.format == DFK_FORMAT_DFUSE);
 		} else {
 			tool_ui_info(&r->ui, "Download done: %llu bytes%s", (unsigned long long)r->bytes,
-				     jo.verify ? ", verified" : "");
+				     r->verified ? ", verified" : "");
 			/* Wrappers written for dfu-util look for this line. */
 			tool_ui_info(&r->ui, "File downloaded successfully");
 		}
-		if (jo.leave)
-			tool_ui_info(&r->ui, "Left DFU mode: the device runs the new firmware");
+		r->left = jo.leave;
 	} else if (o->upload) {
 		if (!can_upload)
 			return dfk_error_set(&r->err, DFK_ERR_UNSUPPORTED,
@@ -280,6 +316,11 @@ static dfk_code run_job(flash_run *r, dfk_dev *dev, const dfk_dfu_if *const *alt
 		else
 			tool_ui_info(&r->ui, "DfuSe command%s%s done", jo.mass_erase ? " mass-erase" : "",
 				     jo.leave ? " leave" : "");
+		if (jo.leave && !jo.unprotect) {
+			r->left = true;
+			r->left_has_start = jo.has_address;
+			r->left_start = jo.address;
+		}
 	}
 
 	if (o->reset) {
@@ -323,8 +364,13 @@ static dfk_code pick_alt(flash_run *r, const dfk_found *found, const dfk_usb_dev
 		}
 		return DFK_OK;
 	}
-	if (detach_only(r->o))
+	if (detach_only(r->o)) {
+		/* DETACH addresses the interface, so any alt would do; take the
+		 * one dfu-util would (its list is built by prepending: the last
+		 * alt setting in descriptor order heads it). */
+		*chosen = alts[*nalts - 1];
 		return DFK_OK;
+	}
 	if (r->o->reset && !r->o->download && !r->o->upload && !r->o->dfuse)
 		return DFK_OK;
 	char list[256] = "";
@@ -350,9 +396,13 @@ static dfk_code on_dfu_if(flash_run *r, const dfk_found *found, const dfk_usb_de
 		dfk_dev *dev = NULL;
 		rc = dfk_dev_open(r->ctx, ifc, &dev, &r->err);
 		if (rc == DFK_OK) {
+			r->left = false;
 			rc = run_job(r, dev, alts, nalts);
 			dfk_dev_close(dev);
 		}
+		if (rc == DFK_OK && r->left)
+			rc = tool_leave_watch(&r->ui, r->ctx, r->t, ifc->dev->path, ifc->serial, ifc->dev->devnum,
+					      r->o->leave_watch_s, r->left_has_start, r->left_start, &r->err);
 	}
 	free(alts);
 	return rc;
@@ -530,10 +580,13 @@ int tool_flash_main(int argc, char **argv)
 		r.ui.expected = opts.upload_size;
 	if (!opts.json)
 		tool_flash_banner(stdout);
+	if (opts.match_warning[0])
+		tool_ui_warn(&r.ui, "%s", opts.match_warning);
 
 	dfk_code rc = dfk_ctx_new(&r.ctx, &r.err);
 	if (rc == DFK_OK) {
 		tool_ui_attach(&r.ui, r.ctx);
+		tool_signal_install(r.ctx);
 		if (opts.poll_cap_ms >= 0)
 			dfk_ctx_set_timeout(r.ctx, DFK_TIMEOUT_POLL_CAP, (unsigned)opts.poll_cap_ms, NULL);
 		if (opts.timeout_ms > 0)
@@ -561,9 +614,15 @@ int tool_flash_main(int argc, char **argv)
 		dfk_firmware_free(&r.fw);
 	if (r.t)
 		dfk_transport_free(r.t);
+	tool_signal_install(NULL); /* the context goes */
 	dfk_ctx_free(r.ctx);
 
 	ex = tool_exit_status(rc);
+	if (rc == DFK_ERR_CANCELLED && tool_signal_received()) {
+		int sig = tool_signal_received();
+		ex = 128 + sig; /* 130 SIGINT, 143 SIGTERM, as a shell reports them */
+		dfk_error_prefix(&r.err, "interrupted by %s", sig == SIGINT ? "SIGINT" : "SIGTERM");
+	}
 	if (rc)
 		tool_ui_error(&r.ui, r.err.msg[0] ? r.err.msg : "failed");
 	char extra[1200] = "";

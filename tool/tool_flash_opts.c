@@ -16,6 +16,7 @@ enum {
 	OPT_TIMEOUT,
 	OPT_USB_TIMEOUT,
 	OPT_WAIT_TIMEOUT,
+	OPT_LEAVE_WATCH,
 	OPT_FORCE,
 	OPT_JSON,
 	OPT_SKIP_UNCHANGED,
@@ -66,6 +67,7 @@ void tool_flash_usage(FILE *f)
 		   "     --timeout MS               deadline for one device operation (120000)\n"
 		   "     --usb-timeout MS           deadline for one control transfer (5000)\n"
 		   "     --wait-timeout SECONDS     give up --wait after this long (0: never)\n"
+		   "     --leave-watch SECONDS      after leave, watch for the device this long (3; 0: off)\n"
 		   "Exit status: 0 ok, 64 usage, 65 bad data, 66 no input, 70 internal,\n"
 		   "73 cannot create, 74 I/O, 76 protocol.\n");
 }
@@ -202,6 +204,7 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
 	    {"usb-timeout", required_argument, NULL, OPT_USB_TIMEOUT},
 	    {"wait-timeout", required_argument, NULL, OPT_WAIT_TIMEOUT},
+	    {"leave-watch", required_argument, NULL, OPT_LEAVE_WATCH},
 	    {"force", no_argument, NULL, OPT_FORCE},
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"skip-unchanged", no_argument, NULL, OPT_SKIP_UNCHANGED},
@@ -209,10 +212,12 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 	    {NULL, 0, NULL, 0},
 	};
 	dfk_error err;
+	dfk_error warning;
 	dfk_error_clear(&err);
 	memset(o, 0, sizeof(*o));
 	o->verify = -1;
 	o->detach_delay_s = -1;
+	o->leave_watch_s = TOOL_LEAVE_WATCH_DEFAULT_S;
 	o->poll_cap_ms = o->timeout_ms = o->usb_timeout_ms = -1;
 	dfk_match_init(&o->match);
 	dfk_job_opts_init(&o->job);
@@ -237,10 +242,13 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 				return usage_error("-E: invalid number of seconds \"%s\" (0..3600)", optarg);
 			break;
 		case 'd':
-			if (dfk_match_parse_device(&o->match, optarg, &err)) {
+			if (dfk_match_parse_device(&o->match, optarg, &warning, &err)) {
 				fprintf(stderr, "%s: -d: %s\n", tool_progname(), err.msg);
 				return 64;
 			}
+			/* Shown once the output mode is known (tool_flash_main). */
+			if (warning.msg[0])
+				snprintf(o->match_warning, sizeof(o->match_warning), "-d: %s", warning.msg);
 			break;
 		case 'n':
 			if (!num_arg(optarg, 255, &v))
@@ -326,6 +334,10 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 		case OPT_WAIT_TIMEOUT:
 			if (!num_arg(optarg, 86400, &o->wait_timeout_s))
 				return usage_error("--wait-timeout: invalid seconds \"%s\"", optarg);
+			break;
+		case OPT_LEAVE_WATCH:
+			if (!num_arg(optarg, 600, &o->leave_watch_s))
+				return usage_error("--leave-watch: invalid seconds \"%s\" (0..600)", optarg);
 			break;
 		case OPT_FORCE: o->overwrite = true; break;
 		case OPT_JSON: o->json = true; break;

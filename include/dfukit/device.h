@@ -127,8 +127,12 @@ typedef struct dfk_match {
 } dfk_match;
 /* Everything ANY, no strings. */
 DFK_API void dfk_match_init(dfk_match *m);
-/* Parses -d's "[vid]:[pid][,[vid_dfu]:[pid_dfu]]" (hex, "*" any, "-" none). */
-DFK_API dfk_code dfk_match_parse_device(dfk_match *m, const char *spec, dfk_error *err);
+/* Parses -d's "[vid]:[pid][,[vid_dfu]:[pid_dfu]]" (hex with an optional
+ * 0x, "*" any, "-" none, blanks around an ID ignored). As dfu-util does, an
+ * ID that does not start with a number (the literal "vid:pid" some tools
+ * pass) matches any: then warning (may be NULL) gets a message naming it,
+ * code DFK_OK; otherwise its message is empty. */
+DFK_API dfk_code dfk_match_parse_device(dfk_match *m, const char *spec, dfk_error *warning, dfk_error *err);
 /* Parses -S's "serial[,serial_dfu]" into the two buffers given (bufsz each)
  * and points m at them. */
 DFK_API dfk_code dfk_match_parse_serial(dfk_match *m, const char *spec, char *rt_buf, char *dfu_buf, size_t bufsz,

@@ -96,8 +96,13 @@ typedef struct dfk_job_opts {
 	/* DfuSe: a page the image covers only partly is read first and its
 	 * bytes outside the image written back, when the device can upload. */
 	bool preserve;
+	/* Out (NULL = not wanted): dfk_job_download sets *verified to true
+	 * only when everything it wrote was read back and matched; false when
+	 * verify was off, the device cannot upload, a read-back was skipped
+	 * (the device resets after the write) or the job failed. */
+	bool *verified;
 } dfk_job_opts;
-DFK_API void dfk_job_opts_init(dfk_job_opts *o); /* verify and preserve on, rest off */
+DFK_API void dfk_job_opts_init(dfk_job_opts *o); /* verify and preserve on, rest off, no outputs */
 
 /* Downloads fw: plain DFU for a plain device and an unaddressed raw file;
  * DfuSe (target by target, selecting each target's alt) otherwise. A DfuSe

@@ -62,7 +62,11 @@ DFK_API dfk_code dfk_blob_read(const char *path, dfk_blob *blob, dfk_error *err)
 DFK_API void dfk_blob_free(dfk_blob *blob);
 
 /* An output written to a temporary file beside path and renamed over it by
- * dfk_out_commit, so an existing file is never half-overwritten. */
+ * dfk_out_commit, so an existing file is never half-overwritten. Only a
+ * regular file is ever replaced: "-" is standard output, a character device
+ * or FIFO is opened and written in place (as dd does), a symbolic link is
+ * followed and what it names is replaced (the link stays), and a directory,
+ * socket or block device is refused (DFK_ERR_CANTCREAT). */
 typedef struct dfk_out dfk_out;
 #define DFK_OUT_OVERWRITE 1u /* replace an existing file; else DFK_ERR_EXISTS */
 /* fsync the file and its directory before the rename: for data that exists

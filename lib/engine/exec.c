@@ -17,7 +17,9 @@ typedef struct exec {
 	const dfk_ctx *ctx;
 	const dfk_schedule *s;
 	bool will_reset;
-	bool idle; /* plain DFU: back in dfuIDLE after manifestation */
+	bool idle;	 /* plain DFU: back in dfuIDLE after manifestation */
+	size_t verified; /* verify steps whose read-back matched */
+	bool verify_skipped;
 	uint64_t erase_done, write_done, verify_done;
 	size_t erased; /* erase steps the device got */
 	uint32_t erase_first;
@@ -268,16 +270,23 @@ static dfk_code step_verify(exec *x, const dfk_step *st, dfk_error *err)
 	uint64_t got = 0;
 	dfk_code code;
 
-	if (x->s->dfuse)
-		return dfk__dfuse_read_cb(x->dev, st->addr, st->len, false, cmp_block, &c, &got, err);
+	if (x->s->dfuse) {
+		code = dfk__dfuse_read_cb(x->dev, st->addr, st->len, false, cmp_block, &c, &got, err);
+		if (!code)
+			x->verified++;
+		return code;
+	}
 	if (!x->idle) {
 		dfk_log(x->ctx, DFK_LOG_WARN, "not verified: the device resets after manifestation");
+		x->verify_skipped = true;
 		return DFK_OK;
 	}
 	code = dfk__plain_read(x->dev, "verify read", st->len, cmp_block, &c, &got, err);
 	if (!code && got < st->len)
 		code = dfk_error_set(err, DFK_ERR_VERIFY, "verify failed: device returned %llu of %u bytes",
 				     (unsigned long long)got, st->len);
+	if (!code)
+		x->verified++;
 	return code;
 }
 
@@ -344,11 +353,11 @@ static dfk_code cancelled(exec *x, const dfk_step *st, bool started, dfk_error *
 			      st->addr, x->write_first, (unsigned long long)(x->write_end - 1));
 }
 
-dfk_code dfk__exec(dfk_dev *dev, const dfk_schedule *s, bool will_reset, dfk_error *err)
+dfk_code dfk__exec(dfk_dev *dev, const dfk_schedule *s, bool will_reset, bool *verified, dfk_error *err)
 {
 	exec x;
 	dfk_code code = DFK_OK;
-	size_t i;
+	size_t i, nverify = 0;
 
 	memset(&x, 0, sizeof(x));
 	x.dev = dev;
@@ -364,11 +373,15 @@ dfk_code dfk__exec(dfk_dev *dev, const dfk_schedule *s, bool will_reset, dfk_err
 			return cancelled(&x, st, dfk__dev_requests(dev) > before, err);
 		if (code)
 			return code;
+		if (st->op == DFK_STEP_VERIFY)
+			nverify++;
 		if (st->op == DFK_STEP_ERASE) {
 			if (x.erased++ == 0)
 				x.erase_first = st->addr;
 			x.erase_end = (uint64_t)st->addr + st->len;
 		}
 	}
+	if (verified)
+		*verified = nverify > 0 && x.verified == nverify && !x.verify_skipped;
 	return DFK_OK;
 }

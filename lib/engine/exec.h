@@ -14,8 +14,10 @@
  * is. A plain DFU verify step is skipped (with a warning) when the device
  * did not return to dfuIDLE after manifestation. On a cancel the device is
  * brought to dfuIDLE where the protocol allows, and the message says what
- * the memory holds (DFK_ERR_CANCELLED). */
-dfk_code dfk__exec(dfk_dev *dev, const dfk_schedule *s, bool will_reset, dfk_error *err);
+ * the memory holds (DFK_ERR_CANCELLED). *verified (may be NULL) is set on
+ * success: true only when s had read-back steps and every one of them ran
+ * and matched. */
+dfk_code dfk__exec(dfk_dev *dev, const dfk_schedule *s, bool will_reset, bool *verified, dfk_error *err);
 
 /* After a request returned DFK_ERR_CANCELLED: settles the device
  * (dfk__dev_settle) and sets err to DFK_ERR_CANCELLED with the formatted

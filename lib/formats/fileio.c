@@ -141,7 +141,8 @@ void dfk_blob_free(dfk_blob *blob)
 struct dfk_out {
 	int fd;
 	bool to_stdout;
-	bool failed; /* a write failed: commit must not rename */
+	bool in_place; /* a character device or FIFO: written through, never renamed over */
+	bool failed;   /* a write failed: commit must not rename */
 	unsigned flags;
 	char *path;
 	char *tmp;
@@ -171,6 +172,58 @@ static mode_t new_file_mode(void)
 		fclose(f);
 	}
 	return 0666 & ~mask;
+}
+
+static const char *file_kind(mode_t mode)
+{
+	if (S_ISDIR(mode))
+		return "directory";
+	if (S_ISCHR(mode))
+		return "character device";
+	if (S_ISBLK(mode))
+		return "block device";
+	if (S_ISFIFO(mode))
+		return "FIFO";
+	if (S_ISSOCK(mode))
+		return "socket";
+	if (S_ISLNK(mode))
+		return "symbolic link";
+	return "special file";
+}
+
+/* out->path is a symbolic link: follows it (and the links it names) to
+ * what it finally names, which becomes out->path; *st and *exists describe
+ * that (a dangling link names a file still to be created). */
+static dfk_code resolve_link(dfk_out *out, struct stat *st, bool *exists, dfk_error *err)
+{
+	char target[PATH_MAX];
+
+	for (int hops = 0; hops < 40; hops++) {
+		ssize_t n = readlink(out->path, target, sizeof(target) - 1);
+		if (n < 0) {
+			int e = errno;
+			return dfk_error_set(err, DFK_ERR_CANTCREAT, "%s: cannot read the link: %s", out->path,
+					     strerror(e));
+		}
+		target[n] = '\0';
+		const char *slash = strrchr(out->path, '/');
+		size_t dirlen = target[0] == '/' || !slash ? 0 : (size_t)(slash - out->path) + 1;
+		char *next = malloc(dirlen + (size_t)n + 1);
+		if (!next)
+			return dfk_error_set(err, DFK_ERR_NOMEM, "%s: out of memory", out->path);
+		memcpy(next, out->path, dirlen);
+		memcpy(next + dirlen, target, (size_t)n + 1);
+		free(out->path);
+		out->path = next;
+		*exists = lstat(out->path, st) == 0;
+		if (!*exists && errno != ENOENT) {
+			int e = errno;
+			return dfk_error_set(err, DFK_ERR_CANTCREAT, "%s: %s", out->path, strerror(e));
+		}
+		if (!*exists || !S_ISLNK(st->st_mode))
+			return DFK_OK;
+	}
+	return dfk_error_set(err, DFK_ERR_CANTCREAT, "%s: too many levels of symbolic links", out->path);
 }
 
 static void out_free(dfk_out *out)
@@ -219,9 +272,36 @@ dfk_code dfk_out_open(dfk_out **outp, const char *path, unsigned flags, dfk_erro
 		out_free(out);
 		return dfk_error_set(err, DFK_ERR_EXISTS, "%s: already exists (not overwritten)", path);
 	}
-	if (exists && S_ISDIR(st.st_mode)) {
+	if (exists && S_ISLNK(st.st_mode)) {
+		/* Replace what the link names, never the link itself. */
+		dfk_code rc = resolve_link(out, &st, &exists, err);
+		if (rc) {
+			out_free(out);
+			return rc;
+		}
+		path = out->path;
+	}
+	if (exists && !S_ISREG(st.st_mode)) {
+		const char *kind = file_kind(st.st_mode);
+		if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) {
+			/* Written in place as dd does: renaming over it would
+			 * destroy the node (a FIFO's open waits for a reader). */
+			out->in_place = true;
+			out->fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+			if (out->fd < 0) {
+				int e = errno;
+				out_free(out);
+				return dfk_error_set(err, DFK_ERR_CANTCREAT, "%s: cannot open the %s: %s", path, kind,
+						     strerror(e));
+			}
+			*outp = out;
+			return DFK_OK;
+		}
 		out_free(out);
-		return dfk_error_set(err, DFK_ERR_CANTCREAT, "%s: is a directory", path);
+		return dfk_error_set(err, DFK_ERR_CANTCREAT,
+				     "%s: is a %s: not replaced and not written (only a regular file, a character "
+				     "device or a FIFO can be an output)",
+				     path, kind);
 	}
 	/* Keep the mode of a file being replaced. */
 	mode = exists && S_ISREG(st.st_mode) ? (st.st_mode & 07777) : new_file_mode();
@@ -365,6 +445,13 @@ dfk_code dfk_out_commit(dfk_out *out, dfk_error *err)
 		out_free(out);
 		return DFK_OK;
 	}
+	if (out->in_place) {
+		e = close(out->fd) != 0 ? errno : 0;
+		out->fd = -1;
+		rc = e ? dfk_error_set(err, DFK_ERR_IO, "%s: close failed: %s", out->path, strerror(e)) : DFK_OK;
+		out_free(out);
+		return rc;
+	}
 	if ((out->flags & DFK_OUT_SYNC) && fsync(out->fd) != 0) {
 		e = errno;
 		rc = dfk_error_set(err, DFK_ERR_IO, "%s: fsync failed: %s", out->path, DFK_STRERROR(e));
@@ -410,7 +497,7 @@ void dfk_out_abort(dfk_out *out)
 	if (!out->to_stdout) {
 		if (out->fd >= 0)
 			close(out->fd);
-		if (out->tmp)
+		if (out->tmp && !out->in_place)
 			unlink(out->tmp);
 	}
 	out_free(out);

@@ -10,7 +10,8 @@
 
 /* ---- Plain DFU 1.1 ---- */
 
-static dfk_code plain_download(dfk_dev *dev, const dfk_image *img, const dfk_job_opts *o, dfk_error *err)
+static dfk_code plain_download(dfk_dev *dev, const dfk_image *img, const dfk_job_opts *o, bool *verified,
+			       dfk_error *err)
 {
 	const dfk_ctx *ctx = dfk_dev_ctx(dev);
 	uint64_t total = dfk_image_bytes(img);
@@ -39,7 +40,7 @@ static dfk_code plain_download(dfk_dev *dev, const dfk_image *img, const dfk_job
 	snprintf(what, sizeof(what), "download of %llu bytes", (unsigned long long)total);
 	code = dfk__job_prepare(dev, what, err);
 	if (!code)
-		code = dfk__exec(dev, &s, false, err);
+		code = dfk__exec(dev, &s, false, verified, err);
 	if (!code && o->verify && !can_upload)
 		dfk_log(ctx, DFK_LOG_WARN, "not verified: the device cannot upload");
 	dfk__schedule_free(&s);
@@ -242,7 +243,7 @@ static void free_bytes(uint8_t **bytes, size_t n)
 }
 
 /* Erases, writes and verifies one planned target on the selected alt. */
-static dfk_code run_target(dfk_dev *dev, const dfk_plan *plan, const dfk_job_opts *o, dfk_error *err)
+static dfk_code run_target(dfk_dev *dev, const dfk_plan *plan, const dfk_job_opts *o, bool *verified, dfk_error *err)
 {
 	const dfk_ctx *ctx = dfk_dev_ctx(dev);
 	bool can_upload = dfk__job_has_attr(dev, DFK_ATTR_CAN_UPLOAD);
@@ -279,7 +280,7 @@ static dfk_code run_target(dfk_dev *dev, const dfk_plan *plan, const dfk_job_opt
 	if (!code)
 		code = dfk__schedule_dfuse(plan, xfer, auto_inc, o->verify && can_upload && !o->will_reset, &s, err);
 	if (!code)
-		code = dfk__exec(dev, &s, o->will_reset, err);
+		code = dfk__exec(dev, &s, o->will_reset, verified, err);
 	if (!code && o->verify && !can_upload && !o->will_reset)
 		dfk_log(ctx, DFK_LOG_WARN, "not verified: the device cannot upload");
 	dfk__schedule_free(&s);
@@ -301,31 +302,39 @@ static uint32_t first_address(const dfk_firmware *fw, const dfk_job_opts *o)
 	return o->address;
 }
 
+/* *verified: every target written was read back and matched. */
 static dfk_code run_targets(dfk_dev *dev, const dfk_firmware *fw, const dfk_job_opts *o, target_plan *tp, size_t n,
-			    dfk_error *err)
+			    bool *verified, dfk_error *err)
 {
 	bool dfuse_file = fw->format == DFK_FORMAT_DFUSE;
 	bool multi = dfuse_file && fw->ntargets > 1;
 	dfk_code code = DFK_OK;
+	size_t ran = 0;
 
 	for (size_t k = 0; k < n && !code; k++) {
 		if (tp[k].skip)
 			continue;
+		ran++;
 		if (dfuse_file) {
 			code = dfk_dev_select_alt(dev, tp[k].t->alt, err);
 			if (code)
 				return dfk_error_prefix(err, "target %zu", tp[k].index);
 		}
-		code = run_target(dev, &tp[k].plan, o, err);
+		bool ok = false;
+		code = run_target(dev, &tp[k].plan, o, &ok, err);
+		*verified = *verified && ok;
 		if (code && multi)
 			dfk_error_prefix(err, "target %zu (alt %u)", tp[k].index, tp[k].t->alt);
 		if (o->will_reset)
 			break; /* the device is resetting */
 	}
+	if (ran == 0)
+		*verified = false;
 	return code;
 }
 
-static dfk_code dfuse_download(dfk_dev *dev, const dfk_firmware *fw, const dfk_job_opts *o, dfk_error *err)
+static dfk_code dfuse_download(dfk_dev *dev, const dfk_firmware *fw, const dfk_job_opts *o, bool *verified,
+			       dfk_error *err)
 {
 	target_plan *tp = NULL;
 	size_t n = 0;
@@ -343,8 +352,11 @@ static dfk_code dfuse_download(dfk_dev *dev, const dfk_firmware *fw, const dfk_j
 		if (code)
 			dfk_error_prefix(err, "%s", what);
 	}
+	*verified = true;
 	if (!code && !resetting)
-		code = run_targets(dev, fw, o, tp, n, err);
+		code = run_targets(dev, fw, o, tp, n, verified, err);
+	if (code || resetting)
+		*verified = false;
 	if (!code && !resetting && !o->will_reset) {
 		/* An explicit address wins; else the first element's address,
 		 * where dfu-util 0.11 forgets it for .dfu files. */
@@ -366,10 +378,13 @@ static dfk_code dfuse_download(dfk_dev *dev, const dfk_firmware *fw, const dfk_j
 dfk_code dfk_job_download(dfk_dev *dev, const dfk_firmware *fw, const dfk_job_opts *opts, dfk_error *err)
 {
 	DFK_ERR_ENSURE(err);
+	bool verified = false;
 	dfk_job_opts copy;
 	const dfk_job_opts *o = &copy;
 	dfk_code code = dfk__job_opts_read(opts, &copy, err);
 
+	if (!code && o->verified)
+		*o->verified = false;
 	if (!code)
 		code = dfk__job_check_force(o, err);
 
@@ -386,8 +401,10 @@ dfk_code dfk_job_download(dfk_dev *dev, const dfk_firmware *fw, const dfk_job_op
 		return dfk_error_set(
 		    err, DFK_ERR_UNSUPPORTED,
 		    "a DfuSe .dfu file needs a DfuSe device (bcdDFUVersion 0x011A); it is never sent raw");
-	if (dfk__job_use_dfuse(dev, o))
-		return dfuse_download(dev, fw, o, err);
+	if (dfk__job_use_dfuse(dev, o)) {
+		code = dfuse_download(dev, fw, o, &verified, err);
+		goto out;
+	}
 	if (fw->format != DFK_FORMAT_RAW || fw->addressed)
 		return dfk_error_set(err, DFK_ERR_UNSUPPORTED,
 				     "a plain DFU device takes no addresses: only a raw binary can be downloaded "
@@ -397,5 +414,9 @@ dfk_code dfk_job_download(dfk_dev *dev, const dfk_firmware *fw, const dfk_job_op
 	if (fw->ntargets != 1)
 		return dfk_error_set(err, DFK_ERR_DATA, "a raw file must hold exactly one image, not %zu",
 				     fw->ntargets);
-	return plain_download(dev, &fw->targets[0].image, o, err);
+	code = plain_download(dev, &fw->targets[0].image, o, &verified, err);
+out:
+	if (o->verified)
+		*o->verified = code == DFK_OK && verified;
+	return code;
 }

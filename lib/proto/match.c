@@ -3,6 +3,7 @@
 #include "opts.h"
 #include "text.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void dfk_match_init(dfk_match *m)
@@ -19,14 +20,29 @@ void dfk_match_init(dfk_match *m)
 	m->alt = DFK_MATCH_ANY;
 }
 
+/* Names of the ID fields taken as any because they are no number. */
+typedef struct lenient {
+	char names[160];
+	size_t count;
+} lenient;
+
 /* One ID field, s[0..n): empty or "*" = any, "-" = none, else 1-4 hex
- * digits with an optional 0x. Stricter than dfu-util, which silently
- * ignores trailing garbage. */
-static dfk_code parse_id(const char *spec, const char *s, size_t n, const char *what, int *out, dfk_error *err)
+ * digits with an optional 0x, blanks around them ignored. As in dfu-util,
+ * a field that does not start with a number (PlatformIO passes the
+ * literal "vid:pid") is any, noted in *len for a warning. Stricter than
+ * dfu-util, which silently ignores garbage after the digits. */
+static dfk_code parse_id(const char *spec, const char *s, size_t n, const char *what, int *out, lenient *len,
+			 dfk_error *err)
 {
 	unsigned v = 0;
 	size_t i;
 
+	while (n > 0 && (s[0] == ' ' || s[0] == '\t')) {
+		s++;
+		n--;
+	}
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+		n--;
 	if (n == 0 || (n == 1 && s[0] == '*')) {
 		*out = DFK_MATCH_ANY;
 		return DFK_OK;
@@ -38,6 +54,15 @@ static dfk_code parse_id(const char *spec, const char *s, size_t n, const char *
 	if (n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
 		s += 2;
 		n -= 2;
+	}
+	if (dfk__hexval(s[0]) < 0 && s[0] != '*' && s[0] != '-' && s[0] != '+') {
+		size_t used = strlen(len->names);
+		if (used + 1 < sizeof(len->names))
+			snprintf(len->names + used, sizeof(len->names) - used, "%s%s \"%.*s\"", len->count ? ", " : "",
+				 what, (int)n, s);
+		len->count++;
+		*out = DFK_MATCH_ANY;
+		return DFK_OK;
 	}
 	if (n > 4)
 		return dfk_error_set(err, DFK_ERR_USAGE, "device IDs \"%s\": %s \"%.*s\" is longer than 4 hex digits",
@@ -55,13 +80,14 @@ static dfk_code parse_id(const char *spec, const char *s, size_t n, const char *
 }
 
 /* "vid:pid", "vid", ":pid" or "" into two IDs. */
-static dfk_code parse_pair(const char *spec, const char *s, size_t n, bool dfu, int *vid, int *pid, dfk_error *err)
+static dfk_code parse_pair(const char *spec, const char *s, size_t n, bool dfu, int *vid, int *pid, lenient *len,
+			   dfk_error *err)
 {
 	const char *colon = memchr(s, ':', n);
 	size_t vn = colon ? (size_t)(colon - s) : n;
 	dfk_code rc;
 
-	rc = parse_id(spec, s, vn, dfu ? "DFU-mode vendor ID" : "vendor ID", vid, err);
+	rc = parse_id(spec, s, vn, dfu ? "DFU-mode vendor ID" : "vendor ID", vid, len, err);
 	if (rc != DFK_OK)
 		return rc;
 	if (!colon) {
@@ -70,15 +96,19 @@ static dfk_code parse_pair(const char *spec, const char *s, size_t n, bool dfu, 
 	}
 	if (memchr(colon + 1, ':', n - vn - 1))
 		return dfk_error_set(err, DFK_ERR_USAGE, "device IDs \"%s\": more than one ':' in one ID pair", spec);
-	return parse_id(spec, colon + 1, n - vn - 1, dfu ? "DFU-mode product ID" : "product ID", pid, err);
+	return parse_id(spec, colon + 1, n - vn - 1, dfu ? "DFU-mode product ID" : "product ID", pid, len, err);
 }
 
-dfk_code dfk_match_parse_device(dfk_match *m, const char *spec, dfk_error *err)
+dfk_code dfk_match_parse_device(dfk_match *m, const char *spec, dfk_error *warning, dfk_error *err)
 {
 	const char *comma;
 	int vid, pid, dvid, dpid;
+	lenient len;
 	dfk_code rc;
 
+	memset(&len, 0, sizeof(len));
+	if (warning)
+		dfk_error_clear(warning);
 	rc = dfk__opts_check(m->size, DFK__OPTS_V1_SIZE(dfk_match, dfu_serial), "device match", "dfk_match_init", err);
 	if (rc)
 		return rc;
@@ -91,12 +121,13 @@ dfk_code dfk_match_parse_device(dfk_match *m, const char *spec, dfk_error *err)
 		/* Only DFU-mode IDs: run-time devices are ignored. */
 		vid = pid = DFK_MATCH_NONE;
 	} else {
-		rc = parse_pair(spec, spec, comma ? (size_t)(comma - spec) : strlen(spec), false, &vid, &pid, err);
+		rc =
+		    parse_pair(spec, spec, comma ? (size_t)(comma - spec) : strlen(spec), false, &vid, &pid, &len, err);
 		if (rc != DFK_OK)
 			return rc;
 	}
 	if (comma) {
-		rc = parse_pair(spec, comma + 1, strlen(comma + 1), true, &dvid, &dpid, err);
+		rc = parse_pair(spec, comma + 1, strlen(comma + 1), true, &dvid, &dpid, &len, err);
 		if (rc != DFK_OK)
 			return rc;
 	} else {
@@ -110,6 +141,9 @@ dfk_code dfk_match_parse_device(dfk_match *m, const char *spec, dfk_error *err)
 	m->dfu_vid = dvid;
 	m->dfu_pid = dpid;
 	m->dfu_ids_given = comma != NULL;
+	if (len.count && warning)
+		dfk_error_set(warning, DFK_OK, "device IDs \"%s\": %s %s no hexadecimal number: taken as any", spec,
+			      len.names, len.count > 1 ? "are" : "is");
 	return DFK_OK;
 }
 

@@ -796,13 +796,20 @@ static dfk_code describe(struct usbip_transport *t, dfk_usb_node *n, const dfk_u
 		struct conn *c;
 		bool fresh;
 		dfk_error e = {0};
-		if (get_conn(t, u->busid, &c, &fresh, &e))
+		if (get_conn(t, u->busid, &c, &fresh, &e)) {
+			dfk_log(t->ctx, DFK_LOG_WARN, "USB/IP device %s (%04x:%04x) skipped: %s", u->busid, u->idVendor,
+				u->idProduct, e.msg);
 			return DFK_OK;
+		}
 		dfk_code rc = read_descriptors(c, d, deadline, &e);
 		if (!rc) {
 			dd->c = c;
 			return DFK_OK;
 		}
+		if (fresh || c->fd >= 0)
+			dfk_log(t->ctx, DFK_LOG_WARN,
+				"USB/IP device %s (%04x:%04x) skipped: its descriptors are unusable: %s", u->busid,
+				u->idVendor, u->idProduct, e.msg);
 		for (size_t i = 0; i < d->nconfigs; i++)
 			dfk_config_desc_free(&d->configs[i]);
 		free(d->configs);

@@ -57,7 +57,10 @@ t_numbers() {
 # -d syntax.
 t_device_ids() {
 	expect 64 -d 12345:1 -l
-	expect 64 -d xyz -l
+	expect 64 -d 12xyz -l
+	# An ID that does not start with a number is any, as in dfu-util (warned).
+	run -d xyz -l --usbip "$NOSERVER"
+	grep_err "vendor ID \"xyz\" is no hexadecimal number: taken as any"
 	expect 64 -d 1:2,3:4,5:6 -l
 }
 

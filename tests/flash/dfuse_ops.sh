@@ -18,7 +18,7 @@ t_json_download() {
 # --no-verify: no verify phase, reported as unverified.
 t_no_verify() {
 	fresh_emu stm32f405
-	rand_file "$TMP/b.bin" 5000
+	app_file "$TMP/b.bin" 5000
 	expect 0 -a 0 -s 0x08020000 -D "$TMP/b.bin" --no-verify --json
 	no_out '"phase":"verify"'
 	grep_out '"verified":false'
@@ -215,9 +215,11 @@ t_mass_erase_download_leave() {
 	mem_erased 0x08020000 65536
 }
 
-# Command mode: leave alone.
+# Command mode: leave alone (0x08000000 holds an image with a vector table).
 t_leave() {
 	fresh_emu stm32f405
+	app_file "$TMP/app.bin" 5000
+	expect 0 -a 0 -s 0x08000000 -D "$TMP/app.bin"
 	expect 0 -a 0 -s 0x08000000:leave
 }
 

@@ -88,3 +88,12 @@ mem_erased() {
 rand_file() {
 	head -c "$2" /dev/urandom >"$1"
 }
+
+# app_file PATH SIZE: an application image that a DfuSe leave can start:
+# a vector table (initial stack pointer 0x20010000 in SRAM, reset handler
+# 0x08000101), then random bytes. The emulated ROM resets into DFU mode
+# when the start address holds no such table, and dfukit then fails.
+app_file() {
+	printf '\x00\x00\x01\x20\x01\x01\x00\x08' >"$1"
+	head -c "$(($2 - 8))" /dev/urandom >>"$1"
+}

@@ -181,6 +181,8 @@ static void test_command_costs_three_transfers(void **state)
 static void stuck(mock_dev *d)
 {
 	d->stuck_busy = true;
+	/* not an ST ID: no busy-tail CLRSTATUS, the plain deadline (test_quirk_* has the ST case) */
+	d->vid = 0x1209;
 }
 
 static void test_stuck_busy_times_out(void **state)

@@ -194,7 +194,7 @@ static void test_match_not_initialised(void **state)
 	assert_non_null(strstr(f->err.msg, "dfk_match_init"));
 	assert_int_equal(dfk_wait_for(f->ctx, f->bus.t, &zero, "1-1", NULL, &again, &f->err), DFK_ERR_USAGE);
 	assert_null(again);
-	assert_int_equal(dfk_match_parse_device(&zero, "0483:df11", &f->err), DFK_ERR_USAGE);
+	assert_int_equal(dfk_match_parse_device(&zero, "0483:df11", NULL, &f->err), DFK_ERR_USAGE);
 	assert_int_equal(f->bus.enumerations, 0);
 	/* Initialised, it works (and NULL is "everything"). */
 	assert_int_equal(dfk_find(f->ctx, f->bus.t, &f->m, &f->found, &f->err), DFK_OK);

@@ -59,6 +59,9 @@ static void test_device_ok(void **state)
 	    {"1457:51ab,-:-", 0x1457, 0x51AB, N, N, true},
 	    {"*:*,*:1234", A, A, A, 0x1234, true},
 	    {"ffff:0", 0xFFFF, 0, 0xFFFF, 0, false},
+	    /* dfu-util's leniency: blanks around an ID, 0X. */
+	    {" 0483: df11", 0x0483, 0xDF11, 0x0483, 0xDF11, false},
+	    {"\t0x0483 :0XDF11 ,  1234:5678", 0x0483, 0xDF11, 0x1234, 0x5678, true},
 	};
 	size_t i;
 	(void)state;
@@ -67,8 +70,11 @@ static void test_device_ok(void **state)
 		dfk_error err;
 		const dcase *c = &cases[i];
 		dfk_match_init(&m);
-		if (dfk_match_parse_device(&m, c->spec, &err) != DFK_OK)
+		dfk_error warn;
+		if (dfk_match_parse_device(&m, c->spec, &warn, &err) != DFK_OK)
 			fail_msg("\"%s\": %s", c->spec, err.msg);
+		if (warn.msg[0])
+			fail_msg("\"%s\": unexpected warning %s", c->spec, warn.msg);
 		if (m.vid != c->vid || m.pid != c->pid || m.dfu_vid != c->dvid || m.dfu_pid != c->dpid ||
 		    m.dfu_ids_given != c->given)
 			fail_msg("\"%s\": got %d:%d,%d:%d given %d", c->spec, m.vid, m.pid, m.dfu_vid, m.dfu_pid,
@@ -79,7 +85,7 @@ static void test_device_ok(void **state)
 static void test_device_bad(void **state)
 {
 	static const char *const bad[] = {
-	    "0483:df11:1",     "12345:df11", "0483:dfg1", "zz",	     "0483:df11,1:2,3:4",
+	    "0483:df11:1",     "12345:df11", "0483:dfg1", "0483x",   "0483:df11,1:2,3:4",
 	    "0483:df11,12345", "0x:1",	     "04 83",	  "0483:-1",
 	};
 	size_t i;
@@ -88,7 +94,7 @@ static void test_device_bad(void **state)
 		dfk_match m;
 		dfk_error err;
 		dfk_match_init(&m);
-		if (dfk_match_parse_device(&m, bad[i], &err) != DFK_ERR_USAGE)
+		if (dfk_match_parse_device(&m, bad[i], NULL, &err) != DFK_ERR_USAGE)
 			fail_msg("\"%s\" accepted", bad[i]);
 		assert_non_null(strstr(err.msg, bad[i]));
 		/* a failed parse leaves the match as it was */
@@ -98,7 +104,48 @@ static void test_device_bad(void **state)
 	{
 		dfk_match m;
 		dfk_match_init(&m);
-		assert_int_equal(dfk_match_parse_device(&m, NULL, NULL), DFK_ERR_USAGE);
+		assert_int_equal(dfk_match_parse_device(&m, NULL, NULL, NULL), DFK_ERR_USAGE);
+	}
+}
+
+/* An ID that does not start with a number is any, as in dfu-util, with a
+ * warning naming it (PlatformIO's literal "vid:pid"). */
+static void test_device_lenient(void **state)
+{
+	static const dcase cases[] = {
+	    {"vid:pid,0x0483:0xDF11", A, A, 0x0483, 0xDF11, true},
+	    {"zz", A, A, A, A, false},
+	    {"0483:pid", 0x0483, A, 0x0483, A, false},
+	    {",VID:df11", N, N, A, 0xDF11, true},
+	};
+	static const char *const named[][3] = {
+	    {"vendor ID \"vid\"", "product ID \"pid\"", NULL},
+	    {"vendor ID \"zz\"", NULL, NULL},
+	    {"product ID \"pid\"", NULL, NULL},
+	    {"DFU-mode vendor ID \"VID\"", NULL, NULL},
+	};
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		dfk_match m;
+		dfk_error err, warn;
+		const dcase *c = &cases[i];
+		dfk_match_init(&m);
+		if (dfk_match_parse_device(&m, c->spec, &warn, &err) != DFK_OK)
+			fail_msg("\"%s\": %s", c->spec, err.msg);
+		if (m.vid != c->vid || m.pid != c->pid || m.dfu_vid != c->dvid || m.dfu_pid != c->dpid ||
+		    m.dfu_ids_given != c->given)
+			fail_msg("\"%s\": got %d:%d,%d:%d given %d", c->spec, m.vid, m.pid, m.dfu_vid, m.dfu_pid,
+				 m.dfu_ids_given);
+		assert_int_equal(warn.code, DFK_OK);
+		assert_non_null(strstr(warn.msg, c->spec));
+		assert_non_null(strstr(warn.msg, "taken as any"));
+		for (size_t j = 0; j < 3 && named[i][j]; j++)
+			if (!strstr(warn.msg, named[i][j]))
+				fail_msg("\"%s\": warning \"%s\" does not name %s", c->spec, warn.msg, named[i][j]);
+		/* NULL: no warning wanted, the same match. */
+		dfk_match_init(&m);
+		assert_int_equal(dfk_match_parse_device(&m, c->spec, NULL, &err), DFK_OK);
+		assert_int_equal(m.dfu_pid, c->dpid);
 	}
 }
 
@@ -134,10 +181,8 @@ static void test_serial(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_init),
-	    cmocka_unit_test(test_device_ok),
-	    cmocka_unit_test(test_device_bad),
-	    cmocka_unit_test(test_serial),
+	    cmocka_unit_test(test_init),	   cmocka_unit_test(test_device_ok), cmocka_unit_test(test_device_bad),
+	    cmocka_unit_test(test_device_lenient), cmocka_unit_test(test_serial),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
