@@ -1,19 +1,15 @@
 # SPDX-License-Identifier: MIT
 # Copyright (c) dfukit contributors
-# Writes OUT, a C file holding the text of every emu/devices/*.json (DIR) as
+# Writes OUT, a C file holding the text of emu/devices/NAME.json (DIR) for each NAME as
 # emu_builtins[] (emu_internal.h): the built-in devices of dfukit-emu, so
 # that the program needs no installed data files. Run by emu/CMakeLists.txt
-# at build time (cmake -DDIR=... -DOUT=... -P embed_devices.cmake).
-file(GLOB files "${DIR}/*.json")
-if(NOT files)
-  message(FATAL_ERROR "no device descriptions in ${DIR}")
+# at build time (cmake -DDIR=... -DNAMES=a,b -DOUT=... -P embed_devices.cmake).
+# NAMES: the devices, comma-separated (emu/CMakeLists.txt lists them).
+string(REPLACE "," ";" names "${NAMES}")
+if(NOT names)
+  message(FATAL_ERROR "no device names given (-DNAMES=a,b,...)")
 endif()
 # In name order ("dfu11" before "dfu11-will-detach"): --list-profiles.
-set(names "")
-foreach(f ${files})
-  get_filename_component(name "${f}" NAME_WLE)
-  list(APPEND names "${name}")
-endforeach()
 list(SORT names)
 set(files "")
 foreach(name ${names})

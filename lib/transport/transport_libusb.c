@@ -368,8 +368,16 @@ static const dfk_transport_ops libusb_ops = {
 const char *dfk_transport_libusb_version(char *buf, size_t size)
 {
 	const struct libusb_version *v = libusb_get_version();
-	if (buf && size)
-		snprintf(buf, size, "%u.%u.%u.%u%s", v->major, v->minor, v->micro, v->nano, v->rc ? v->rc : "");
+	/* Formatted whole first, then cut to the caller's buffer (gcc -O3
+	 * warns about a snprintf it sees truncating). */
+	char whole[64];
+	if (buf && size) {
+		snprintf(whole, sizeof(whole), "%u.%u.%u.%u%s", v->major, v->minor, v->micro, v->nano,
+			 v->rc ? v->rc : "");
+		size_t n = strlen(whole) < size ? strlen(whole) : size - 1;
+		memcpy(buf, whole, n);
+		buf[n] = '\0';
+	}
 	return buf;
 }
 

@@ -45,14 +45,14 @@ t_download_leave() {
 # '=', 0x-prefixed IDs, -a0 glued.
 t_recipe_long_options() {
 	fresh_emu stm32f405
-	rand_file "$TMP/app.bin" 49152
+	app_file "$TMP/app.bin" 49152
 	expect 0 --device 0x0483:0xdf11 -a0 --dfuse-address=0x08040000:leave --download "$TMP/app.bin"
 	mem_check 0x08040000 "$TMP/app.bin"
 }
 
 t_recipe_wait_reset() {
 	fresh_emu stm32f405
-	rand_file "$TMP/app.bin" 49152
+	app_file "$TMP/app.bin" 49152
 	expect 0 -w -d 0483:DF11 --alt=0 -s 0x08060000:leave -D "$TMP/app.bin" --reset
 	mem_check 0x08060000 "$TMP/app.bin"
 }

@@ -206,10 +206,11 @@ t_mass_erase() {
 	mem_erased 0x08000000 $((1024 * 1024))
 }
 
-# mass-erase before a download, then leave: what was written elsewhere is gone.
+# mass-erase before a download (an image with a vector table), then leave:
+# what was written elsewhere is gone.
 t_mass_erase_download_leave() {
 	fresh_emu stm32f405
-	rand_file "$TMP/b.bin" 5000
+	app_file "$TMP/b.bin" 5000
 	rand_file "$TMP/c.bin" 3000
 	expect 0 -a 0 -s 0x08020000 -D "$TMP/c.bin"
 	expect 0 -a 0 -s 0x08000000:mass-erase:force:leave -D "$TMP/b.bin"
