@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Benchmark of the file commands (not a test): pack a 64 MiB image from raw
 # binaries, check it (info: parse + CRC) and unpack it, with dfukit and with
 # Debian's dfuse-pack doing the same work (pack -b, check mode, -d dump).

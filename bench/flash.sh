@@ -1,4 +1,6 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Benchmark (issue 4 "Speed"): dfukit against the stm32f405 virtual device
 # over USB/IP. Prints the control transfers per job from dfukit-emu --stats
 # and, with --timing real, wall time against the device's modelled busy_ms.

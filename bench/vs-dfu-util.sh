@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # The headline benchmark: in one QEMU boot, the same jobs with dfukit and
 # dfu-util 0.11 through Linux's vhci-hcd and libusb, on dfukit-emu
 # (tests/vm/guest-bench.sh). Prints a Markdown table: job, tool, control

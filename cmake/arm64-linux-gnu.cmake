@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Cross-compiling for Debian arm64 (multiarch) from an amd64 host:
 #   cmake -S . -B build-arm64 -DCMAKE_TOOLCHAIN_FILE=cmake/arm64-linux-gnu.cmake
 # Needs crossbuild-essential-arm64 and the :arm64 -dev packages

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # `git describe` of the source tree at configure time, for `dfukit -V`:
 # ${DFUKIT_GEN_DIR}/dfukit_build_info.h defines DFUKIT_GIT_DESCRIBE, which is
 # the plain version when the sources are not a git checkout (a release

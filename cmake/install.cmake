@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # cmake --install: programs, libdfukit (shared with its soname links, and
 # static), headers, pkg-config file, CMake package, man pages, completion,
 # udev rule, docs. Every path is relative to the prefix given at install

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Man pages: doc/man/*.scd turned into roff by scdoc at build time.
 # DFUKIT_MAN: AUTO builds them when scdoc is found, ON requires scdoc
 # (packaging), OFF skips them.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit-emu, private: the Linux-only socket and pipe calls of the emulator
  * behind small fallbacks, so that the server (emu_server.c, emu_main.c)
  * ports to a BSD or macOS by filling in this file. The vhci-hcd attach

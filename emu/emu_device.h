@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit-emu: the boundary between the virtual USB device (descriptors,
  * standard requests, DFU/DfuSe state machine, flash model, profiles, faults,
  * timing, statistics: emu_device.c and friends) and its front ends (the
@@ -15,6 +17,9 @@
 #include <stdio.h>
 
 typedef struct emu_device emu_device;
+/* A device description: a built-in device or a --device FILE (emu_desc.c,
+ * doc/device-format.md). */
+typedef struct emu_profile emu_profile;
 
 typedef enum emu_timing {
 	EMU_TIMING_FAST = 0, /* bwPollTimeout 0, no busy time */
@@ -24,16 +29,41 @@ typedef enum emu_timing {
 #define EMU_MAX_FAULTS 32
 
 typedef struct emu_config {
-	const char *profile;	 /* profile name, see emu_profiles_print */
+	const char *profile;	 /* built-in device name (see emu_profiles_print), if no desc */
+	const emu_profile *desc; /* a loaded description; borrowed: it must outlive the device */
 	const char *memory_path; /* NULL: memories in RAM only */
 	emu_timing timing;
-	const char *serial;		    /* NULL: the profile's serial */
+	const char *serial;		    /* NULL: the description's serial (or none) */
 	const char *faults[EMU_MAX_FAULTS]; /* --fault SPEC strings, parsed by the device */
 	size_t nfaults;
 } emu_config;
 
-/* Prints one line per profile: "NAME  description". */
+/* Prints one line per built-in device: "NAME  description". */
 void emu_profiles_print(FILE *f);
+
+/* Device descriptions. Each returns NULL with a message in err on failure;
+ * the messages name the file (label) and the key path of what is wrong. */
+/* A built-in device by name. */
+emu_profile *emu_profile_builtin(const char *name, char *err, size_t errsz);
+/* JSON text; label names it in messages, basedir is where files it names
+ * are looked for (NULL: files are refused). */
+emu_profile *emu_desc_parse(const char *text, size_t len, const char *label, const char *basedir, char *err,
+			    size_t errsz);
+/* A --device FILE. *unreadable is set when the file could not be read (as
+ * opposed to a description with an error). */
+emu_profile *emu_desc_load(const char *path, bool *unreadable, char *err, size_t errsz);
+void emu_profile_free(emu_profile *p);
+const char *emu_profile_name(const emu_profile *p);
+/* The bus position the description asks for: busid "" and devnum 0 when
+ * it leaves them to the server. */
+const char *emu_profile_busid(const emu_profile *p);
+uint32_t emu_profile_devnum(const emu_profile *p);
+/* The DFU-mode serial number as text, NULL when it is absent or raw bytes. */
+const char *emu_profile_serial(const emu_profile *p);
+/* Bytes of all its memories (the --memory file size). */
+uint64_t emu_profile_memsize(const emu_profile *p);
+/* Prints the description format's quirk names for --help. */
+void emu_quirks_help(FILE *f);
 /* Prints the --fault SPEC grammar for --help. */
 void emu_faults_help(FILE *f);
 /* Prints the --memory FILE layout for --help (added by the device model). */
@@ -42,8 +72,11 @@ void emu_memory_help(FILE *f);
 /* Creates the device (memories created/erased to 0xFF or loaded from
  * memory_path). On failure returns NULL with a message in errbuf. */
 emu_device *emu_device_new(const emu_config *cfg, char *errbuf, size_t errsz);
-/* The USB serial number string. */
+/* The USB serial number string (DFU mode); NULL when the device has none
+ * or sends raw bytes. */
 const char *emu_device_serial(const emu_device *dev);
+/* The description the device is made of. */
+const emu_profile *emu_device_profile(const emu_device *dev);
 /* Flushes memories to memory_path and frees. */
 void emu_device_free(emu_device *dev);
 

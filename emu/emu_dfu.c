@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The DFU class requests: the DFU 1.1 state machine (Appendix A.2 of the
  * spec, protocols.md A.6) in runtime and DFU mode, plain DFU download and
  * upload streams, manifestation, and the timing model. The ST ROM
- * deviations (protocols.md B.4) are switched on by the profile's dfuse flag
+ * deviations (protocols.md B.4) are quirks of the description (EMU_Q_*),
  * and the DfuSe commands themselves live in emu_dfuse.c. */
 #include <string.h>
 
@@ -43,6 +45,13 @@ static int stall_error(emu_device *dev)
 	return EMU_URB_STALL;
 }
 
+/* The same for a request in the wrong state, unless the device only stalls
+ * (quirk stall-keeps-state, ST ROMs). */
+static int refuse(emu_device *dev)
+{
+	return emu_quirk(dev, EMU_Q_STALL_KEEPS_STATE) ? EMU_URB_STALL : stall_error(dev);
+}
+
 uint32_t emu_dfu_busy(emu_device *dev, uint64_t now_ms, uint32_t real_ms, uint32_t reported_ms)
 {
 	dev->early_polls = 0;
@@ -69,8 +78,8 @@ static void busy_over(emu_device *dev)
 		dev->state = DFK_STATE_DNLOAD_SYNC;
 	} else if (dev->state == DFK_STATE_MANIFEST) {
 		dev->manifested = true;
-		dev->state =
-		    (dev->attrs & DFK_ATTR_MANIFEST_TOLERANT) ? DFK_STATE_MANIFEST_SYNC : DFK_STATE_MANIFEST_WAIT_RESET;
+		dev->state = (emu_attrs(dev) & DFK_ATTR_MANIFEST_TOLERANT) ? DFK_STATE_MANIFEST_SYNC
+									   : DFK_STATE_MANIFEST_WAIT_RESET;
 	}
 }
 
@@ -84,13 +93,13 @@ static int runtime_request(emu_device *dev, uint8_t req, uint16_t wvalue, uint8_
 	case DFK_REQ_GETSTATE: return put_state(data, wlength, actual, dev->state);
 	case DFK_REQ_DETACH:
 		if (dev->state == DFK_STATE_APP_IDLE) {
-			if (dev->attrs & DFK_ATTR_WILL_DETACH) {
+			if (emu_attrs(dev) & DFK_ATTR_WILL_DETACH) {
 				emu_reset_into(dev, false, EMU_EVENT_REENUMERATE);
 			} else {
 				/* wTimeout capped by wDetachTimeOut; 0 taken as "the
 				 * device's own" rather than "expired at once". */
-				uint16_t t =
-				    wvalue && wvalue < dev->prof->detach_timeout ? wvalue : dev->prof->detach_timeout;
+				uint16_t max = emu_mode(dev)->func.detach_timeout;
+				uint16_t t = wvalue && wvalue < max ? wvalue : max;
 				dev->state = DFK_STATE_APP_DETACH;
 				dev->detach_deadline = now_ms + t;
 			}
@@ -130,10 +139,10 @@ static uint8_t plain_write(emu_device *dev, uint32_t *real_ms)
 
 static int plain_dnload(emu_device *dev, uint16_t block, const uint8_t *data, uint16_t wlength)
 {
-	if (!(dev->attrs & DFK_ATTR_CAN_DNLOAD))
+	if (!(emu_attrs(dev) & DFK_ATTR_CAN_DNLOAD))
 		return stall_error(dev);
 	if (dev->state != DFK_STATE_IDLE && dev->state != DFK_STATE_DNLOAD_IDLE)
-		return stall_error(dev);
+		return refuse(dev);
 	emu_mem *m = &dev->mem[dev->alt];
 	if (wlength == 0) {
 		if (dev->state == DFK_STATE_IDLE)
@@ -178,10 +187,10 @@ int emu_dfu_upload_faults(emu_device *dev, const emu_fault_ctx *ctx)
 
 static int plain_upload(emu_device *dev, uint8_t *data, uint16_t wlength, uint32_t *actual)
 {
-	if (!(dev->attrs & DFK_ATTR_CAN_UPLOAD))
+	if (!(emu_attrs(dev) & DFK_ATTR_CAN_UPLOAD))
 		return stall_error(dev);
 	if (dev->state != DFK_STATE_IDLE && dev->state != DFK_STATE_UPLOAD_IDLE)
-		return stall_error(dev);
+		return refuse(dev);
 	if (wlength > dev->xfer_size)
 		return stall_error(dev);
 	if (dev->state == DFK_STATE_IDLE)
@@ -223,7 +232,10 @@ static int dnload_sync_status(emu_device *dev, uint8_t *data, uint16_t wlength, 
 		}
 		dev->op_result = st;
 		dev->op_done = true;
-		if (dev->prof->dfuse || (dev->timing == EMU_TIMING_REAL && real > 0)) {
+		/* DfuSe ROMs say dfuDNBUSY once whatever the operation; a chip
+		 * that resets after this status goes out must say it too. */
+		if (emu_quirk(dev, EMU_Q_ALWAYS_DNBUSY) || (dev->timing == EMU_TIMING_REAL && real > 0) ||
+		    dev->op_after == EMU_AFTER_RESET) {
 			uint32_t poll = emu_dfu_busy(dev, now_ms, real, rep);
 			dev->state = DFK_STATE_DNBUSY;
 			put_status(data, wlength, actual, DFK_STATUS_OK, poll, DFK_STATE_DNBUSY);
@@ -316,9 +328,9 @@ int emu_dfu_request(emu_device *dev, const uint8_t setup[8], uint8_t *data, uint
 	bool in = bm & 0x80;
 	bool want_in = req == DFK_REQ_UPLOAD || req == DFK_REQ_GETSTATUS || req == DFK_REQ_GETSTATE;
 	if (req > DFK_REQ_ABORT || in != want_in) {
-		if (dev->runtime || dfuse)
+		if (dev->runtime)
 			return EMU_URB_STALL;
-		return stall_error(dev);
+		return refuse(dev);
 	}
 	if (dev->runtime)
 		return runtime_request(dev, req, wvalue, data, wlength, actual, now_ms);
@@ -356,15 +368,19 @@ int emu_dfu_request(emu_device *dev, const uint8_t setup[8], uint8_t *data, uint
 	switch (req) {
 	case DFK_REQ_DNLOAD:
 		if (dfuse) {
+			if (!(emu_attrs(dev) & DFK_ATTR_CAN_DNLOAD))
+				return stall_error(dev);
 			if (dev->state != DFK_STATE_IDLE && dev->state != DFK_STATE_DNLOAD_IDLE)
-				return EMU_URB_STALL;
+				return refuse(dev);
 			return emu_dfuse_dnload(dev, wvalue, data, wlength);
 		}
 		return plain_dnload(dev, wvalue, data, wlength);
 	case DFK_REQ_UPLOAD:
 		if (dfuse) {
+			if (!(emu_attrs(dev) & DFK_ATTR_CAN_UPLOAD))
+				return stall_error(dev);
 			if (dev->state != DFK_STATE_IDLE && dev->state != DFK_STATE_UPLOAD_IDLE)
-				return EMU_URB_STALL;
+				return refuse(dev);
 			return emu_dfuse_upload(dev, wvalue, data, wlength, actual);
 		}
 		return plain_upload(dev, data, wlength, actual);
@@ -379,7 +395,7 @@ int emu_dfu_request(emu_device *dev, const uint8_t setup[8], uint8_t *data, uint
 			dev->status = DFK_STATUS_OK;
 			return EMU_URB_OK;
 		}
-		if (dfuse) { /* ST ROMs: no stall, but dfuERROR/errUNKNOWN */
+		if (emu_quirk(dev, EMU_Q_CLRSTATUS_ERRUNKNOWN)) { /* ST ROMs: no stall, but dfuERROR/errUNKNOWN */
 			emu_dfu_error(dev, DFK_STATUS_ERR_UNKNOWN);
 			return EMU_URB_OK;
 		}
@@ -394,16 +410,17 @@ int emu_dfu_request(emu_device *dev, const uint8_t setup[8], uint8_t *data, uint
 			return EMU_URB_OK;
 		case DFK_STATE_DNLOAD_SYNC:
 		case DFK_STATE_MANIFEST_SYNC:
-			if (dfuse) {
+			if (emu_quirk(dev, EMU_Q_ABORT_ANYWHERE)) {
 				dev->state = DFK_STATE_IDLE;
 				dev->op_pending = dev->op_done = false;
 				return EMU_URB_OK;
 			}
 			return stall_error(dev);
-		default: return dfuse ? EMU_URB_OK : stall_error(dev); /* ST ROMs ignore it elsewhere */
+		default: /* ST ROMs ignore it elsewhere */
+			return emu_quirk(dev, EMU_Q_ABORT_ANYWHERE) ? EMU_URB_OK : stall_error(dev);
 		}
 	case DFK_REQ_DETACH:
-		if (dfuse) { /* "not meaningful" in the ROM: it re-attaches */
+		if (emu_quirk(dev, EMU_Q_DETACH_REENUMERATES)) { /* "not meaningful" in the ROM: it re-attaches */
 			emu_reset_into(dev, false, EMU_EVENT_REENUMERATE);
 			return EMU_URB_OK;
 		}

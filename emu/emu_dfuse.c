@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* ST DfuSe 1.1a as the STM32 system-memory bootloader does it
  * (protocols.md B.2-B.4): commands in DNLOAD block 0, data at
  * (wBlockNum - 2) * wTransferSize + address pointer, everything executed on
@@ -220,7 +222,7 @@ void emu_dfuse_leave(emu_device *dev)
 	/* The ROM jumps to the address pointer: a valid vector table starts
 	 * with an initial stack pointer in SRAM. Otherwise it resets into
 	 * itself. */
-	bool valid = false;
+	bool valid = !emu_quirk(dev, EMU_Q_LEAVE_CHECKS_VECTOR);
 	for (size_t a = 0; a < dev->nmem && !valid; a++) {
 		const emu_mem *m = &dev->mem[a];
 		if (m->def->kind != EMU_MEM_FLASH || !emu_flash_range_ok(m, dev->addr_ptr, 4, 0))
@@ -232,7 +234,7 @@ void emu_dfuse_leave(emu_device *dev)
 	}
 	if (!valid)
 		emu_reset_into(dev, false, EMU_EVENT_REENUMERATE);
-	else if (dev->prof->leave == EMU_LEAVE_RUNTIME && dev->prof->has_runtime)
+	else if (dev->prof->has_runtime)
 		emu_reset_into(dev, true, EMU_EVENT_REENUMERATE);
 	else {
 		dev->present = false;

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* --fault SPEC: injected misbehaviour, so that the tool's error paths are
  * tested against a device that really does it. */
 #include <stdlib.h>
@@ -48,6 +50,16 @@ static const struct {
     {"blen0", EMU_D_BLEN0, "first interface descriptor with bLength 0"},
     {"dev-badlen", EMU_D_DEV_BADLEN, "device descriptor with bLength 8"},
 };
+
+bool emu_desc_fault_bit(const char *name, uint32_t *bit)
+{
+	for (size_t i = 0; i < sizeof descs / sizeof descs[0]; i++)
+		if (strcmp(name, descs[i].name) == 0) {
+			*bit = descs[i].bit;
+			return true;
+		}
+	return false;
+}
 
 void emu_faults_help(FILE *f)
 {

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The device's memories and the rules of NOR flash: erase sets a page to
  * 0xFF, programming can only clear bits, rights come from the memory map.
  *
@@ -6,7 +8,8 @@
  * memory-map segments in string order (plain DFU: one block of its size).
  * No header: `dd` or `cmp` work on it directly. A missing file is created
  * with every memory in its fresh state (flash 0xFF, option bytes at their
- * factory values); an existing file must have exactly the profile's size.
+ * factory values: the description's contents); an existing file must have
+ * exactly the device's size.
  * The file is mapped MAP_SHARED, so what was programmed survives even a
  * killed emulator; emu_device_free syncs it. */
 #include <errno.h>
@@ -134,7 +137,7 @@ bool emu_flash_range_ok(const emu_mem *m, uint64_t addr, uint64_t len, uint8_t n
 uint8_t emu_flash_program(emu_device *dev, emu_mem *m, uint64_t addr, const uint8_t *data, uint32_t len)
 {
 	bool bits_only = m->def->kind == EMU_MEM_FLASH || m->def->kind == EMU_MEM_OTP;
-	if (bits_only && !dev->prof->overwrite_and) {
+	if (bits_only && !emu_quirk(dev, EMU_Q_WRITE_UNERASED_ANDS)) {
 		/* The chip checks before it programs (STM32 PGERR/PROGERR). */
 		for (uint32_t i = 0; i < len; i++) {
 			uint8_t *p = emu_flash_ptr(m, addr + i);
@@ -183,22 +186,30 @@ uint64_t emu_flash_mass_erase(emu_device *dev)
 	return bytes;
 }
 
+static uint32_t sat32(uint64_t v)
+{
+	return v > UINT32_MAX ? UINT32_MAX : (uint32_t)v;
+}
+
 uint32_t emu_flash_erase_ms(const emu_device *dev, uint64_t bytes)
 {
 	const emu_timing_def *t = &dev->prof->t;
-	return t->erase_base_ms + (uint32_t)((bytes / 1024 * t->erase_us_per_kib + 999) / 1000);
+	for (size_t i = 0; i < t->nerase; i++)
+		if (t->erase_sizes[i] == bytes)
+			return t->erase_ms[i];
+	return sat32(t->erase_base_ms + (bytes / 1024 * t->erase_us_per_kib + 999) / 1000);
 }
 
 uint32_t emu_flash_prog_ms(const emu_device *dev, uint64_t bytes)
 {
-	return (uint32_t)((bytes * dev->prof->t.prog_us_per_byte + 999) / 1000);
+	return sat32((bytes * dev->prof->t.prog_ns_per_byte + 999999) / 1000000);
 }
 
 void emu_flash_fill_initial(emu_mem *m)
 {
-	memset(m->data, 0xFF, m->size);
-	if (m->def->init)
-		memcpy(m->data, m->def->init, m->def->init_len < m->size ? m->def->init_len : m->size);
+	memset(m->data, m->def->fill, m->size);
+	for (size_t i = 0; i < m->def->npatches; i++)
+		memcpy(m->data + m->def->patches[i].off, m->def->patches[i].data, m->def->patches[i].len);
 }
 
 bool emu_flash_init(emu_device *dev, const char *path, char *errbuf, size_t errsz)
@@ -210,17 +221,11 @@ bool emu_flash_init(emu_device *dev, const char *path, char *errbuf, size_t errs
 	for (size_t a = 0; a < p->nalts; a++) {
 		emu_mem *m = &dev->mem[a];
 		m->def = &p->alts[a];
-		if (p->dfuse) {
-			if (!emu_memmap_parse(m->def->name, m->segs, EMU_MAX_SEGS, &m->nsegs, &m->size)) {
-				snprintf(errbuf, errsz, "profile %s: bad memory map \"%s\"", p->name, m->def->name);
-				return false;
-			}
-		} else {
-			uint32_t page = m->def->plain_page ? m->def->plain_page : m->def->plain_size;
-			uint8_t rights = m->def->kind == EMU_MEM_FLASH ? (EMU_R | EMU_E | EMU_W) : (EMU_R | EMU_W);
-			m->segs[0] = (emu_seg){0, m->def->plain_size / page, page, rights, 0};
-			m->nsegs = 1;
-			m->size = m->def->plain_size;
+		memcpy(m->segs, m->def->segs, m->def->nsegs * sizeof m->segs[0]);
+		m->nsegs = m->def->nsegs;
+		m->size = m->def->size;
+		if (!p->dfuse) {
+			/* plain DFU: pages erased as a download first touches them */
 			m->npages = m->segs[0].count;
 			m->touched = calloc(m->npages, 1);
 			if (!m->touched) {
@@ -252,7 +257,7 @@ bool emu_flash_init(emu_device *dev, const char *path, char *errbuf, size_t errs
 				return false;
 			}
 		} else if ((uint64_t)st.st_size != total) {
-			snprintf(errbuf, errsz, "memory file %s has %lld bytes but profile %s needs %llu", path,
+			snprintf(errbuf, errsz, "memory file %s has %lld bytes but device %s needs %llu", path,
 				 (long long)st.st_size, p->name, (unsigned long long)total);
 			close(fd);
 			return false;
@@ -280,12 +285,8 @@ bool emu_flash_init(emu_device *dev, const char *path, char *errbuf, size_t errs
 	for (size_t a = 0; a < dev->nmem; a++) {
 		dev->mem[a].data = dev->membuf + off;
 		off += dev->mem[a].size;
-		if (fresh) {
+		if (fresh)
 			emu_flash_fill_initial(&dev->mem[a]);
-			if (p->protected_default && (int)a == p->rdp_alt && p->rdp_off < dev->mem[a].size &&
-			    dev->mem[a].data[p->rdp_off] == 0xAA)
-				dev->mem[a].data[p->rdp_off] = 0xBB;
-		}
 	}
 	return true;
 }

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit-emu device model internals, shared by emu_device.c (USB standard
  * requests, descriptors), emu_dfu.c (DFU 1.1 state machine), emu_dfuse.c
  * (ST DfuSe commands), emu_flash.c (memories and the flash rules),
@@ -10,30 +12,60 @@
 #include "dfukit/usb.h"
 #include "emu_device.h"
 
-#define EMU_MAX_ALTS 8
-#define EMU_MAX_SEGS 16
+#define EMU_MAX_ALTS 32	  /* DFU-mode alt settings */
+#define EMU_MAX_SEGS 16	  /* segments of one memory's real layout */
+#define EMU_MAX_INTFS 8	  /* interfaces of a configuration, the DFU one included */
+#define EMU_MAX_LANGIDS 8 /* string descriptor 0 */
+#define EMU_MAX_ERASE_SIZES 8
+#define EMU_MAX_MEMORY (256u << 20) /* all memories of a device together */
 #define EMU_DFUSE_DEFAULT_ADDR 0x08000000u
 
 /* Rights of a memory-map segment (DfuSe type letter 'a'..'g' minus 'a'+1). */
 enum { EMU_R = 1, EMU_E = 2, EMU_W = 4 };
 
 typedef enum emu_mem_kind {
-	EMU_MEM_FLASH,	/* erase to 0xFF, programming only clears bits */
+	EMU_MEM_FLASH,	/* erase to the fill byte, programming only clears bits */
 	EMU_MEM_OTP,	/* programming only clears bits, never erased */
 	EMU_MEM_OPTION, /* option bytes: rewritten whole, then the chip resets */
 	EMU_MEM_RAM,	/* plain overwrite */
 } emu_mem_kind;
 
+typedef struct emu_seg {
+	uint32_t start, count, page;
+	uint8_t rights;
+	uint64_t off; /* offset of the segment in the memory's buffer */
+} emu_seg;
+
+/* A USB string: text (UTF-8, sent as UTF-16LE), the raw descriptor bytes
+ * as the device sends them, or none (index 0). */
+typedef enum emu_str_kind { EMU_STR_NONE, EMU_STR_TEXT, EMU_STR_RAW } emu_str_kind;
+typedef struct emu_str {
+	emu_str_kind kind;
+	char *text;
+	uint8_t *raw;
+	size_t raw_len;
+} emu_str;
+
+/* Initial bytes at an offset of a memory. */
+typedef struct emu_patch {
+	uint64_t off;
+	uint8_t *data;
+	size_t len;
+} emu_patch;
+
 typedef struct emu_alt_def {
-	const char *name; /* plain DFU: iInterface text; DfuSe: the memory-map string */
+	emu_str name; /* advertised iInterface: plain DFU a name, DfuSe the memory map */
 	emu_mem_kind kind;
-	uint32_t plain_size, plain_page; /* plain DFU memories only */
-	const uint8_t *init;		 /* initial content of a fresh memory; rest 0xFF */
-	size_t init_len;
+	emu_seg segs[EMU_MAX_SEGS]; /* the real layout, whatever the name says */
+	size_t nsegs;
+	uint64_t size;
+	uint8_t fill; /* a fresh memory: this byte, then the patches */
+	emu_patch *patches;
+	size_t npatches;
 } emu_alt_def;
 
-/* What a GETSTATUS (or other request) that comes while the device is still
- * busy gets, as the profile's real chip answers it. */
+/* What a request that comes while the device is still busy gets, as the
+ * real chip answers it (quirks busy-*). */
 typedef enum emu_early {
 	EMU_EARLY_SPEC,	 /* DFU 1.1: any request in dfuDNBUSY stalls, dfuERROR */
 	EMU_EARLY_NAK,	 /* the chip NAKs until done: the reply is delayed */
@@ -41,52 +73,103 @@ typedef enum emu_early {
 	EMU_EARLY_STALL, /* STM32L4: the first early poll of every other operation stalls */
 } emu_early;
 
-typedef enum emu_leave {
-	EMU_LEAVE_GONE,	   /* the application has no USB: the device leaves the bus */
-	EMU_LEAVE_RUNTIME, /* the application enumerates in DFU runtime mode */
-} emu_leave;
+/* Behaviour quirks (the "quirks" of a description, emu_desc.c). */
+enum {
+	EMU_Q_WRITE_UNERASED_ANDS = 1u << 0,  /* programming unerased flash ANDs silently (else errWRITE) */
+	EMU_Q_CLRSTATUS_ERRUNKNOWN = 1u << 1, /* CLRSTATUS outside dfuERROR: dfuERROR/errUNKNOWN, no stall */
+	EMU_Q_ABORT_ANYWHERE = 1u << 2,	      /* ABORT taken in the SYNC states, ignored elsewhere */
+	EMU_Q_DETACH_REENUMERATES = 1u << 3,  /* DFU_DETACH in DFU mode: the loader re-enumerates */
+	EMU_Q_STALL_KEEPS_STATE = 1u << 4,    /* refused requests stall without dfuERROR */
+	EMU_Q_ALWAYS_DNBUSY = 1u << 5,	      /* the GETSTATUS after each DNLOAD says dfuDNBUSY */
+	EMU_Q_LEAVE_CHECKS_VECTOR = 1u << 6,  /* DfuSe leave jumps only to a valid vector table */
+};
 
 typedef struct emu_timing_def {
-	uint32_t erase_base_ms, erase_us_per_kib; /* one page/sector */
-	uint32_t prog_us_per_byte;
-	uint32_t mass_erase_ms;		 /* real duration */
+	uint32_t erase_base_ms, erase_us_per_kib; /* one page/sector of a size not in erase_sizes */
+	uint32_t erase_sizes[EMU_MAX_ERASE_SIZES], erase_ms[EMU_MAX_ERASE_SIZES];
+	size_t nerase;
+	uint32_t prog_ns_per_byte;
+	uint32_t mass_erase_ms;		 /* real duration, 0: the pages' erase time */
 	uint32_t mass_erase_reported_ms; /* 0: reported like the other operations */
 	uint32_t cmd_ms;		 /* set address pointer, get commands */
 	uint32_t manifest_ms;
-	uint32_t report_pct; /* reported bwPollTimeout as % of the real time */
+	uint32_t report_pct;			   /* reported bwPollTimeout as % of the real time */
+	uint32_t usb_transfer_us, usb_ns_per_byte; /* full-speed bus time of a control transfer */
 	emu_early early;
 } emu_timing_def;
 
-typedef struct emu_profile {
-	const char *name, *desc;
-	bool dfuse;
-	uint16_t vid, pid, bcd; /* DFU mode */
-	const char *manufacturer, *product, *serial;
-	bool has_runtime; /* an application with a DFU runtime interface exists */
-	uint16_t rt_pid, rt_bcd;
-	const char *rt_product, *rt_intf;
-	bool starts_runtime;
+/* A non-DFU interface of a composite device. */
+typedef struct emu_intf_def {
+	uint8_t cls, subclass, protocol, num_eps;
+	emu_str name;
+	uint8_t *extra; /* class and endpoint descriptors after its interface descriptor */
+	size_t extra_len;
+} emu_intf_def;
+
+typedef enum emu_func_place {
+	EMU_FUNC_END,	      /* after every alt setting (ST ROMs) */
+	EMU_FUNC_AFTER_FIRST, /* after alt setting 0 */
+	EMU_FUNC_AFTER_EACH,  /* after each alt setting */
+} emu_func_place;
+
+typedef struct emu_func_def {
+	uint8_t length; /* 7 (DFU 1.0, no bcdDFUVersion) or 9 */
 	uint8_t attrs;
 	uint16_t detach_timeout, xfer_size, bcd_dfu;
+	emu_func_place place;
+} emu_func_def;
+
+/* How the device shows itself in one mode (DFU mode or run-time). */
+typedef struct emu_mode_def {
+	uint16_t vid, pid, bcd, bcd_usb;
+	uint8_t dev_class, dev_subclass, dev_protocol, ep0_size;
+	uint8_t config_attrs, max_power;
+	emu_str manufacturer, product, serial;
+	uint16_t langids[EMU_MAX_LANGIDS];
+	size_t nlangids;
+	emu_intf_def intfs[EMU_MAX_INTFS - 1]; /* the other interfaces, in number order */
+	size_t nintfs;
+	uint8_t dfu_intf; /* bInterfaceNumber of the DFU interface */
+	emu_func_def func;
+	emu_str dfu_name; /* run-time mode: iInterface of the DFU interface */
+} emu_mode_def;
+
+/* A device description (emu_desc.c): a built-in one (emu/devices/NAME.json,
+ * compiled in) or a --device FILE. Read-only once parsed; devices point at it. */
+struct emu_profile {
+	char *name, *desc;
+	bool dfuse;
+	emu_mode_def mode[2]; /* [0] DFU mode, [1] run-time mode (has_runtime) */
+	bool has_runtime;     /* an application with a DFU run-time interface exists */
+	bool starts_runtime;
 	emu_alt_def alts[EMU_MAX_ALTS];
 	size_t nalts;
+	uint64_t memsize;		   /* all alts' memories */
 	uint8_t start_state, start_status; /* DFU mode after power-on/reset */
-	emu_leave leave;
-	bool overwrite_and; /* programming unerased flash ANDs silently (else errWRITE) */
-	bool has_unprotect; /* the ROM knows Read Unprotect (0x92) */
-	int rdp_alt;	    /* alt holding the read-protection byte, -1: none */
-	uint32_t rdp_off;   /* its offset in that memory; 0xAA = unprotected */
-	bool protected_default;
+	uint32_t quirks;		   /* EMU_Q_* */
+	uint32_t desc_quirks;		   /* EMU_D_*: hostile descriptors, always on */
+	bool has_unprotect;		   /* the ROM knows Read Unprotect (0x92) */
+	int rdp_alt;			   /* alt holding the read-protection byte, -1: none */
+	uint32_t rdp_off;		   /* its offset in that memory; 0xAA = unprotected */
+	uint32_t dfuse_addr;		   /* address pointer after reset */
 	emu_timing_def t;
-} emu_profile;
+	char bus_path[32]; /* "" : assigned by the server */
+	uint32_t devnum;   /* 0: assigned by the server */
+	char *faults[EMU_MAX_FAULTS];
+	size_t nfaults;
+};
 
-const emu_profile *emu_profile_find(const char *name);
+/* The compiled-in descriptions (generated from emu/devices/ by CMake). */
+typedef struct emu_builtin {
+	const char *name;
+	const unsigned char *text;
+	size_t len;
+} emu_builtin;
+extern const emu_builtin emu_builtins[];
+extern const size_t emu_nbuiltins;
 
-typedef struct emu_seg {
-	uint32_t start, count, page;
-	uint8_t rights;
-	uint64_t off; /* offset of the segment in the memory's buffer */
-} emu_seg;
+/* The hostile descriptor variants by name (desc=NAME faults and quirks). */
+bool emu_desc_fault_bit(const char *name, uint32_t *bit);
 
 typedef struct emu_mem {
 	const emu_alt_def *def;
@@ -207,7 +290,9 @@ typedef enum emu_after {
 
 struct emu_device {
 	const emu_profile *prof;
+	emu_profile *own_prof; /* prof when the device made it (a built-in by name) */
 	emu_timing timing;
+	bool serial_set; /* serial replaces the description's (--serial, --count) */
 	char serial[64];
 	emu_mem mem[EMU_MAX_ALTS];
 	size_t nmem;
@@ -226,11 +311,11 @@ struct emu_device {
 
 	/* DFU */
 	uint8_t state, status;
-	uint16_t xfer_size; /* wTransferSize announced and enforced */
-	uint8_t attrs;
-	uint64_t deadline; /* end of the current busy period (now_ms) */
+	uint16_t xfer_size; /* wTransferSize announced and enforced (DFU mode) */
+	uint64_t deadline;  /* end of the current busy period (now_ms) */
 	uint64_t detach_deadline;
 	uint64_t last_now;    /* now_ms of the last control transfer */
+	uint64_t bus_ns;      /* USB bus time owed, below a millisecond */
 	unsigned early_polls; /* early GETSTATUS seen in the current busy period */
 	uint64_t busy_ops;    /* busy periods so far */
 	bool op_pending;      /* a DNLOAD waits for its GETSTATUS */
@@ -257,6 +342,19 @@ struct emu_device {
 };
 
 /* emu_device.c */
+/* The current mode's description and DFU attributes. */
+static inline const emu_mode_def *emu_mode(const emu_device *dev)
+{
+	return &dev->prof->mode[dev->runtime && dev->prof->has_runtime];
+}
+static inline uint8_t emu_attrs(const emu_device *dev)
+{
+	return emu_mode(dev)->func.attrs;
+}
+static inline bool emu_quirk(const emu_device *dev, uint32_t q)
+{
+	return (dev->prof->quirks & q) != 0;
+}
 void emu_enter_dfu_mode(emu_device *dev);     /* (re)boot into the DFU/ROM mode */
 void emu_enter_runtime_mode(emu_device *dev); /* boot the application */
 void emu_reset_into(emu_device *dev, bool runtime, emu_event ev);

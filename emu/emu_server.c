@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The socket side of dfukit-emu: listening, accepting, poll(), timing
  * (the monotonic clock handed to the sessions), lingering closes, and the
  * vhci-hcd socket pairs. The protocol itself is emu_session.c.
@@ -300,7 +302,7 @@ static conn *add_conn(server *sv, int fd, emu_session *s, vport *vp)
 static void attach_vport(server *sv, vport *vp)
 {
 	char err[768];
-	uint32_t devid = (EMU_BUSNUM << 16) | vp->port->devnum;
+	uint32_t devid = (vp->port->busnum << 16) | vp->port->devnum;
 	int fd = emu_vhci_attach(&vp->v, devid, err, sizeof(err));
 	if (fd < 0) {
 		fprintf(stderr, "dfukit-emu: %s\n", err);
@@ -308,8 +310,8 @@ static void attach_vport(server *sv, vport *vp)
 		vp->finished = true;
 		return;
 	}
-	fprintf(stderr, "dfukit-emu: %s listening on vhci port %d (%s, devid 0x%08x, %s)\n", sv->o->profile, vp->v.port,
-		vp->v.dir, devid, vp->port->busid);
+	fprintf(stderr, "dfukit-emu: %s listening on vhci port %d (%s, devid 0x%08x, %s)\n",
+		emu_profile_name(emu_device_profile(vp->port->dev)), vp->v.port, vp->v.dir, devid, vp->port->busid);
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	emu_session *s = emu_session_new_direct(sv->o->bus, vp->port, now_ms());
 	if (!s || !add_conn(sv, fd, s, vp)) {

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit-emu front end: the socket server. emu_serve_* run the
  * single-threaded poll() loop that moves bytes between sockets and
  * sessions (emu_session.h, the protocol engine) and keeps the clock. */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The USB/IP protocol engine of one connection (protocols.md C.2-C.4):
  * OP_REQ_DEVLIST / OP_REQ_IMPORT, then URBs; or URBs straight away when the
  * peer is vhci-hcd. Control transfers on ep0 run one at a time in arrival
@@ -110,19 +112,35 @@ static void put32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-bool emu_bus_add(emu_bus *bus, emu_device *dev)
+bool emu_bus_add_at(emu_bus *bus, emu_device *dev, const char *busid, uint32_t devnum)
 {
-	if (bus->n >= EMU_MAX_DEVICES)
+	unsigned long busnum = strtoul(busid, NULL, 10);
+	if (bus->n >= EMU_MAX_DEVICES || strlen(busid) >= sizeof(bus->ports[0].busid) || busnum == 0 || devnum == 0 ||
+	    devnum > 127)
 		return false;
+	for (size_t i = 0; i < bus->n; i++)
+		if (strcmp(bus->ports[i].busid, busid) == 0 ||
+		    (bus->ports[i].busnum == busnum && bus->ports[i].devnum == devnum))
+			return false;
 	emu_port *p = &bus->ports[bus->n++];
 	memset(p, 0, sizeof(*p));
 	p->dev = dev;
-	snprintf(p->busid, sizeof(p->busid), "%u-%zu", EMU_BUSNUM, bus->n);
-	/* Addresses in plugging order; one that comes back gets the next
-	 * free one, as on a real bus. */
-	p->devnum = EMU_FIRST_DEVNUM + (uint32_t)bus->n - 1;
-	bus->next_devnum = EMU_FIRST_DEVNUM + (uint32_t)bus->n;
+	snprintf(p->busid, sizeof(p->busid), "%s", busid);
+	p->busnum = (uint32_t)busnum;
+	p->devnum = devnum;
+	/* A device that comes back on the bus gets the next free address,
+	 * as on a real bus. */
+	if (devnum + 1 > bus->next_devnum)
+		bus->next_devnum = devnum + 1;
 	return true;
+}
+
+bool emu_bus_add(emu_bus *bus, emu_device *dev)
+{
+	char busid[32];
+	snprintf(busid, sizeof(busid), "%u-%zu", EMU_BUSNUM, bus->n + 1);
+	/* Addresses in plugging order. */
+	return emu_bus_add_at(bus, dev, busid, EMU_FIRST_DEVNUM + (uint32_t)bus->n);
 }
 
 emu_port *emu_bus_find(emu_bus *bus, const char *busid)
@@ -201,9 +219,9 @@ void emu_session_free(emu_session *s)
 static void usb_device_of(const emu_port *p, const emu_usb_identity *id, dfk_usbip_device *d)
 {
 	memset(d, 0, sizeof(*d));
-	snprintf(d->path, sizeof(d->path), "%s/%s", EMU_SYSFS_BUS, p->busid);
+	snprintf(d->path, sizeof(d->path), "%s%u/%s", EMU_SYSFS_USB, p->busnum, p->busid);
 	snprintf(d->busid, sizeof(d->busid), "%s", p->busid);
-	d->busnum = EMU_BUSNUM;
+	d->busnum = p->busnum;
 	d->devnum = p->devnum;
 	d->speed = DFK_USBIP_SPEED_FULL;
 	d->idVendor = id->idVendor;

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit-emu: the USB/IP protocol engine of one connection. Bytes in, bytes
  * out, timers given as clock values by the caller; no sockets, no sleeping,
  * so that fuzz targets and unit tests drive it with plain buffers. */
@@ -10,16 +12,18 @@
 
 #include "emu_device.h"
 
-/* The virtual bus: devices 1-1, 1-2, ... on bus 1, as usbipd exports them. */
+/* The virtual bus: devices 1-1, 1-2, ... on bus 1, as usbipd exports them
+ * (or at the port paths their descriptions give). */
 #define EMU_BUSNUM 1u
-#define EMU_SYSFS_BUS "/sys/devices/platform/dfukit-emu/usb1"
+#define EMU_SYSFS_USB "/sys/devices/platform/dfukit-emu/usb" /* + busnum */
 #define EMU_FIRST_DEVNUM 2u
 #define EMU_MAX_DEVICES 64
 
 /* One exported device. */
 typedef struct emu_port {
 	emu_device *dev;
-	char busid[16];	 /* "1-N" */
+	char busid[32];	 /* "1-N", or the port path its description gives ("2-1.4") */
+	uint32_t busnum; /* the number before the '-' */
 	uint32_t devnum; /* what OP_REP_* announce (devid = busnum << 16 | devnum) */
 	bool held;	 /* a connection holds its import */
 } emu_port;
@@ -30,8 +34,13 @@ typedef struct emu_bus {
 	uint32_t next_devnum; /* given to a device that comes back on the bus */
 } emu_bus;
 
-/* Puts dev on the bus as the next port (busid 1-N); false when full. */
+/* Puts dev on the bus as the next port (busid 1-N, the next devnum);
+ * false when full. */
 bool emu_bus_add(emu_bus *bus, emu_device *dev);
+/* Puts dev on the bus at busid ("BUS-PORT[.PORT]...") and devnum (1 to
+ * 127); false when full, or when another port has that busid or that
+ * devnum on the same bus. */
+bool emu_bus_add_at(emu_bus *bus, emu_device *dev, const char *busid, uint32_t devnum);
 /* The port with that busid, NULL when none. */
 emu_port *emu_bus_find(emu_bus *bus, const char *busid);
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Counters for --stats: what a host did to the device and how long the
  * timing model kept it busy. Benchmarks read the JSON. */
 #include <errno.h>
@@ -75,8 +77,12 @@ static void json_string(FILE *f, const char *str)
 void emu_device_write_stats(const emu_device *dev, FILE *f)
 {
 	const emu_stats *s = &dev->stats;
+	const char *serial = emu_device_serial(dev);
 	fprintf(f, "{\"profile\":\"%s\",\"serial\":", dev->prof->name);
-	json_string(f, dev->serial);
+	if (serial)
+		json_string(f, serial);
+	else
+		fputs("null", f);
 	fprintf(f, ",\"control_transfers\":%" PRIu64 ",\"requests\":{", s->control_transfers);
 	for (int i = 0; i < EMU_RQ_COUNT; i++)
 		fprintf(f, "%s\"%s\":%" PRIu64, i ? "," : "", names[i], s->req[i]);

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* vhci-hcd attach/detach through sysfs (protocols.md C.5). The kernel takes
  * its own reference on the socket it is given, so our copy of that end is
  * closed right after the attach, as the usbip tool does. */

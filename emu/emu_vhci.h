@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit-emu: attaching the virtual device to the local vhci-hcd through
  * its sysfs interface (protocols.md C.5), without the usbip tool. */
 #ifndef DFUKIT_EMU_VHCI_H

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* example-flash: the smallest useful program built on libdfukit.
  *
  *   example-flash [--usbip SPEC] FILE [ADDRESS]

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # examples/flash.c end to end: flashes a random 20 KiB raw binary at
 # 0x08000000 into dfukit-emu (stm32f405, USB/IP on a unix socket) and checks
 # the emulator's memory file directly; a missing input must fail cleanly.

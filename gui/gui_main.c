@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit-gui: command line and application start. */
 #include <stdio.h>
 #include <stdlib.h>

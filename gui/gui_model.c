@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit-gui: device snapshot, file summary, device matching and the plan
  * preview, in plain C over libdfukit and GLib (no widgets). */
 #include "gui_model.h"
@@ -56,18 +58,81 @@ bool gui_device_list_append(gui_device_list *dst, const gui_device *d)
 	return true;
 }
 
+static void device_signature(GString *s, const gui_device *d)
+{
+	g_string_append_printf(s, "%s|%s|%s|%04x:%04x|%d|%s|%zu", d->key, d->name, d->serial, d->vid, d->pid,
+			       (int)d->status, d->reason, d->nalts);
+	for (size_t j = 0; j < d->nalts; j++)
+		g_string_append_printf(s, "|%u:%s", d->alts[j].alt, d->alts[j].name);
+}
+
 char *gui_device_list_signature(const gui_device_list *l)
 {
 	GString *s = g_string_new(NULL);
 	for (size_t i = 0; i < l->count; i++) {
-		const gui_device *d = &l->devs[i];
-		g_string_append_printf(s, "%s|%s|%s|%04x:%04x|%d|%s|%zu", d->key, d->name, d->serial, d->vid, d->pid,
-				       (int)d->status, d->reason, d->nalts);
-		for (size_t j = 0; j < d->nalts; j++)
-			g_string_append_printf(s, "|%u:%s", d->alts[j].alt, d->alts[j].name);
+		device_signature(s, &l->devs[i]);
 		g_string_append_c(s, '\n');
 	}
 	return g_string_free(s, FALSE);
+}
+
+static bool same_shown(const gui_device *a, const gui_device *b)
+{
+	GString *x = g_string_new(NULL), *y = g_string_new(NULL);
+	device_signature(x, a);
+	device_signature(y, b);
+	bool same = g_string_equal(x, y);
+	g_string_free(x, TRUE);
+	g_string_free(y, TRUE);
+	return same;
+}
+
+static long find_key(const gui_device_list *l, const char *key)
+{
+	for (size_t i = 0; l && i < l->count; i++)
+		if (strcmp(l->devs[i].key, key) == 0)
+			return (long)i;
+	return -1;
+}
+
+void gui_list_diff_free(gui_list_diff *d)
+{
+	free(d->added);
+	free(d->removed);
+	free(d->changed);
+	free(d->unchanged);
+	memset(d, 0, sizeof(*d));
+}
+
+bool gui_device_list_diff(const gui_device_list *old, const gui_device_list *now, gui_list_diff *d)
+{
+	memset(d, 0, sizeof(*d));
+	size_t nold = old ? old->count : 0, nnow = now ? now->count : 0;
+	d->added = calloc(nnow + 1, sizeof(size_t));
+	d->changed = calloc(nnow + 1, sizeof(size_t));
+	d->unchanged = calloc(nnow + 1, sizeof(size_t));
+	d->removed = calloc(nold + 1, sizeof(size_t));
+	if (!d->added || !d->changed || !d->unchanged || !d->removed) {
+		gui_list_diff_free(d);
+		return false;
+	}
+	for (size_t i = 0; i < nnow; i++) {
+		const gui_device *n = &now->devs[i];
+		/* A key listed twice in now counts once: the first is the row. */
+		if (find_key(now, n->key) != (long)i)
+			continue;
+		long o = find_key(old, n->key);
+		if (o < 0)
+			d->added[d->nadded++] = i;
+		else if (same_shown(&old->devs[o], n))
+			d->unchanged[d->nunchanged++] = i;
+		else
+			d->changed[d->nchanged++] = i;
+	}
+	for (size_t i = 0; i < nold; i++)
+		if (find_key(old, old->devs[i].key) == (long)i && find_key(now, old->devs[i].key) < 0)
+			d->removed[d->nremoved++] = i;
+	return true;
 }
 
 void gui_device_ids(const gui_device *d, char *out, size_t outsz)
@@ -105,6 +170,54 @@ char *gui_alt_describe(const gui_alt *a)
 		g_free(ps);
 	}
 	return g_string_free(s, FALSE);
+}
+
+bool gui_alt_is_option_bytes(const gui_alt *a)
+{
+	if (!a->has_map)
+		return false;
+	char *name = g_strstrip(g_strdup(a->map.name));
+	bool yes = g_ascii_strcasecmp(name, "Option Bytes") == 0;
+	g_free(name);
+	return yes;
+}
+
+/* Notes the first write into option bytes: the target's alt itself, or an
+ * element inside the memory map of an option-bytes alt. */
+static void check_option_bytes(gui_preview *p, const gui_device *d, const gui_alt *target_alt, const dfk_image *img)
+{
+	if (p->option_bytes)
+		return;
+	if (target_alt && gui_alt_is_option_bytes(target_alt)) {
+		uint32_t at = img->count	      ? img->elements[0].addr
+			      : target_alt->map.count ? target_alt->map.segs[0].start
+						      : 0;
+		p->option_bytes = true;
+		g_free(p->option_bytes_where);
+		p->option_bytes_where =
+		    g_strdup_printf("alt %u \"%s\" at 0x%08lx", target_alt->alt, "Option Bytes", (unsigned long)at);
+		return;
+	}
+	for (size_t j = 0; j < d->nalts; j++) {
+		const gui_alt *a = &d->alts[j];
+		if (!gui_alt_is_option_bytes(a))
+			continue;
+		for (size_t i = 0; i < img->count; i++) {
+			uint32_t first = img->elements[i].addr;
+			uint64_t end = (uint64_t)first + img->elements[i].size;
+			for (size_t k = 0; k < a->map.count; k++) {
+				const dfk_mem_segment *sg = &a->map.segs[k];
+				if (first < sg->end && end > sg->start) {
+					uint32_t at = first > sg->start ? first : sg->start;
+					p->option_bytes = true;
+					g_free(p->option_bytes_where);
+					p->option_bytes_where = g_strdup_printf(
+					    "0x%08lx, in the option bytes of alt %u", (unsigned long)at, a->alt);
+					return;
+				}
+			}
+		}
+	}
 }
 
 bool gui_default_address(const gui_device *d, uint32_t *addr)
@@ -289,6 +402,8 @@ void gui_preview_build(const gui_file *f, const gui_device *d, uint32_t address,
 		unsigned alt = f->fw.format == DFK_FORMAT_DFUSE ? tg->alt : 0;
 		const gui_alt *a = find_alt(d, alt);
 		if (!a || !a->has_map) {
+			if (!f->raw)
+				check_option_bytes(p, d, NULL, &tg->image);
 			g_string_append_printf(problems, "%sThe device has no alt setting %u with a memory map.",
 					       problems->len ? "\n" : "", alt);
 			continue;
@@ -306,6 +421,7 @@ void gui_preview_build(const gui_file *f, const gui_device *d, uint32_t address,
 				}
 			img = &view;
 		}
+		check_option_bytes(p, d, a, img);
 		for (size_t i = 0; i < img->count; i++)
 			check_element(problems, &a->map, img->elements[i].addr, img->elements[i].size);
 		dfk_plan pl;
@@ -360,7 +476,14 @@ void gui_preview_build(const gui_file *f, const gui_device *d, uint32_t address,
 		g_string_prepend(plan, head->str);
 		g_string_free(head, TRUE);
 	}
+	if (p->option_bytes)
+		g_string_append_printf(plan,
+				       "\nWrites option bytes (%s): wrong ones can lock the chip or enable read "
+				       "protection; you are asked to confirm first.",
+				       p->option_bytes_where);
 out:
+	if (!p->option_bytes_where)
+		p->option_bytes_where = g_strdup("");
 	p->problems = g_string_free(problems, FALSE);
 	p->plan = g_string_free(plan, FALSE);
 }
@@ -369,6 +492,7 @@ void gui_preview_free(gui_preview *p)
 {
 	g_free(p->problems);
 	g_free(p->plan);
+	g_free(p->option_bytes_where);
 	memset(p, 0, sizeof(*p));
 }
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit-gui: the window's logic as plain C, testable without a display.
  *
  * Devices as the window shows them (a snapshot taken by the scanner), the
@@ -51,11 +53,24 @@ void gui_device_list_free(gui_device_list *l);
 bool gui_device_list_append(gui_device_list *dst, const gui_device *d);
 /* A string that changes whenever anything the window shows changes. */
 char *gui_device_list_signature(const gui_device_list *l);
+/* How a new listing differs from the one shown, devices keyed by their
+ * source (USB/IP server or "libusb") and port path. Indices: added,
+ * changed and unchanged into now, removed into old. */
+typedef struct gui_list_diff {
+	size_t *added, *removed, *changed, *unchanged;
+	size_t nadded, nremoved, nchanged, nunchanged;
+} gui_list_diff;
+/* false when out of memory (d is then empty). */
+bool gui_device_list_diff(const gui_device_list *old, const gui_device_list *now, gui_list_diff *d);
+void gui_list_diff_free(gui_list_diff *d);
 /* "0483:df11" */
 void gui_device_ids(const gui_device *d, char *out, size_t outsz);
 /* Memory map of alt as text, one segment a line; NULL-free (empty string
  * when there is none). Caller frees. */
 char *gui_alt_describe(const gui_alt *a);
+/* The alt setting holds option bytes: its DfuSe memory map is named
+ * "Option Bytes" (any case, surrounding spaces ignored). */
+bool gui_alt_is_option_bytes(const gui_alt *a);
 /* Start of alt 0's first writable segment; false when there is none. */
 bool gui_default_address(const gui_device *d, uint32_t *addr);
 
@@ -88,6 +103,10 @@ typedef struct gui_preview {
 	size_t pages, partial_pages;
 	uint64_t erase_bytes, write_bytes;
 	double seconds; /* estimate */
+	/* Writes into option bytes (an alt named "Option Bytes", or addresses
+	 * inside such an alt's memory map): the window asks first. */
+	bool option_bytes;
+	char *option_bytes_where; /* "alt 1 \"Option Bytes\" at 0x1fffc000", or "" */
 } gui_preview;
 
 /* address is used for a raw file (f->raw). */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit-gui: JSON report lines in the format of dfukit --json. */
 #include "gui_report.h"
 

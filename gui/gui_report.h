@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit-gui: the job report, the same JSON lines `dfukit --json` prints
  * (info/warning events, progress events, one result object). */
 #ifndef DFUKIT_GUI_REPORT_H

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit-gui: the main window: devices, file, plan, actions, progress, log.
  * Device work is done by gui_worker.c; this file only shows and asks. */
 #include "gui_window.h"
@@ -71,7 +73,7 @@ void gui_window_update(gui_window *w)
 	gtk_widget_set_visible(GTK_WIDGET(w->problems_label), !addr_ok || p.problems[0]);
 	gtk_label_set_text(w->plan_label,
 			   p.plan[0] ? p.plan : "The plan appears here once a file and a device are chosen.");
-	gtk_widget_set_sensitive(GTK_WIDGET(w->download_button), p.ok && addr_ok && !busy);
+	gtk_widget_set_sensitive(GTK_WIDGET(w->download_button), p.ok && addr_ok && !busy && !w->confirming);
 	gtk_widget_set_sensitive(GTK_WIDGET(w->read_button), d && d->status != GUI_DEV_BROKEN && !busy);
 	gtk_widget_set_sensitive(GTK_WIDGET(w->cancel_button), busy);
 	bool dfuse = d && d->dfuse && d->status != GUI_DEV_BROKEN && !busy;
@@ -205,14 +207,61 @@ static void auto_select(gui_window *w)
 	w->selected_key = pick >= 0 ? g_strdup(w->devices.devs[pick].key) : NULL;
 }
 
+/* Rows are made anew; an expanded row stays expanded (by device key). */
 static void rebuild_rows(gui_window *w)
 {
+	GHashTable *expanded = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	GtkWidget *child;
-	while ((child = gtk_widget_get_first_child(GTK_WIDGET(w->device_list))))
+	while ((child = gtk_widget_get_first_child(GTK_WIDGET(w->device_list)))) {
+		const char *key = g_object_get_data(G_OBJECT(child), "key");
+		if (key && ADW_IS_EXPANDER_ROW(child) && adw_expander_row_get_expanded(ADW_EXPANDER_ROW(child)))
+			g_hash_table_add(expanded, g_strdup(key));
 		gtk_list_box_remove(w->device_list, child);
+	}
 	w->radio_group = NULL;
-	for (size_t i = 0; i < w->devices.count; i++)
-		gtk_list_box_append(w->device_list, device_row(w, &w->devices.devs[i]));
+	for (size_t i = 0; i < w->devices.count; i++) {
+		GtkWidget *row = device_row(w, &w->devices.devs[i]);
+		g_object_set_data_full(G_OBJECT(row), "key", g_strdup(w->devices.devs[i].key), g_free);
+		if (g_hash_table_contains(expanded, w->devices.devs[i].key))
+			adw_expander_row_set_expanded(ADW_EXPANDER_ROW(row), TRUE);
+		gtk_list_box_append(w->device_list, row);
+	}
+	g_hash_table_destroy(expanded);
+}
+
+/* One log line per device that came or went (or changed its state). */
+static void log_changes(gui_window *w, const gui_device_list *now)
+{
+	gui_list_diff diff;
+	if (!gui_device_list_diff(&w->devices, now, &diff))
+		return;
+	char ids[16];
+	for (size_t i = 0; i < diff.nremoved; i++) {
+		const gui_device *d = &w->devices.devs[diff.removed[i]];
+		gui_device_ids(d, ids, sizeof(ids));
+		char *m = g_strdup_printf("Disconnected: %s %s at %s (%s)", d->name, ids, d->path, d->source);
+		log_line(w, "info", m);
+		g_free(m);
+	}
+	for (size_t i = 0; i < diff.nadded; i++) {
+		const gui_device *d = &now->devs[diff.added[i]];
+		gui_device_ids(d, ids, sizeof(ids));
+		char *m = g_strdup_printf("%s: %s %s at %s (%s)%s%s", w->listed_once ? "Connected" : "Found", d->name,
+					  ids, d->path, d->source, d->reason[0] ? ": " : "", d->reason);
+		log_line(w, "info", m);
+		g_free(m);
+	}
+	for (size_t i = 0; i < diff.nchanged; i++) {
+		const gui_device *d = &now->devs[diff.changed[i]];
+		gui_device_ids(d, ids, sizeof(ids));
+		char *m = g_strdup_printf("Changed: %s %s at %s (%s): %s", d->name, ids, d->path, d->source,
+					  d->status == GUI_DEV_READY	 ? "DFU mode, ready"
+					  : d->status == GUI_DEV_RUNTIME ? "run-time mode"
+									 : "cannot be opened");
+		log_line(w, "info", m);
+		g_free(m);
+	}
+	gui_list_diff_free(&diff);
 }
 
 void gui_window_set_devices(gui_window *w, gui_device_list *list, const char *problems)
@@ -227,6 +276,8 @@ void gui_window_set_devices(gui_window *w, gui_device_list *list, const char *pr
 	}
 	g_free(w->device_sig);
 	w->device_sig = sig;
+	log_changes(w, list);
+	w->listed_once = true;
 	gui_device_list_free(&w->devices);
 	w->devices = *list;
 	memset(list, 0, sizeof(*list));
@@ -410,10 +461,8 @@ static gui_job_events job_events(gui_window *w)
 	return ev;
 }
 
-static void on_download(GtkButton *b, gpointer user)
+static void start_download(gui_window *w)
 {
-	(void)b;
-	gui_window *w = user;
 	const gui_device *d = gui_window_device(w);
 	if (w->job || !d || !w->file.loaded)
 		return;
@@ -430,6 +479,58 @@ static void on_download(GtkButton *b, gpointer user)
 	gui_job_events ev = job_events(w);
 	w->job = gui_job_download(d, &o, &ev);
 	gui_window_update(w);
+}
+
+static void on_option_bytes_response(AdwMessageDialog *dlg, const char *response, gpointer user)
+{
+	(void)dlg;
+	gui_window *w = user;
+	w->confirming = false;
+	if (strcmp(response, "write") != 0) {
+		log_line(w, "info", "Option bytes not written: cancelled before anything was sent");
+		gui_window_update(w);
+		return;
+	}
+	start_download(w);
+}
+
+/* Writing option bytes can brick the chip: ask, with Cancel the default. */
+static void on_download(GtkButton *b, gpointer user)
+{
+	(void)b;
+	gui_window *w = user;
+	const gui_device *d = gui_window_device(w);
+	if (w->job || w->confirming || !d || !w->file.loaded)
+		return;
+	uint32_t addr = 0;
+	if (w->file.raw && d->dfuse && !raw_address(w, &addr))
+		return;
+	gui_preview p;
+	gui_preview_build(&w->file, d, addr, gtk_switch_get_active(w->verify_switch),
+			  gtk_switch_get_active(w->leave_switch), &p);
+	if (!p.option_bytes) {
+		gui_preview_free(&p);
+		start_download(w);
+		return;
+	}
+	char ids[16];
+	gui_device_ids(d, ids, sizeof(ids));
+	char *body = g_strdup_printf(
+	    "This file writes the option bytes of %s (%s at %s): %s.\n\nWrong option bytes can lock the chip or "
+	    "enable read protection: the chip may then refuse to run, to be read, or to take new firmware until "
+	    "its whole flash is erased. Write them only if the file was made for exactly this chip.",
+	    d->name, ids, d->path, p.option_bytes_where);
+	AdwMessageDialog *dlg = ADW_MESSAGE_DIALOG(adw_message_dialog_new(w->win, "Write option bytes?", body));
+	adw_message_dialog_add_responses(dlg, "cancel", "_Cancel", "write", "_Write Option Bytes", NULL);
+	adw_message_dialog_set_response_appearance(dlg, "write", ADW_RESPONSE_DESTRUCTIVE);
+	adw_message_dialog_set_default_response(dlg, "cancel");
+	adw_message_dialog_set_close_response(dlg, "cancel");
+	g_signal_connect(dlg, "response", G_CALLBACK(on_option_bytes_response), w);
+	w->confirming = true;
+	gui_window_update(w);
+	gtk_window_present(GTK_WINDOW(dlg));
+	g_free(body);
+	gui_preview_free(&p);
 }
 
 static void on_read(GtkButton *b, gpointer user)
@@ -800,7 +901,14 @@ gui_window *gui_window_new(GtkApplication *app, const char *const *sources)
 	g_signal_connect(w->win, "destroy", G_CALLBACK(on_destroy), w);
 
 	gui_window_update(w);
-	if (sources)
+	if (sources) {
 		w->scanner = gui_scanner_start(sources, 1000, on_scan, w);
+		for (size_t i = 0; sources[i]; i++)
+			if (strcmp(sources[i], "libusb") == 0)
+				log_line(w, "info",
+					 gui_scanner_hotplug(w->scanner)
+					     ? "Local USB: the list follows plug and unplug (libusb hotplug)"
+					     : "Local USB: checked every second (this libusb has no hotplug support)");
+	}
 	return w;
 }

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit-gui: the main window. */
 #ifndef DFUKIT_GUI_WINDOW_H
 #define DFUKIT_GUI_WINDOW_H
@@ -14,6 +16,7 @@ typedef struct gui_window {
 	GtkLabel *device_problems;
 	gui_device_list devices;
 	char *device_sig;
+	bool listed_once;   /* a listing was shown: later additions are "Connected" */
 	char *selected_key; /* the device to write to */
 	bool user_picked;   /* chosen by hand: the file's suffix no longer picks */
 	GtkCheckButton *radio_group;
@@ -37,6 +40,7 @@ typedef struct gui_window {
 	gui_scanner *scanner;
 	gui_job *job;
 	char *report;
+	bool confirming; /* a confirmation dialog is open */
 	bool closing;
 } gui_window;
 

@@ -1,10 +1,18 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit-gui: device listing and jobs on worker threads, over libdfukit.
  *
  * Every libdfukit call that touches a device is in this file, so a change
- * of the library's context or transport API is a change here only. */
+ * of the library's context or transport API is a change here only.
+ *
+ * Local USB is rescanned on libusb hotplug events where libusb supports
+ * them (libusb is used directly for that alone: libdfukit offers no
+ * hotplug notification); USB/IP servers, and local USB without hotplug,
+ * are polled. */
 #include "gui_worker.h"
 
 #include <glib.h>
+#include <libusb.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,7 +60,23 @@ struct gui_scanner {
 	void *user;
 	/* Last list per source, kept while the source is busy. */
 	gui_device_list *last;
+	gint64 *next_due; /* monotonic time of each source's next listing */
+	/* libusb hotplug: its own context, events handled on usb_thread; the
+	 * callback only flags the event and wakes the scanner. */
+	int libusb_index; /* the "libusb" source, or -1 */
+	bool hotplug;
+	bool hotplug_event;
+	libusb_context *usb;
+	libusb_hotplug_callback_handle hp;
+	GThread *usb_thread;
+	atomic_bool usb_stop;
 };
+
+/* With hotplug, local USB is listed again at once on an event, once more
+ * an interval later (a device may not be openable at its first sight),
+ * and otherwise every HOTPLUG_FALLBACK intervals. */
+#define HOTPLUG_FALLBACK 5
+#define HOTPLUG_SETTLE_US (250 * 1000)
 
 typedef struct scan_delivery {
 	gui_scanner *s;
@@ -224,8 +248,15 @@ static gpointer scan_thread(gpointer data)
 		scan_delivery *d = g_new0(scan_delivery, 1);
 		d->s = s;
 		GString *problems = g_string_new(NULL);
+		bool event = s->hotplug_event;
+		s->hotplug_event = false;
 		for (size_t i = 0; i < n && !s->stop; i++) {
-			if (!s->busy[i]) {
+			gint64 now = g_get_monotonic_time();
+			bool watched = s->hotplug && (int)i == s->libusb_index;
+			bool due = !watched || event || now >= s->next_due[i];
+			if (!s->busy[i] && due) {
+				s->next_due[i] =
+				    now + (gint64)s->interval_ms * 1000 * (watched && !event ? HOTPLUG_FALLBACK : 1);
 				s->scanning = (int)i;
 				g_mutex_unlock(&s->lock);
 				gui_device_list fresh = {0};
@@ -248,11 +279,77 @@ static gpointer scan_thread(gpointer data)
 		}
 		g_idle_add(scan_deliver, d);
 		gint64 until = g_get_monotonic_time() + (gint64)s->interval_ms * 1000;
-		while (!s->stop && g_cond_wait_until(&s->wake, &s->lock, until))
+		while (!s->stop && !s->hotplug_event && g_cond_wait_until(&s->wake, &s->lock, until))
 			;
+		if (s->hotplug_event) {
+			/* Let a burst of events (a re-enumeration) settle. */
+			until = g_get_monotonic_time() + HOTPLUG_SETTLE_US;
+			while (!s->stop && g_cond_wait_until(&s->wake, &s->lock, until))
+				;
+		}
 	}
 	g_mutex_unlock(&s->lock);
 	return NULL;
+}
+
+/* On the libusb event thread: no GTK, no libusb calls, just a wake-up. */
+static int LIBUSB_CALL on_hotplug(libusb_context *ctx, libusb_device *dev, libusb_hotplug_event event, void *user)
+{
+	(void)ctx;
+	(void)dev;
+	(void)event;
+	gui_scanner *s = user;
+	g_mutex_lock(&s->lock);
+	s->hotplug_event = true;
+	g_cond_signal(&s->wake);
+	g_mutex_unlock(&s->lock);
+	return 0; /* stay registered */
+}
+
+static gpointer usb_event_thread(gpointer data)
+{
+	gui_scanner *s = data;
+	while (!atomic_load(&s->usb_stop)) {
+		struct timeval tv = {0, 200 * 1000};
+		libusb_handle_events_timeout_completed(s->usb, &tv, NULL);
+	}
+	return NULL;
+}
+
+static void hotplug_start(gui_scanner *s)
+{
+	if (s->libusb_index < 0 || !libusb_has_capability(LIBUSB_CAP_HAS_HOTPLUG))
+		return;
+	if (libusb_init(&s->usb) != LIBUSB_SUCCESS) {
+		s->usb = NULL;
+		return;
+	}
+	if (libusb_hotplug_register_callback(s->usb,
+					     LIBUSB_HOTPLUG_EVENT_DEVICE_ARRIVED | LIBUSB_HOTPLUG_EVENT_DEVICE_LEFT, 0,
+					     LIBUSB_HOTPLUG_MATCH_ANY, LIBUSB_HOTPLUG_MATCH_ANY,
+					     LIBUSB_HOTPLUG_MATCH_ANY, on_hotplug, s, &s->hp) != LIBUSB_SUCCESS) {
+		libusb_exit(s->usb);
+		s->usb = NULL;
+		return;
+	}
+	s->hotplug = true;
+	s->usb_thread = g_thread_new("dfukit-hotplug", usb_event_thread, s);
+}
+
+static void hotplug_stop(gui_scanner *s)
+{
+	if (!s->usb)
+		return;
+	atomic_store(&s->usb_stop, true);
+	libusb_hotplug_deregister_callback(s->usb, s->hp); /* also wakes the event thread */
+	g_thread_join(s->usb_thread);
+	libusb_exit(s->usb);
+	s->usb = NULL;
+}
+
+bool gui_scanner_hotplug(const gui_scanner *s)
+{
+	return s && s->hotplug;
 }
 
 gui_scanner *gui_scanner_start(const char *const *sources, unsigned interval_ms, gui_scan_cb cb, void *user)
@@ -266,9 +363,16 @@ gui_scanner *gui_scanner_start(const char *const *sources, unsigned interval_ms,
 	size_t n = g_strv_length(s->sources);
 	s->busy = g_new0(bool, n + 1);
 	s->last = g_new0(gui_device_list, n + 1);
+	s->next_due = g_new0(gint64, n + 1);
 	s->interval_ms = interval_ms;
 	s->cb = cb;
 	s->user = user;
+	s->libusb_index = -1;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(s->sources[i], "libusb") == 0 && s->libusb_index < 0)
+			s->libusb_index = (int)i;
+	atomic_init(&s->usb_stop, false);
+	hotplug_start(s);
 	s->thread = g_thread_new("dfukit-scan", scan_thread, s);
 	return s;
 }
@@ -301,6 +405,7 @@ void gui_scanner_stop(gui_scanner *s)
 {
 	if (!s)
 		return;
+	hotplug_stop(s);
 	g_mutex_lock(&s->lock);
 	s->stop = true;
 	g_cond_signal(&s->wake);

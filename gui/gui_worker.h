@@ -1,6 +1,10 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit-gui: everything that talks to devices, on worker threads.
  *
- * The scanner lists devices every second on its own thread; a job
+ * The scanner lists devices on its own thread: USB/IP servers every
+ * interval, local USB on libusb hotplug events where libusb has them (and
+ * every few intervals as a fallback), else every interval too; a job
  * (download or read) runs on another, with its own dfk_ctx, and is
  * cancelled through the library's cancel request. Every callback below is
  * called on the GTK main loop, never on a worker. */
@@ -25,6 +29,9 @@ gui_scanner *gui_scanner_start(const char *const *sources, unsigned interval_ms,
 void gui_scanner_acquire(gui_scanner *s, const char *source);
 void gui_scanner_release(gui_scanner *s, const char *source);
 void gui_scanner_stop(gui_scanner *s);
+/* True when local USB ("libusb" among the sources) is listed again on
+ * libusb hotplug events; false when it is only polled (or not listed). */
+bool gui_scanner_hotplug(const gui_scanner *s);
 
 /* ---- Jobs ---- */
 typedef enum gui_phase {

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Configures and builds into build/ (extra arguments go to cmake).
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Cross-builds dfukit for Debian arm64 (multiarch) on an amd64 Debian 12 host
 # and runs the unit tests under qemu-user. As root: installs
 # crossbuild-essential-arm64, the :arm64 -dev packages and qemu-user-static.
@@ -15,7 +17,7 @@ if ! dpkg --print-foreign-architectures | grep -qx arm64; then
 	apt-get -o DPkg::Lock::Timeout=900 update -qq
 fi
 need="crossbuild-essential-arm64 qemu-user-static binfmt-support cmake pkg-config
-libusb-1.0-0-dev:arm64 zlib1g-dev:arm64 libelf-dev:arm64 libcmocka-dev:arm64 python3"
+libusb-1.0-0-dev:arm64 zlib1g-dev:arm64 libelf-dev:arm64 libjson-c-dev:arm64 libcmocka-dev:arm64 python3"
 missing=""
 for p in $need; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

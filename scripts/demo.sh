@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # The main job on the built-in virtual device: starts dfukit-emu as an
 # STM32F405 system bootloader on a USB/IP socket, lists it, flashes a
 # firmware image with dfukit (erase, download, verify by read-back, leave)

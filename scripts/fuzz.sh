@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Builds the libFuzzer targets into build-fuzz/ and runs each for SECONDS
 # (default 30) on its seed corpus (tests/fuzz/corpus/NAME). Long campaigns:
 #   scripts/fuzz.sh 3600            (every target an hour)

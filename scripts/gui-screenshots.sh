@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Takes the README's screenshots of dfukit-gui (doc/screenshots/gui-*.png) by running
 # the accessibility-bus tests against dfukit-emu with DFUKIT_GUI_SHOTS set.
 # Usage: scripts/gui-screenshots.sh [BUILD_DIR]

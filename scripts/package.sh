@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Builds the Debian packages (debian/) from this checkout, runs lintian on
 # them, installs them on this machine and checks what a user gets: dfukit -V,
 # dfukit-gui -V, the man pages, pkg-config, the udev rule, the completion, and

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Builds with AddressSanitizer + UndefinedBehaviorSanitizer into build-asan/
 # and runs the whole test suite but the QEMU guest (whose binaries are the
 # plain build's) under it.

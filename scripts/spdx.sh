@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Puts the licence header (SPDX identifier and copyright line) at the top of
 # every source, header, script, CMake and build file that git knows of (tracked,
 # or new and not ignored), in the comment syntax of its type and after a

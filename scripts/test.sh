@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Builds and runs every test (unit, file tools, emulator, flashing through
 # USB/IP, fault matrix and the QEMU end-to-end run through the real Linux USB
 # stack). Usage: scripts/test.sh [ctest arguments, e.g. -L unit]

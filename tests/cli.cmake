@@ -1,7 +1,9 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # The dfu-util compatible command line: parsing and usage, no device.
-dfk_script_test(cli_options cli/options.sh cli)
-dfk_script_test(cli_dfuse_spec cli/dfuse_spec.sh cli)
-dfk_script_test(cli_files cli/files.sh cli)
+dfk_scenario_tests(cli_options cli/options.sh cli)
+dfk_scenario_tests(cli_dfuse_spec cli/dfuse_spec.sh cli)
+dfk_scenario_tests(cli_files cli/files.sh cli)
 
 # The option parser linked on its own (tool/ is not a library).
 add_executable(test_cli_parse ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_cli_parse.c

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # The emulator's device model (emu/emu_*.c), driven in-process through
 # emu_device_control: no sockets, no USB/IP.
 dfk_unit_test(test_emu_device dfukit_emu_core)

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # The pure layers (base, usb, proto: descriptors, memory maps, plans,
 # matching, context, transport wrappers): unit tests that need no device.
 

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Reliability (issue 6): the fault matrix and the safety rules against
 # dfukit-emu (label "faults"), the main paths under valgrind (label
 # "valgrind"), and the replay of the device fuzz target's seeds.
@@ -17,8 +19,22 @@ add_test(NAME faults_matrix_json
          COMMAND ${DFUKIT_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/faults/matrix.py --json ${CMAKE_BINARY_DIR})
 set_tests_properties(faults_matrix_json PROPERTIES LABELS faults TIMEOUT 300)
 
-add_test(NAME faults_safety COMMAND ${DFUKIT_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/faults/safety.py ${CMAKE_BINARY_DIR})
-set_tests_properties(faults_safety PROPERTIES LABELS faults TIMEOUT 300)
+# The safety rules, one test per case (safety.py --list names them; a new
+# case is registered when CMake runs again). The fault matrix stays one
+# test per operation above: each runs a fault-free baseline of its
+# operation first, which per-fault tests would repeat for every cell.
+set(dfk_safety ${CMAKE_CURRENT_SOURCE_DIR}/faults/safety.py)
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${dfk_safety})
+execute_process(COMMAND ${DFUKIT_PYTHON3} ${dfk_safety} --list
+                OUTPUT_VARIABLE dfk_out ERROR_VARIABLE dfk_err RESULT_VARIABLE dfk_rc)
+string(REGEX MATCHALL "[^\n]+" dfk_cases "${dfk_out}")
+if(NOT dfk_rc EQUAL 0 OR NOT dfk_cases)
+  message(FATAL_ERROR "faults/safety.py --list named no cases (exit ${dfk_rc}): ${dfk_err}")
+endif()
+foreach(case ${dfk_cases})
+  add_test(NAME faults_safety.${case} COMMAND ${DFUKIT_PYTHON3} ${dfk_safety} ${CMAKE_BINARY_DIR} ${case})
+  set_tests_properties(faults_safety.${case} PROPERTIES LABELS faults TIMEOUT 300)
+endforeach()
 
 # valgrind and ASan cannot run together; the sanitizer build has ASan.
 if(NOT DFUKIT_SANITIZE)

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Every fuzz target's seeds and crash regressions replayed under CTest with
 # the normal (or sanitizer) build: tests/fuzz/{corpus,regress}/NAME.
 include(${CMAKE_CURRENT_SOURCE_DIR}/fuzz/targets.cmake)

@@ -1,8 +1,16 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # dfukit-gui: in-process GTK tests and black-box tests over the
 # accessibility bus (dogtail), label "gui". Only when the GUI is built.
 if(NOT DFUKIT_GUI_BUILT)
   return()
 endif()
+# The window's model without a display: device-list diff, option bytes.
+add_executable(test_gui_model ${CMAKE_CURRENT_SOURCE_DIR}/gui/test_gui_model.c)
+target_link_libraries(test_gui_model PRIVATE dfukit_gui_core)
+add_test(NAME gui_model COMMAND test_gui_model --tap)
+set_tests_properties(gui_model PROPERTIES LABELS "gui;unit" TIMEOUT 60)
+
 find_program(DFUKIT_XVFB_RUN xvfb-run)
 find_program(DFUKIT_DBUS_RUN_SESSION dbus-run-session)
 if(NOT DFUKIT_XVFB_RUN OR NOT DFUKIT_DBUS_RUN_SESSION OR NOT EXISTS /usr/lib/python3/dist-packages/dogtail)
@@ -16,7 +24,7 @@ add_test(NAME gui_window COMMAND xvfb-run -a env GTK_A11Y=test NO_AT_BRIDGE=1 GS
                                  $<TARGET_FILE:test_gui_window> --tap)
 set_tests_properties(gui_window PROPERTIES LABELS gui TIMEOUT 120)
 
-foreach(scenario flash fault read erase cancel)
+foreach(scenario flash fault read erase cancel hotplug optionbytes)
   add_test(NAME gui_a11y_${scenario}
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/gui/a11y_session.sh /usr/bin/python3
                    ${CMAKE_CURRENT_SOURCE_DIR}/gui/a11y_test.py ${CMAKE_BINARY_DIR} ${scenario})

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # cmake --install and what a user does with the installed tree (label install).
 # Not in sanitizer builds: programs built outside CMake against an
 # instrumented libdfukit.so would need the sanitizer runtime preloaded.

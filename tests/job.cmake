@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # The DFU/DfuSe engine (find, dev, dfu, dfuse, job) against an in-process
 # fake device (tests/unit/mock_dfu.c) with a fake clock: no I/O, no waiting.
 add_library(dfk_mock_dfu STATIC ${CMAKE_CURRENT_SOURCE_DIR}/unit/mock_dfu.c)

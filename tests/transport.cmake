@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Transports: the USB/IP wire format, the USB/IP client against an in-test
 # fake server, and the libusb backend (which must cope with no USB at all).
 find_package(Threads REQUIRED)

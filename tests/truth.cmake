@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Issue 13, "tell the truth": each item's scenario against dfukit-emu over
 # USB/IP (tests/truth/*.sh).
 dfk_script_test(truth_verified truth/verified.sh flash)

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit, the command-line tool: a client of libdfukit only. */
 #ifndef DFUKIT_TOOL_H
 #define DFUKIT_TOOL_H

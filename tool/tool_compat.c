@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit invoked as dfu-util, dfu-suffix, dfu-prefix or dfuse-pack (a link
  * named so, see the install option DFUKIT_INSTALL_COMPAT_LINKS): the
  * command lines, exit codes and the stdout lines that scripts scrape are

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit: library result codes to exit statuses (sysexits.h values). */
 #include "tool_exit.h"
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit: the exit status of a library result. The library's codes are its
  * own; the command line promises sysexits(3) statuses (and 130 after a
  * cancel, as for SIGINT), which scripts test. Shared with dfukit-gui, whose

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* `dfukit info FILE [--json]`: what a firmware file holds (any format the
  * library reads), and whether it is valid. The file is loaded once through
  * dfk_firmware_load, which checks everything (suffix CRC included); only when

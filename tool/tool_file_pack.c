@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* `dfukit pack`: build a DfuSe .dfu from raw binaries, Intel HEX, S-record
  * and ELF files, with dfuse-pack's option letters plus -e (ELF) and -n
  * (target names).

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* `dfukit prefix`: dfu-prefix's options and meaning (TI Stellaris and NXP
  * LPC prefixes). A DFU suffix already on the file stays last and gets its
  * CRC recomputed. Differences from dfu-prefix: the rewrite is atomic,

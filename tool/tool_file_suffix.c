@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* `dfukit suffix`: dfu-suffix's options and meaning. Unlike dfu-suffix the
  * rewrite goes to a temporary file renamed over the original (dfk_out), and
  * values that do not fit 16 bits are refused instead of truncated. */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* `dfukit unpack FILE -o DIR [--ihex]`: one file per element, named
  * t<target>-alt<alt>-0x<address, 8 lowercase hex digits>.bin (or .hex).
  *

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* `dfukit suffix|prefix|pack|info|unpack`: dispatch and the helpers the file
  * subcommands share. */
 #include <ctype.h>

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Private to the file subcommands (tool_files.c, tool_file_*.c). */
 #ifndef DFUKIT_TOOL_FILES_H
 #define DFUKIT_TOOL_FILES_H

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit: the dfu-util compatible flashing command line.
  *
  * Flow: parse options, load the input file (so a bad file fails before any
@@ -131,6 +133,17 @@ static dfk_code check_file_ids(flash_run *r, const dfk_dfu_if *ifc)
 	bool pid_ok = s->idProduct == 0xffff || s->idProduct == pid || (r->had_runtime && s->idProduct == r->rt_pid);
 	if (vid_ok && pid_ok)
 		return DFK_OK;
+	if (r->o->job.force) {
+		tool_ui_warn(&r->ui,
+			     "%s: the DFU suffix is for %04x:%04x, the device is %04x:%04x (%s differ%s); "
+			     "written anyway (force)",
+			     r->o->download, s->idVendor, s->idProduct, vid, pid,
+			     !vid_ok && !pid_ok ? "vendor and product IDs"
+			     : !vid_ok		? "vendor ID"
+						: "product ID",
+			     !vid_ok && !pid_ok ? "" : "s");
+		return DFK_OK;
+	}
 	return dfk_error_set(&r->err, DFK_ERR_USAGE, "%s: the DFU suffix is for %04x:%04x, the device is %04x:%04x",
 			     r->o->download, s->idVendor, s->idProduct, vid, pid);
 }

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit: parsing the dfu-util 0.11 compatible options (and dfukit's own).
  * Numbers are checked by hand (whole string, no sign, range) because
  * dfu-util's atoi/strtoul accept garbage and negative values silently. */

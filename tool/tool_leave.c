@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit: what happened after a DfuSe leave, as seen on the bus.
  *
  * The leave request only says that the device accepted it. Whether the new

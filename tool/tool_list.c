@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit -l: dfu-util's line format, which many wrappers scrape, in its
  * order (dfu-util builds its list by prepending, so the last interface found
  * is printed first), with device strings sanitised. */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit: dispatch between the file subcommands and the dfu-util compatible
  * flashing command line, which takes no subcommand so that scripts written
  * for dfu-util run unchanged. */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit: SIGINT and SIGTERM during a job.
  *
  * The first signal asks the library to stop (dfk_ctx_cancel, one atomic

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit: what the flashing command line shows while it works.
  *
  * Three modes: a bar redrawn in place when stderr is a terminal, plain

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit -V, and the name the program was invoked under (dfukit, or one of
  * dfu-util's names: tool_compat.c). */
 #include <string.h>

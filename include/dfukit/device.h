@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* libdfukit: the context, finding DFU interfaces, and opening one.
  *
  * A dfk_ctx carries everything that would otherwise be global: the clock

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* libdfukit: DFU 1.1 and DfuSe requests on an open dfk_dev, and the jobs
  * built from them (download, upload, verify, leave, detach). */
 #ifndef DFUKIT_DFU_H

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* libdfukit: USB Device Firmware Upgrade (DFU 1.0/1.1, ST DfuSe 1.1a).
  * Include this one header for the whole API.
  *

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* libdfukit: error reporting.
  *
  * Every fallible library call returns a dfk_code (DFK_OK == 0) and, when the

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* libdfukit: DFK_API marks the functions the shared library exports; the
  * library is built with hidden visibility, so nothing else leaks out. */
 #ifndef DFUKIT_EXPORT_H

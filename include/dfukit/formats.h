@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* libdfukit: file formats. CRC, DFU suffix, prefixes, DfuSe .dfu, Intel HEX,
  * S-record, ELF, and the loader that turns any of them into a dfk_firmware.
  *

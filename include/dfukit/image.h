@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* libdfukit: the memory image, the one structure every input and output meets at.
  *
  * A dfk_image is a sorted list of non-overlapping address ranges with their

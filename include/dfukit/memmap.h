@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* libdfukit: DfuSe memory maps, parsed from an alternate setting's iInterface
  * string such as "@Internal Flash  /0x08000000/04*016Kg,01*064Kg,07*128Kg".
  * Robust against hostile strings: counts, sizes and address sums are checked

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* libdfukit: transports. Each way of reaching USB devices (libusb, a USB/IP
  * server) is a backend behind one private table of operations, as libusb's
  * OS backends are; programs see opaque transports and open devices and

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* libdfukit: USB and DFU descriptors and DFU protocol constants, with
  * parsers that never trust a length the device sent. */
 #ifndef DFUKIT_USB_H

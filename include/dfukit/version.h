@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* libdfukit: version of the headers (compile time) and of the library
  * (run time). The top CMakeLists.txt reads the project version from here. */
 #ifndef DFUKIT_VERSION_H

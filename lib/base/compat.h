@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* libdfukit, private: the few Linux-only system interfaces the library uses,
  * each behind a small fallback, so that a BSD or macOS port only has to fill
  * in this file. Everything else in lib/ is C11 + POSIX.1-2008 (open with

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The library context: clock, limits and the callbacks that replace
  * printing. */
 #include "ctx_internal.h"

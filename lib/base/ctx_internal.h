@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The library context's fields (private: programs see an opaque dfk_ctx
  * and use the dfk_ctx_* accessors). Read directly by every layer. */
 #ifndef DFUKIT_CTX_INTERNAL_H

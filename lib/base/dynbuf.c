@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 #include "dynbuf.h"
 
 #include <stdint.h>

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* One way to grow a buffer, with a cap, as curl's dynbuf: every array and
  * byte buffer in the library grows through dfk_grow, so the overflow checks
  * and the doubling policy live in one place. */

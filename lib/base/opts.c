@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Reading the extensible option structs callers fill in. */
 #include "opts.h"
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Extensible option structs (see "Growing without breaking" in
  * dfukit/dfukit.h): the caller's struct starts with a size_t size that its
  * init function sets, and the library reads no byte past it. */

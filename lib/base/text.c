@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Hex digits and record lines of the text firmware formats. */
 #include "text.h"
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Helpers for the line-oriented hex text formats (Intel HEX, S-record) and
  * for the hex numbers in device and memory-map specs (not public API). */
 #ifndef DFUKIT_TEXT_H

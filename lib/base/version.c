@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 #include "dfukit/version.h"
 
 const char *dfk_version(void)

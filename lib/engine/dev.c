@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* An open DFU interface: the handle, the claimed interface, the selected alt
  * and what belongs to it (transfer size, memory map). */
 #include <stdlib.h>
@@ -29,6 +31,8 @@ struct dfk_dev {
 	 * sleeps no longer stop for the cancel request. */
 	bool settling;
 	uint64_t requests; /* control transfers sent */
+	dfk_quirks quirks;
+	bool after_dnload; /* the last class request was a DNLOAD */
 };
 
 bool dfk__gone(dfk_code code)
@@ -60,6 +64,22 @@ void dfk__dev_count_request(dfk_dev *dev)
 	dev->requests++;
 }
 
+const dfk_quirks *dfk__dev_quirks(const dfk_dev *dev)
+{
+	return &dev->quirks;
+}
+
+unsigned dfk__dev_request_timeout(dfk_dev *dev, uint8_t req)
+{
+	unsigned ms = dev->ctx->usb_timeout_ms, cap = dev->ctx->op_timeout_ms;
+	bool may_erase = req == DFK_REQ_DNLOAD || (req == DFK_REQ_GETSTATUS && dev->after_dnload);
+
+	dev->after_dnload = req == DFK_REQ_DNLOAD;
+	if (may_erase && (dev->quirks.flags & DFK_QUIRK_ERASE_IN_TRANSFER) && dev->quirks.long_timeout_ms > ms)
+		ms = dev->quirks.long_timeout_ms < cap ? dev->quirks.long_timeout_ms : (cap > ms ? cap : ms);
+	return ms;
+}
+
 uint64_t dfk__dev_requests(const dfk_dev *dev)
 {
 	return dev->requests;
@@ -89,6 +109,10 @@ dfk_code dfk_dev_open(const dfk_ctx *ctx, const dfk_dfu_if *ifc, dfk_dev **out, 
 	if (!dev)
 		return dfk_error_set(err, DFK_ERR_NOMEM, "out of memory");
 	dev->ctx = ctx;
+	dfk_quirks_lookup(ifc->dev->desc.idVendor, ifc->dev->desc.idProduct, ifc->dev->desc.bcdDevice, &dev->quirks);
+	if (dev->quirks.name)
+		dfk_log(ctx, DFK_LOG_DEBUG, "%04x:%04x bcdDevice %04x: known quirks of %s applied",
+			ifc->dev->desc.idVendor, ifc->dev->desc.idProduct, ifc->dev->desc.bcdDevice, dev->quirks.name);
 	code = dfk__usb_dev_copy(&dev->udev, ifc->dev, err);
 	if (code) {
 		free(dev);
@@ -219,14 +243,32 @@ bool dfk__dev_has_alt(const dfk_dev *dev, uint8_t alt)
 	return alt == dev->ifc.alt || (id && id->bInterfaceClass == 0xFE && id->bInterfaceSubClass == 1);
 }
 
+/* The GD32VF103 "version A" ROM advertises 2 KiB pages on alt 0 where the
+ * chip has 1 KiB pages: the real layout comes from its serial. */
+static void fix_map(const dfk_dev *dev, uint8_t alt, dfk_memmap *map)
+{
+	if (!(dev->quirks.flags & DFK_QUIRK_GD32_LAYOUT) || alt != 0)
+		return;
+	if (dfk_quirks_gd32_layout(dev->ifc.serial, map))
+		dfk_log(dev->ctx, DFK_LOG_INFO, "%s: memory map of alt 0 replaced by the layout its serial names",
+			dev->quirks.name);
+	else
+		dfk_log(dev->ctx, DFK_LOG_DEBUG, "%s: serial does not name the part; advertised memory map kept",
+			dev->quirks.name);
+}
+
 dfk_code dfk__dev_alt_memmap(dfk_dev *dev, uint8_t alt, dfk_memmap *map, dfk_error *err)
 {
 	const dfk_intf_desc *id;
 	char name[sizeof(dev->ifc.name)];
 	dfk_code code;
 
-	if (alt == dev->ifc.alt)
-		return dfk_memmap_parse(dev->ifc.name, map, err);
+	if (alt == dev->ifc.alt) {
+		code = dfk_memmap_parse(dev->ifc.name, map, err);
+		if (!code)
+			fix_map(dev, alt, map);
+		return code;
+	}
 	id = find_alt(&dev->ifc, alt);
 	if (!id || id->bInterfaceClass != 0xFE || id->bInterfaceSubClass != 1)
 		return dfk_error_set(err, DFK_ERR_UNSUPPORTED, "interface %u has no DFU alt setting %u", dev->ifc.intf,
@@ -238,7 +280,10 @@ dfk_code dfk__dev_alt_memmap(dfk_dev *dev, uint8_t alt, dfk_memmap *map, dfk_err
 				  err);
 	if (code)
 		return dfk_error_prefix(err, "cannot read the name of alt setting %u", alt);
-	return dfk_memmap_parse(name, map, err);
+	code = dfk_memmap_parse(name, map, err);
+	if (!code)
+		fix_map(dev, alt, map);
+	return code;
 }
 
 dfk_code dfk_dev_select_alt(dfk_dev *dev, uint8_t alt, dfk_error *err)
@@ -284,6 +329,7 @@ dfk_code dfk_dev_memmap(dfk_dev *dev, const dfk_memmap **map, dfk_error *err)
 		code = dfk_memmap_parse(dev->ifc.name, &dev->map, err);
 		if (code)
 			return dfk_error_prefix(err, "memory map of alt setting %u", dev->ifc.alt);
+		fix_map(dev, dev->ifc.alt, &dev->map);
 		dev->have_map = true;
 	}
 	*map = &dev->map;

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The seven DFU 1.1 class requests, status polling and getting to dfuIDLE. */
 #include <stdio.h>
 #include <string.h>
@@ -29,7 +31,7 @@ static dfk_code request(dfk_dev *dev, uint8_t type, uint8_t req, uint16_t value,
 	if (code)
 		return code;
 	dfk__dev_count_request(dev);
-	code = dfk_usb_control(dfk_dev_usb(dev), &s, data, &got, dfk_dev_ctx(dev)->usb_timeout_ms, err);
+	code = dfk_usb_control(dfk_dev_usb(dev), &s, data, &got, dfk__dev_request_timeout(dev, req), err);
 	if (code)
 		return code;
 	if (got > len)
@@ -148,20 +150,41 @@ dfk_code dfk_dfu_wait(dfk_dev *dev, dfk_status *st, dfk_error *err)
 	return dfk__dfu_wait_beat(dev, st, NULL, err);
 }
 
+/* The poll interval after a busy answer: bwPollTimeout (or the quirk's
+ * fixed interval), capped; a 0 ms answer is polled after 1 ms, backing off
+ * to 10 and 100 ms when it keeps coming, so that the number of requests of a
+ * busy loop stays bounded. */
+static uint32_t poll_interval(const dfk_ctx *ctx, const dfk_quirks *q, uint32_t advertised, unsigned zero_polls)
+{
+	uint32_t ms = (q->flags & DFK_QUIRK_IGNORE_POLLTIMEOUT) ? q->poll_ms : capped(ctx, advertised);
+
+	if (ms == 0)
+		ms = zero_polls <= DFK_ZERO_POLL_FAST ? 1 : zero_polls <= 2 * DFK_ZERO_POLL_FAST ? 10 : 100;
+	return ms;
+}
+
 dfk_code dfk__dfu_wait_beat(dfk_dev *dev, dfk_status *st, const dfk__beat *beat, dfk_error *err)
 {
 	DFK_ERR_ENSURE(err);
 	const dfk_ctx *ctx = dfk_dev_ctx(dev);
-	uint64_t start = dfk__now(ctx), elapsed;
+	const dfk_quirks *q = dfk__dev_quirks(dev);
+	uint64_t start = dfk__now(ctx), elapsed, deadline = ctx->op_timeout_ms, busy_since = 0, tail_after = 0;
 	uint32_t last_poll = 0, ms;
-	unsigned stalls = 0;
-	bool busy_seen = false;
+	unsigned stalls = 0, max_stalls = DFK_STALL_RETRIES, zero_polls = 0, max_zero = DFK_MAX_ZERO_POLLS;
+	bool busy_seen = false, tail_cleared = false;
 	dfk_code code;
 
+	if ((q->flags & DFK_QUIRK_EARLY_STATUS_STALL) && q->max_status_stalls > max_stalls)
+		max_stalls = q->max_status_stalls;
+	if ((q->flags & DFK_QUIRK_ZERO_POLL_WEDGE) && q->max_zero_polls && q->max_zero_polls < max_zero)
+		max_zero = q->max_zero_polls;
+	/* A mass erase known to take longer than it says gets that long. */
+	if (beat && beat->mass_erase && (q->flags & DFK_QUIRK_SLOW_MASS_ERASE) && q->mass_erase_ms > deadline)
+		deadline = q->mass_erase_ms;
 	for (;;) {
 		code = dfk_dfu_get_status(dev, st, err);
 		elapsed = dfk__now(ctx) - start;
-		if (code == DFK_ERR_STALL && stalls < DFK_STALL_RETRIES && elapsed < ctx->op_timeout_ms) {
+		if (code == DFK_ERR_STALL && stalls < max_stalls && elapsed < deadline) {
 			/* Polled too early for the device: wait a little and ask again. */
 			stalls++;
 			dfk_log(ctx, DFK_LOG_DEBUG, "GETSTATUS stalled while busy, retry %u", stalls);
@@ -170,30 +193,73 @@ dfk_code dfk__dfu_wait_beat(dfk_dev *dev, dfk_status *st, const dfk__beat *beat,
 			continue;
 		}
 		/* A device that is busy (a long erase) may not answer at all. */
-		if (code == DFK_ERR_TIMEOUT && busy_seen && elapsed < ctx->op_timeout_ms)
+		if (code == DFK_ERR_TIMEOUT && busy_seen && elapsed < deadline)
 			continue;
 		if (code)
 			return code;
+		if (st->status != DFK_STATUS_OK && tail_cleared)
+			return dfk_error_set(
+			    err, DFK_ERR_TIMEOUT,
+			    "device stayed in dfuDNBUSY for %llu ms, and clearing its status put it in "
+			    "%s (%s)",
+			    (unsigned long long)(elapsed - busy_since), dfk_state_name(st->state),
+			    dfk_status_name(st->status));
 		if (st->status != DFK_STATUS_OK)
 			return dfk_error_set(err, DFK_ERR_PROTOCOL, "device status %s in %s",
 					     dfk_status_name(st->status), dfk_state_name(st->state));
 		if (!busy_state(st->state))
 			return DFK_OK;
+		if (!busy_seen) {
+			/* The time the device asked for (not capped), then a grace:
+			 * past that, a device with the busy-tail quirk is cleared. */
+			uint64_t asked = st->poll_timeout_ms;
+			busy_since = elapsed;
+			tail_after =
+			    asked * 2 > asked + DFK_BUSY_TAIL_GRACE_MS ? asked * 2 : asked + DFK_BUSY_TAIL_GRACE_MS;
+			if (beat && beat->expect_ms > tail_after)
+				tail_after = beat->expect_ms;
+		}
 		busy_seen = true;
 		if (beat)
 			dfk__progress(ctx, beat->phase, elapsed, beat->expect_ms > elapsed ? beat->expect_ms : elapsed,
 				      beat->addr);
-		if (elapsed >= ctx->op_timeout_ms)
-			return dfk_error_set(err, DFK_ERR_TIMEOUT, "device still in %s after %llu ms",
-					     dfk_state_name(st->state), (unsigned long long)elapsed);
-		/* Exactly bwPollTimeout, capped, and never past the deadline. At
-		 * least 1 ms so a device answering "busy, poll again in 0 ms"
-		 * forever still runs into the deadline. */
-		ms = capped(ctx, st->poll_timeout_ms);
-		if (ms == 0)
-			ms = 1;
-		if (ms > ctx->op_timeout_ms - elapsed)
-			ms = (uint32_t)(ctx->op_timeout_ms - elapsed);
+		if (elapsed >= deadline)
+			return dfk_error_set(err, DFK_ERR_TIMEOUT, "device still in %s after %llu ms%s",
+					     dfk_state_name(st->state), (unsigned long long)elapsed,
+					     tail_cleared ? " (clearing its status did not end it)" : "");
+		if (st->poll_timeout_ms == 0 && !(q->flags & DFK_QUIRK_IGNORE_POLLTIMEOUT)) {
+			if (++zero_polls >= max_zero)
+				return dfk_error_set(err, DFK_ERR_TIMEOUT,
+						     "device wedged: %u answers in a row of %s with a poll timeout of "
+						     "0 ms (%llu ms); giving up, a reset or replug of the device "
+						     "should clear it",
+						     zero_polls, dfk_state_name(st->state),
+						     (unsigned long long)elapsed);
+		} else {
+			zero_polls = 0;
+		}
+		if ((q->flags & DFK_QUIRK_BUSY_TAIL_CLRSTATUS) && !tail_cleared && st->state == DFK_STATE_DNBUSY &&
+		    elapsed - busy_since >= tail_after) {
+			/* STM32H7 rev V: done, but stays in dfuDNBUSY until it gets
+			 * CLRSTATUS. Clear once, then ask again. */
+			tail_cleared = true;
+			dfk_log(ctx, DFK_LOG_INFO,
+				"device still in %s %llu ms after asking for %u ms (%s): clearing its status",
+				dfk_state_name(st->state), (unsigned long long)(elapsed - busy_since),
+				st->poll_timeout_ms, q->name ? q->name : "busy tail");
+			code = dfk_dfu_clr_status(dev, err);
+			if (code == DFK_ERR_CANCELLED ||
+			    (code && dfk__gone(code) && code != DFK_ERR_STALL && code != DFK_ERR_TIMEOUT))
+				return code;
+			if (code)
+				dfk_log(ctx, DFK_LOG_DEBUG, "%s", err->msg);
+			dfk_error_clear(err);
+			continue;
+		}
+		/* Exactly bwPollTimeout, capped, and never past the deadline. */
+		ms = poll_interval(ctx, q, st->poll_timeout_ms, zero_polls);
+		if (ms > deadline - elapsed)
+			ms = (uint32_t)(deadline - elapsed);
 		last_poll = ms;
 		if (dfk__dev_sleep(dev, ms))
 			return dfk_error_set(err, DFK_ERR_CANCELLED, "cancelled while the device is in %s",
@@ -228,7 +294,7 @@ dfk_code dfk_dfu_make_idle(dfk_dev *dev, dfk_error *err)
 			break;
 		case DFK_STATE_DNBUSY:
 		case DFK_STATE_MANIFEST:
-			if (dfk__dev_sleep(dev, capped(ctx, st.poll_timeout_ms ? st.poll_timeout_ms : 1)))
+			if (dfk__dev_sleep(dev, poll_interval(ctx, dfk__dev_quirks(dev), st.poll_timeout_ms, 0)))
 				return dfk_error_set(err, DFK_ERR_CANCELLED, "cancelled");
 			break;
 		case DFK_STATE_APP_IDLE:

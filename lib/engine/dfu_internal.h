@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Engine internals shared by dfu.c, dfuse.c and job.c (not public API). */
 #ifndef DFUKIT_DFU_INTERNAL_H
 #define DFUKIT_DFU_INTERNAL_H
@@ -9,6 +11,7 @@
 #include "backend.h"
 #include "ctx_internal.h"
 #include "dfukit/dfu.h"
+#include "quirks.h"
 
 /* What dfk_find returns. */
 struct dfk_found {
@@ -23,6 +26,15 @@ struct dfk_found {
 #define DFK_STALL_RETRIES 3
 /* Sleep before retrying a stalled poll when the device gave no timeout. */
 #define DFK_STALL_SLEEP_MS 10
+/* Busy answers with a 0 ms poll timeout in a row: after the first
+ * DFK_ZERO_POLL_FAST the poll interval backs off (so that a busy loop sends
+ * a bounded number of requests, not one a millisecond), and after
+ * DFK_MAX_ZERO_POLLS the device is taken as wedged. */
+#define DFK_ZERO_POLL_FAST 100
+#define DFK_MAX_ZERO_POLLS 1000
+/* The H7 busy tail: CLRSTATUS once the device stayed in dfuDNBUSY this much
+ * longer than the poll timeout it asked for (and twice that at least). */
+#define DFK_BUSY_TAIL_GRACE_MS 1000
 /* Interval between enumerations while waiting for a device to come back. */
 #define DFK_REENUM_POLL_MS 20
 
@@ -62,6 +74,13 @@ dfk_code dfk__dev_reset(dfk_dev *dev, dfk_error *err);
  * ctx->op_timeout_ms), then ABORT/CLRSTATUS to dfuIDLE. */
 dfk_code dfk__dev_settle(dfk_dev *dev, dfk_error *err);
 
+/* The device's quirks (dfk_quirks_lookup by its IDs, at open). */
+const dfk_quirks *dfk__dev_quirks(const dfk_dev *dev);
+/* The USB timeout for class request req: the context's, or the quirk's long
+ * one for a DNLOAD and the GETSTATUS after it on a device that erases
+ * inside the transfer (never longer than the operation timeout). */
+unsigned dfk__dev_request_timeout(dfk_dev *dev, uint8_t req);
+
 /* True for the errors of a device that went away (or is resetting). */
 bool dfk__gone(dfk_code code);
 
@@ -72,6 +91,7 @@ typedef struct dfk__beat {
 	dfk_phase phase;
 	uint32_t addr;
 	uint64_t expect_ms;
+	bool mass_erase; /* a mass erase: may take the quirk's mass_erase_ms */
 } dfk__beat;
 /* dfk_dfu_wait, with beat (may be NULL) reported on each busy poll. */
 dfk_code dfk__dfu_wait_beat(dfk_dev *dev, dfk_status *st, const dfk__beat *beat, dfk_error *err);

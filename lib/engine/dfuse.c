@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* ST DfuSe (DFU 1.1a) commands: DNLOAD wValue 0 carries a command byte and an
  * address; the device executes it on the GETSTATUS that follows. Memory is
  * read with UPLOAD wBlockNum >= 2 at (wBlockNum - 2) * wTransferSize + pointer. */
@@ -83,7 +85,11 @@ dfk_code dfk_dfuse_mass_erase(dfk_dev *dev, dfk_error *err)
 	/* The STM32F405 ROM reports bwPollTimeout 100 ms for a mass erase that
 	 * takes up to 32 s: dfk_dfu_wait keeps polling until ctx->op_timeout_ms,
 	 * reporting the time spent on each poll. */
-	const dfk__beat beat = {DFK_PHASE_ERASE, 0, DFK_MASS_ERASE_EXPECT_MS};
+	const dfk_quirks *q = dfk__dev_quirks(dev);
+	uint64_t expect = DFK_MASS_ERASE_EXPECT_MS;
+	if ((q->flags & DFK_QUIRK_SLOW_MASS_ERASE) && q->mass_erase_ms > expect)
+		expect = q->mass_erase_ms;
+	const dfk__beat beat = {DFK_PHASE_ERASE, 0, expect, true};
 	if (dfk__dfuse_command_beat(dev, cmd, sizeof(cmd), &beat, err))
 		return dfk_error_prefix(err, "mass erase failed");
 	return DFK_OK;

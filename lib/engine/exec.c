@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The executor: sends a download schedule (proto/schedule.c) to the device,
  * step by step, and is the only loop that does so. It also knows, at every
  * step, what the device's memory holds, which is what a cancel reports. */

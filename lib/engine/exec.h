@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The executor: the one loop that sends a download schedule to a device,
  * and the device reads the jobs build on (not public API). */
 #ifndef DFUKIT_ENGINE_EXEC_H

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Finding DFU interfaces: every alt setting of class 0xFE subclass 1 that
  * matches a dfk_match, with its name and serial read from the device (each
  * device opened once, the LANGID table read once). */
@@ -9,6 +11,7 @@
 #include "dfukit/device.h"
 #include "dynbuf.h"
 #include "match.h"
+#include "quirks.h"
 
 #define GET_DESCRIPTOR 6
 
@@ -137,6 +140,27 @@ static void read_string(const dfk_ctx *ctx, struct strings *s, uint8_t index, ch
 	}
 }
 
+/* A serial string sent as raw bytes (UTF-8 or binary) instead of UTF-16LE
+ * (the GD32VF103 ROM): the descriptor's body taken byte for byte, up to a
+ * NUL, control bytes shown as '?'. */
+static void read_raw_serial(const dfk_ctx *ctx, struct strings *s, uint8_t index, char *out, size_t outsz)
+{
+	uint8_t buf[255];
+	dfk_setup setup = {0x80, GET_DESCRIPTOR, (uint16_t)(0x0300 | index), s->langid ? s->langid : 0x0409,
+			   sizeof(buf)};
+	size_t got = 0, n = 0, len;
+	dfk_error e;
+
+	if (!index || dfk_usb_control(s->h, &setup, buf, &got, ctx->usb_timeout_ms, &e) || got < 2 || buf[1] != 3) {
+		snprintf(out, outsz, "UNKNOWN");
+		return;
+	}
+	len = buf[0] < got ? buf[0] : got;
+	for (size_t i = 2; i < len && buf[i] && n + 1 < outsz; i++)
+		out[n++] = buf[i] < 0x20 || buf[i] == 0x7f ? '?' : (char)buf[i];
+	out[n] = '\0';
+}
+
 /* A device with DFU interfaces but no functional descriptor in its
  * configuration: ask for it directly, as dfu-util does. */
 static bool read_func(const dfk_ctx *ctx, struct strings *s, dfk_func_desc *fd)
@@ -168,6 +192,9 @@ static dfk_code probe_device(const dfk_ctx *ctx, dfk_transport *t, const dfk_mat
 {
 	struct strings s = {0};
 	dfk_code code = DFK_OK;
+	dfk_quirks q;
+
+	dfk_quirks_lookup(ud->desc.idVendor, ud->desc.idProduct, ud->desc.bcdDevice, &q);
 
 	for (size_t c = 0; c < ud->nconfigs && !code; c++) {
 		const dfk_config_desc *cfg = &ud->configs[c];
@@ -194,6 +221,8 @@ static dfk_code probe_device(const dfk_ctx *ctx, dfk_transport *t, const dfk_mat
 					have_fd = true;
 				}
 			}
+			if (q.flags & DFK_QUIRK_FORCE_DFU11)
+				fd.bcdDFUVersion = 0x0110; /* claims a version it does not speak */
 			memset(&ifc, 0, sizeof(ifc));
 			ifc.dev = ud;
 			ifc.transport = t;
@@ -211,7 +240,10 @@ static dfk_code probe_device(const dfk_ctx *ctx, dfk_transport *t, const dfk_mat
 				return DFK_OK; /* dfu-util skips a device it cannot open */
 			read_string(ctx, &s, id->iInterface, ifc.name, sizeof(ifc.name));
 			if (!s.have_serial) {
-				read_string(ctx, &s, ud->desc.iSerialNumber, s.serial, sizeof(s.serial));
+				if (q.flags & DFK_QUIRK_RAW_SERIAL)
+					read_raw_serial(ctx, &s, ud->desc.iSerialNumber, s.serial, sizeof(s.serial));
+				else
+					read_string(ctx, &s, ud->desc.iSerialNumber, s.serial, sizeof(s.serial));
 				s.have_serial = true;
 			}
 			memcpy(ifc.serial, s.serial, sizeof(ifc.serial));

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* CRC-32 through zlib, which ships a table-driven (and on most builds
  * vectorised) implementation: no reason to hand-write one. */
 #include <limits.h>

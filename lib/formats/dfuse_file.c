@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* ST DfuSe .dfu container (UM0391): "DfuSe" prefix (11 bytes), bTargets
  * target prefixes (274 bytes each) with their elements (address, size,
  * data), then the DFU suffix, which the caller has already removed. */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* ELF32/ELF64 input: the bytes of each PT_LOAD segment at its physical
  * address (p_paddr), as `objcopy -O binary` and flash programmers place them.
  *

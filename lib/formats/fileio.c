@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Whole-file input (mmap for regular files, so a large image costs no copy
  * and no more memory than its page cache) and atomic output (temp file in
  * the target's directory, renamed into place on commit). */

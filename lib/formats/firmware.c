@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfk_firmware: the targets a file holds, and the loader that turns any
  * supported file into one. */
 #include <ctype.h>

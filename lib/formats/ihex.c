@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Intel HEX (I8HEX/I16HEX/I32HEX): reading into a dfk_image and writing one.
  *
  * Hand-written rather than a library: the format is a few lines of text per

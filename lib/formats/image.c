@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The memory image: a sorted array of non-overlapping elements.  Inputs
  * usually arrive in address order, so the insert position is found by
  * binary search and an append costs no move. */

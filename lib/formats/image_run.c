@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Runs of contiguous record data, for ihex.c and srec.c. */
 #include "image_run.h"
 #include "dynbuf.h"

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Gathering the data records of a text firmware file into image elements
  * (not public API). Contiguous records become one run before going into the
  * image, so a 64 MiB file becomes a few elements, not 4 million. */

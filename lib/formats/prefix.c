@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Vendor prefixes that dfu-util downloads as part of the payload:
  *   TI Stellaris (lm4flash), 8 bytes: 01 00, address/1024 (LE16), payload length (LE32)
  *   NXP LPC unencrypted, 16 bytes: 1a 3f, length in 512-byte blocks (LE16),

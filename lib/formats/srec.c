@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Motorola S-record (S19/S28/S37) reader.
  *
  * Hand-written like ihex.c: a line-oriented text format with no C library

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The 16-byte DFU suffix (DFU 1.1 appendix B): little-endian bcdDevice,
  * idProduct, idVendor, bcdDFU, "UFD", bLength, dwCRC. */
 #include <string.h>

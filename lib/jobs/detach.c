@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The detach job: run-time mode to DFU mode. */
 #include "job_internal.h"
 

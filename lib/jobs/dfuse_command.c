@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The DfuSe command job: mass erase, read unprotect and leave, without a
  * download or an upload. */
 #include <stdio.h>

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The download job: plain DFU for a plain device and an unaddressed raw
  * file, DfuSe (target by target) otherwise. Every target is planned before
  * the device is touched; each plan becomes a schedule that the executor

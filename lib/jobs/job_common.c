@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The checks and first and last steps the jobs share. */
 #include <stdio.h>
 #include <string.h>

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* What the jobs (one per file in lib/jobs) share; not public API. */
 #ifndef DFUKIT_JOBS_JOB_INTERNAL_H
 #define DFUKIT_JOBS_JOB_INTERNAL_H

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The DfuSe leave job: optional SET_ADDRESS, a zero-length DNLOAD, and the
  * GETSTATUS after which the device runs its firmware. */
 #include <string.h>
@@ -57,6 +59,15 @@ dfk_code dfk_job_leave(dfk_dev *dev, bool has_address, uint32_t address, dfk_err
 	if (code)
 		return dfk_error_prefix(err, "leave %s failed", where);
 	code = dfk_dfu_get_status(dev, &st, err);
+	if (code && code != DFK_ERR_CANCELLED && (dfk__dev_quirks(dev)->flags & DFK_QUIRK_LEAVE_NO_STATUS)) {
+		/* GD32VF103: runs its firmware before it answers the last
+		 * GETSTATUS; whatever comes back is not a failure. */
+		dfk_log(ctx, DFK_LOG_INFO, "device left DFU mode (no status after the leave request, as %s does)",
+			dfk__dev_quirks(dev)->name);
+		dfk_log(ctx, DFK_LOG_DEBUG, "%s", err->msg);
+		dfk_error_clear(err);
+		return DFK_OK;
+	}
 	if (code == DFK_ERR_STALL) {
 		/* Not gone: a device that stalls is still answering. */
 		dfk_log(ctx, DFK_LOG_DEBUG, "GETSTATUS after leave stalled; asking again");

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The reset job: DETACH (a DFU-mode device takes it as "leave"), then a USB
  * reset; a device that vanishes is success. */
 #include "job_internal.h"

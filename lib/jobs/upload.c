@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The upload job: plain DFU until a short block, DfuSe from an address for
  * a length, streamed into a dfk_out. */
 #include <stdio.h>

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Waiting for a device to come back (after detach or a reset): polling
  * enumeration until a matching DFU-mode interface appears. */
 #include <string.h>

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Device selection criteria with dfu-util's -d and -S syntax. */
 #include "match.h"
 #include "opts.h"

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Device matching, private. */
 #ifndef DFUKIT_MATCH_H
 #define DFUKIT_MATCH_H

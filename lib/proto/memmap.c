@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* DfuSe memory-map strings (UM0290, as ST ROMs send them):
  *   "@" name { "/0x" hexaddr "/" seg { "," seg } }
  *   seg = count "*" size [mult] type, mult 'B' | 'K' | 'M' | ' ', type 'a'..'g'

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* DfuSe download plans: which pages to erase and which contiguous runs to
  * write, computed from the image and the memory map before any I/O, so that
  * a refused address fails before the first erase. */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The quirk table. Sources for each entry are in its comment; the entries
  * follow dfu-util 0.11's quirks.c in what they fix (facts, not its code)
  * and add the timing quirks seen in public bug reports. */

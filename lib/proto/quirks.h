@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Known-wrong device behaviour, keyed by the device's identity: what a
  * device says (descriptors, memory maps, timings) is corrected here, in one
  * table, instead of in `if (vid == ...)` branches through the engine.

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Download schedules: the steps of a DFU or DfuSe download as data. */
 #include "schedule.h"
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* What a download does, as data (as Rust dfu-core's Steps): the pages to
  * erase, where SET_ADDRESS goes, each block with its wBlockNum, and what to
  * read back. Pure: built from a plan and the transfer size, no I/O; the

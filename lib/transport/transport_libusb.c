@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* libusb-1.0 transport: real USB devices. Each transport owns its own
  * libusb context (never the library-wide default one), so two transports
  * or two users of libdfukit in one process do not share state. */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* USB/IP client transport: talks to a USB/IP server (dfukit-emu, or Linux
  * usbipd exporting a real board) directly over TCP or a Unix socket, doing
  * in user space what the usbip tool and vhci-hcd do in the kernel.

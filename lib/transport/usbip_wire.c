@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The USB/IP wire format: byte-exact packing of the PDUs described in
  * protocols.md C.2/C.3, plus blocking full-length socket I/O. */
 #include "usbip_wire.h"

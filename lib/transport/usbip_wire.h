@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The USB/IP wire format (Linux usbip, protocol version 0x0111), shared by
  * the library's USB/IP client transport and by dfukit-emu. Only encoding
  * and decoding live here: no sockets, no device logic. All header integers

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* libdfukit's transport backends, private (as libusb's libusbi.h): the
  * table each way of reaching USB devices fills in, and the core's side of
  * it. The engine only ever reaches a device through these operations.

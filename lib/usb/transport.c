@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The core's side of the backend table (backend.h): transports and open
  * handles allocated here, and the transport-independent wrappers. */
 #include "backend.h"

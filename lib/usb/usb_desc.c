@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* USB and DFU descriptor parsing. Every length a device sends is checked
  * against the bytes actually received before it is used. */
 #include "backend.h"

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Cancel acceptance: a 256 KiB download to dfukit-emu (stm32f405, real
  * timing) over USB/IP runs on one thread; another cancels it after about
  * 300 ms. The job must return DFK_ERR_CANCELLED within one second of the

@@ -1,5 +1,8 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Helpers for the command-line tests: run dfukit, check its exit status and
 # output. Source with the build dir as $1 of the test script.
+. "$(dirname "${BASH_SOURCE[0]}")/../scenario.sh" "${1:-}"
 set -u
 BUILD=${BUILD:-$1}
 DFUKIT="$BUILD/dfukit"

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The dfu-util compatible option parser: exact values it stores. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # LAVA's DFU boot method runs dfu-util once per image and judges by its
 # stdout: success only when it holds "No error condition is present\nDone!\n"
 # ("as dfu-util can return 0 in case of errors"), and an empty output fails.
@@ -15,50 +17,69 @@
 . "$(dirname "$0")/lib.sh" "$1"
 
 LAVA_OK='No error condition is present\nDone!\n'
-fresh_emu dfu11
-expect 0 -l
-serial=$(grep '^Found Runtime' "$TMP/out" | head -1 | sed -E 's/.* serial="([^"]*)".*/\1/')
-vidpid=$(grep '^Found Runtime' "$TMP/out" | head -1 | sed -E 's/.*\[([0-9a-f:]+)\].*/\1/')
-[ "$vidpid" = 1209:df10 ] || fail "unexpected run-time IDs $vidpid"
-fresh_emu dfu11 # -l leaves it in run-time mode; a fresh board anyway
+
+# board: a fresh dfu11 listed; serial and vidpid of its run-time
+# interface; then a fresh board again (-l leaves it in run-time mode
+# anyway); app.bin and app2.bin made.
+board() {
+	fresh_emu dfu11
+	expect 0 -l
+	serial=$(grep '^Found Runtime' "$TMP/out" | head -1 | sed -E 's/.* serial="([^"]*)".*/\1/')
+	vidpid=$(grep '^Found Runtime' "$TMP/out" | head -1 | sed -E 's/.*\[([0-9a-f:]+)\].*/\1/')
+	[ "$vidpid" = 1209:df10 ] || fail "unexpected run-time IDs $vidpid"
+	fresh_emu dfu11
+	rand_file "$TMP/app.bin" 30000
+	rand_file "$TMP/app2.bin" 12000
+}
 
 # lava_cmd IMAGE_ARG...: the command line FlashDFUAction builds.
 lava_cmd() { run --serial "$serial" --device "$vidpid" "$@"; }
 
 # Two images, as a job with two deploy images: the first without --reset,
 # the last with it. Each must print LAVA's success text.
-rand_file "$TMP/app.bin" 30000
-rand_file "$TMP/app2.bin" 12000
-lava_cmd --alt Flash --download "$TMP/app.bin"
-[ "$RC" = 0 ] || fail "image 1: exit $RC: $(head -c 300 "$TMP/err")"
-out_seq "$LAVA_OK"
-mem_check 0 "$TMP/app.bin" 0
-lava_cmd --alt Flash --download "$TMP/app2.bin" --reset
-[ "$RC" = 0 ] || fail "image 2 (--reset): exit $RC: $(head -c 300 "$TMP/err")"
-out_seq "$LAVA_OK"
-mem_check 0 "$TMP/app2.bin" 0
+t_two_images() {
+	board
+	lava_cmd --alt Flash --download "$TMP/app.bin"
+	[ "$RC" = 0 ] || fail "image 1: exit $RC: $(head -c 300 "$TMP/err")"
+	out_seq "$LAVA_OK"
+	mem_check 0 "$TMP/app.bin" 0
+	lava_cmd --alt Flash --download "$TMP/app2.bin" --reset
+	[ "$RC" = 0 ] || fail "image 2 (--reset): exit $RC: $(head -c 300 "$TMP/err")"
+	out_seq "$LAVA_OK"
+	mem_check 0 "$TMP/app2.bin" 0
+}
 
 # The options list of the device dictionary goes before --serial.
-fresh_emu dfu11
-run -v --serial "$serial" --device "$vidpid" --alt 0 --download "$TMP/app.bin" --reset
-[ "$RC" = 0 ] || fail "with options: exit $RC"
-out_seq "$LAVA_OK"
+t_options_first() {
+	board
+	run -v --serial "$serial" --device "$vidpid" --alt 0 --download "$TMP/app.bin" --reset
+	[ "$RC" = 0 ] || fail "with options: exit $RC"
+	out_seq "$LAVA_OK"
+}
 
 # Failures LAVA must catch from the text: no success text, non-zero exit.
 # A device error during the download,
-fresh_emu dfu11 --fault status=errWRITE@dnblock=3
-lava_cmd --alt Flash --download "$TMP/app.bin" --reset
-[ "$RC" != 0 ] || fail "errWRITE: exit 0"
-no_seq "$LAVA_OK"
-no_out '^Done!$'
+t_fail_device_error() {
+	board
+	fresh_emu dfu11 --fault status=errWRITE@dnblock=3
+	lava_cmd --alt Flash --download "$TMP/app.bin" --reset
+	[ "$RC" != 0 ] || fail "errWRITE: exit 0"
+	no_seq "$LAVA_OK"
+	no_out '^Done!$'
+}
 # another board's serial (LAVA's board_id),
-fresh_emu dfu11
-run --serial "not-$serial" --device "$vidpid" --alt Flash --download "$TMP/app.bin" --reset
-[ "$RC" = 74 ] || fail "wrong serial: exit $RC, expected 74"
-no_seq "$LAVA_OK"
+t_fail_wrong_serial() {
+	board
+	run --serial "not-$serial" --device "$vidpid" --alt Flash --download "$TMP/app.bin" --reset
+	[ "$RC" = 74 ] || fail "wrong serial: exit $RC, expected 74"
+	no_seq "$LAVA_OK"
+}
 # an alt name the device does not have.
-run --serial "$serial" --device "$vidpid" --alt x86_app --download "$TMP/app.bin" --reset
-[ "$RC" != 0 ] || fail "unknown alt name: exit 0"
-no_seq "$LAVA_OK"
+t_fail_unknown_alt() {
+	board
+	run --serial "$serial" --device "$vidpid" --alt x86_app --download "$TMP/app.bin" --reset
+	[ "$RC" != 0 ] || fail "unknown alt name: exit 0"
+	no_seq "$LAVA_OK"
+}
 
-finish
+run_scenarios "${@:2}"

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Helpers for the compatibility tests: dfukit under dfu-util's names
 # (symbolic links in a temporary directory, as the DFUKIT_INSTALL_COMPAT_LINKS
 # install option and the dfukit-dfu-util package install them), against

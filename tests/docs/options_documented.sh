@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Every option the programs' --help lists (and every file command's) is in
 # the man page and in the bash and zsh completion, so that neither falls
 # behind the code. $1: the build directory.

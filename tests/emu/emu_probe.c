@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* emu_probe: a small scriptable USB/IP client for the dfukit-emu tests.
  *
  *   emu_probe [-t MS] ADDR list          print the device list

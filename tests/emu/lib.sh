@@ -1,5 +1,8 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Shared helpers for the dfukit-emu shell tests. Source with the build dir
 # in $1. Every emulator started here is killed by the EXIT trap.
+. "$(dirname "${BASH_SOURCE[0]}")/../scenario.sh" "${1:-}"
 set -u
 BUILD=$(cd "$1" && pwd)
 EMU="$BUILD/dfukit-emu"

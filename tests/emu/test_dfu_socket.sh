@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # The device model driven through dfukit-emu's socket: DfuSe write, read
 # back and leave on stm32f405, --memory persistence across restarts, plain
 # DFU 1.1 detach / download / manifestation / upload on dfu11, an illegal

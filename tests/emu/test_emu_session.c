@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit-emu's per-connection protocol engine (emu_session) without
  * sockets: any split of the input stream gives the same replies, the
  * control pipe is serialised behind a transfer the device does not answer,

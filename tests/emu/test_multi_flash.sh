@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # dfukit flashing two devices of one dfukit-emu --count 2, each chosen by
 # its USB/IP busid (-p/--path), each device with its own memory file
 # (--memory DIR: DIR/1-1.mem, DIR/1-2.mem): 1-2 while another host holds

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # dfukit-emu's USB/IP server over a Unix socket: device list and import
 # format, descriptors and stalls through URBs, endpoints other than 0,
 # unlink, survival of malformed streams, statistics on disconnect and on

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 """Shared helpers for the fault and safety tests: a dfukit-emu per case on a
 Unix socket in its own temporary directory, with a memory file prepared
 beforehand, and dfukit run against it under a hard outer deadline.

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 """Makes the seed corpus of tests/fuzz/fuzz_device.c (tests/fuzz/corpus/device/).
 
 The fuzz input is descriptors followed by one answer record per control

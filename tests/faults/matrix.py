@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 """The fault matrix: each operation of dfukit against dfukit-emu with each
 injected fault at the beginning, the middle and the end of the job.
 

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 """Safety rules of dfukit against dfukit-emu, checked in the device's
 memory file (alt 0 filled with a random pattern first):
   - no erase or write outside the segments/pages the image covers;
@@ -6,7 +8,8 @@ memory file (alt 0 filled with a random pattern first):
   - no write into read-only segments without force;
   - an upload never overwrites an existing file unless --force, and never
     leaves a partial file on failure.
-Usage: safety.py BUILD_DIR [CASE...]"""
+Usage: safety.py BUILD_DIR [CASE...]   (default: every case)
+       safety.py --list                (the case names, one a line)"""
 
 import os
 import shutil
@@ -264,6 +267,10 @@ KNOWN = {}
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
+    if sys.argv[1] == "--list":
+        for name, _, _, _ in CASES:
+            print(name)
+        return
     build = fl.Build(sys.argv[1])
     want = set(sys.argv[2:])
     tmp = tempfile.mkdtemp(prefix="dfukit-safety-")

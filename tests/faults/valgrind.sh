@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # The tool's main paths under valgrind's memcheck: file commands (pack, info,
 # unpack), -l, download and upload over USB/IP to dfukit-emu. Any memcheck
 # error or definite/indirect leak fails the test (exit 99 from valgrind).

@@ -1,4 +1,6 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 """Test data for the file-command tests, written independently of dfukit.
 
   gen.py ihex OUT [--crlf] ADDR:FILE...        Intel HEX (04 records, 16-byte lines)

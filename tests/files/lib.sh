@@ -1,5 +1,8 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Shared by the tests/files/*.sh scripts: sourced after `set -u`.
 # $1 of the script is the build directory holding `dfukit`.
+. "$(dirname "${BASH_SOURCE[0]}")/../scenario.sh" "${1:-}"
 BUILD=$(cd "${1:-build}" && pwd)
 DFUKIT="$BUILD/dfukit"
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Helpers for the flashing tests: dfukit against dfukit-emu over USB/IP on a
 # unix socket in a temporary directory. The emulator is always killed by
 # the EXIT trap.

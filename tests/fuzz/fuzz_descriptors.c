@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* USB descriptors as the tool reads them from a device: device,
  * configuration (with DFU functional descriptors), string, and the
  * GETSTATUS reply. The first byte picks the parser. */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* A hostile device: the engine's high layer (dfk_find, dfk_dev_open,
  * dfk_dev_memmap, a DfuSe or plain DFU download job with verify, an
  * upload job and a leave, or a detach and the wait for re-enumeration)

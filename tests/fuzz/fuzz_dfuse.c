@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* DfuSe .dfu container parsing: every element must lie inside the input. */
 #include "dfukit/dfukit.h"
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* DfuSe memory-map strings from a (hostile) device, then a plan over them. */
 #include <stdlib.h>
 #include <string.h>

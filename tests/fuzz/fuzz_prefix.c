@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Stellaris and LPC prefix detection on arbitrary bytes. */
 #include "dfukit/dfukit.h"
 

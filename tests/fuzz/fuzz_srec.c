@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* srec parsing into a memory image. */
 #include "dfukit/dfukit.h"
 

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* DFU suffix parsing on arbitrary bytes. */
 #include "dfukit/dfukit.h"
 

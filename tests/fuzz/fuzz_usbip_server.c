@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* libFuzzer target: arbitrary bytes from a USB/IP host into dfukit-emu's
  * per-connection input handling (emu_session), through real device models
  * (a bus of two devices).

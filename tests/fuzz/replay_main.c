@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Replays fuzz inputs (seed corpus and crash regressions) through a fuzz
  * target's LLVMFuzzerTestOneInput without libFuzzer, so that every build,
  * the sanitizer one included, runs them under CTest.

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Runs a command inside a headless desktop session with an accessibility
 # bus: Xvfb (xvfb-run), a D-Bus session, the AT-SPI bus launcher, and the
 # toolkit-accessibility setting dogtail insists on.

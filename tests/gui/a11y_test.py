@@ -1,17 +1,21 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 """Black-box tests of dfukit-gui over the accessibility bus (dogtail).
 
 Starts dfukit-emu on a unix socket and dfukit-gui against it, drives the
 window only through AT-SPI, and checks the emulator's memory file.
 Usage (inside a11y_session.sh): a11y_test.py BUILD_DIR SCENARIO
-SCENARIO: flash | fault | read | erase | cancel
+SCENARIO: flash | fault | read | erase | cancel | hotplug | optionbytes
 DFUKIT_GUI_SHOTS=DIR saves screenshots of the states into DIR."""
 import os
 import shutil
+import struct
 import subprocess
 import sys
 import tempfile
 import time
+import zlib
 
 from dogtail import rawinput, tree
 from dogtail.config import config
@@ -257,8 +261,111 @@ def erase():
     print("ok: " + text)
 
 
+def device_rows(app):
+    # Each device row carries a radio button "Use NAME VID:PID at PATH".
+    return [n for n in app.findChildren(lambda n: n.roleName in ("check box", "radio button")
+                                        and n.name.startswith("Use ") and " at " in n.name)]
+
+
+def wait_rows(app, want, timeout):
+    end = time.time() + timeout
+    while time.time() < end:
+        found = device_rows(app)
+        if (len(found) > 0) == want:
+            return found
+        time.sleep(0.2)
+    fail("the device list did not %s within %d s: %r" % ("show the device" if want else "drop the device",
+                                                          timeout, [n.name for n in device_rows(app)]))
+
+
+def hotplug():
+    # The GUI starts first: the USB/IP server is not there yet.
+    fw, _ = write_fw(1000)
+    app = start_gui(fw)
+    time.sleep(2.5)
+    if device_rows(app):
+        fail("a device is listed before any is served")
+    emu = start_emu()
+    t0 = time.time()
+    rows = wait_rows(app, True, 15)
+    print("appeared after %.1f s: %s" % (time.time() - t0, rows[0].name))
+    if "0483:df11" not in rows[0].name:
+        fail("the new row does not name the device: %r" % rows[0].name)
+    # The server goes away: so does the row.
+    emu.terminate()
+    emu.wait(10)
+    t0 = time.time()
+    wait_rows(app, False, 15)
+    print("disappeared after %.1f s" % (time.time() - t0))
+    print("ok: the list followed the device")
+
+
+def dfuse_file(alt, name, addr, payload, vid=0x0483, pid=0xdf11):
+    """A DfuSe .dfu (UM0391) with one target of one element."""
+    elem = struct.pack("<II", addr, len(payload)) + payload
+    target = (b"Target" + struct.pack("<BI", alt, 1) + name.encode().ljust(255, b"\0") +
+              struct.pack("<II", len(elem), 1) + elem)
+    body = b"DfuSe" + struct.pack("<BIB", 1, 11 + len(target), 1) + target
+    body += struct.pack("<HHHH", 0x2200, pid, vid, 0x011A) + b"UFD" + bytes([16])
+    return body + struct.pack("<I", zlib.crc32(body) ^ 0xFFFFFFFF)
+
+
+def optionbytes():
+    start_emu()
+    # The memory file: 1 MiB of flash (alt 0), then the 16 option bytes (alt 1).
+    flash_before = os.urandom(0x100000)
+    with open(MEM, "r+b") as f:
+        f.write(flash_before)
+    with open(MEM, "rb") as f:
+        f.seek(0x100000)
+        opt_before = f.read(16)
+    # RDP 0xBB: read protection level 1, exactly what the warning is about.
+    new = bytes([0xED, 0xBB, 0x12, 0x44]) + b"\xff" * 4 + bytes([0xFF, 0x0F, 0x00, 0xF0]) + b"\xff" * 4
+    fw = os.path.join(TMP, "options.dfu")
+    open(fw, "wb").write(dfuse_file(1, "Option Bytes", 0x1FFFC000, new))
+    app = start_gui(fw)
+    dl = button(app, "Download Firmware")
+    wait_sensitive(dl)
+    plan = [n.name for n in app.findChildren(lambda n: n.roleName == "label" and "Writes option bytes" in n.name)]
+    if not plan:
+        fail("the plan does not say that option bytes are written")
+    dl.doActionNamed("click")
+    body = wait_label(app, ["This file writes the option bytes"], 10)
+    if not body or "lock the chip or enable read protection" not in body:
+        fail("no option-bytes confirmation saying what can happen: %r" % body)
+    shot("gui-confirm-option-bytes", app)
+    button(app, "Write Option Bytes")  # offered, not pressed
+    cancels = [n for n in app.findChildren(lambda n: n.roleName == "push button"
+                                           and n.name.replace("_", "").startswith("Cancel") and n.sensitive)]
+    # The window's own Cancel cannot be pressed (nothing runs); the dialog
+    # lays its buttons out twice (wide and narrow), one of them shown.
+    def in_dialog(n):
+        while n is not None and n.roleName != "application":
+            if n.roleName == "dialog" and n.name == "Write option bytes?":
+                return True
+            n = n.parent
+        return False
+    if not cancels or not all(in_dialog(c) for c in cancels):
+        fail("wanted the dialog's Cancel only, got %r" % [c.name for c in cancels])
+    shown = [c for c in cancels if c.showing] or cancels
+    shown[0].doActionNamed("click")
+    time.sleep(2)
+    if labels(app, "This file writes the option bytes"):
+        fail("the confirmation is still open after Cancel")
+    with open(MEM, "rb") as f:
+        flash_after = f.read(0x100000)
+        opt_after = f.read(16)
+    if opt_after != opt_before:
+        fail("the option bytes changed although the user cancelled: %s" % opt_after.hex())
+    if flash_after != flash_before:
+        fail("the flash changed although the user cancelled")
+    if not labels(app, "Ready."):
+        fail("something ran although the user cancelled")
+    print("ok: confirmation shown, Cancel wrote nothing")
+
+
 try:
-    {"erase": erase, "flash": flash, "fault": fault, "read": read, "cancel": cancel}[SCENARIO]()
+    {"hotplug": hotplug, "optionbytes": optionbytes, "erase": erase, "flash": flash, "fault": fault, "read": read, "cancel": cancel}[SCENARIO]()
 finally:
     for p in reversed(procs):
         p.terminate()

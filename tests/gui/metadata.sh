@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # The desktop file and the AppStream metainfo validate, name the installed
 # program and icon, and the metainfo's newest release is the version in
 # include/dfukit/version.h. $1: the build directory.

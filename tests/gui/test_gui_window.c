@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfukit-gui in-process: the window's logic with real widgets (under
  * xvfb-run, GTK_A11Y=test): file summary, device matching by the DFU
  * suffix, default address, plan preview, flagged elements, and the result
@@ -6,6 +8,8 @@
 #include <glib/gstdio.h>
 #include <stdio.h>
 #include <string.h>
+
+#include <libusb.h>
 
 #include "gui_window.h"
 
@@ -204,6 +208,165 @@ static void test_results(void)
 	gtk_window_destroy(w->win);
 }
 
+static char *log_text(gui_window *w)
+{
+	GtkTextIter a, b;
+	gtk_text_buffer_get_bounds(w->log, &a, &b);
+	return gtk_text_buffer_get_text(w->log, &a, &b, FALSE);
+}
+
+static size_t rows(gui_window *w)
+{
+	size_t n = 0;
+	for (GtkWidget *c = gtk_widget_get_first_child(GTK_WIDGET(w->device_list)); c;
+	     c = gtk_widget_get_next_sibling(c))
+		n += ADW_IS_EXPANDER_ROW(c);
+	return n;
+}
+
+/* The list as the scanner delivers it: rows and log lines follow devices
+ * coming and going; an expanded row stays expanded across a refresh. */
+static void test_device_changes(void)
+{
+	gui_window *w = new_window();
+	gui_device a = make_dev("1-5", 0x0483, 0xdf11, F405);
+	feed(w, &a, NULL);
+	g_assert_cmpuint(rows(w), ==, 1);
+	char *t = log_text(w);
+	g_assert_nonnull(strstr(t, "Found: Test 1-5 0483:df11 at 1-5 (unix:/nowhere)"));
+	g_free(t);
+	AdwExpanderRow *first = ADW_EXPANDER_ROW(gtk_widget_get_first_child(GTK_WIDGET(w->device_list)));
+	adw_expander_row_set_expanded(first, TRUE);
+
+	gui_device b = make_dev("1-6", 0x1209, 0xdf11, F405);
+	feed(w, &a, &b);
+	g_assert_cmpuint(rows(w), ==, 2);
+	t = log_text(w);
+	g_assert_nonnull(strstr(t, "Connected: Test 1-6 1209:df11 at 1-6"));
+	g_assert_null(strstr(t, "Connected: Test 1-5"));
+	g_free(t);
+	first = ADW_EXPANDER_ROW(gtk_widget_get_first_child(GTK_WIDGET(w->device_list)));
+	g_assert_true(adw_expander_row_get_expanded(first));
+
+	feed(w, &b, NULL);
+	g_assert_cmpuint(rows(w), ==, 1);
+	t = log_text(w);
+	g_assert_nonnull(strstr(t, "Disconnected: Test 1-5 0483:df11 at 1-5"));
+	g_free(t);
+	/* The only device left is the one to write to. */
+	g_assert_nonnull(gui_window_device(w));
+	g_assert_cmpstr(gui_window_device(w)->path, ==, "1-6");
+
+	gui_device_list none = {0};
+	gui_window_set_devices(w, &none, "USB/IP unix:/nowhere: cannot connect");
+	g_assert_cmpuint(rows(w), ==, 0);
+	g_assert_null(gui_window_device(w));
+	t = log_text(w);
+	g_assert_nonnull(strstr(t, "Disconnected: Test 1-6"));
+	g_free(t);
+	gtk_window_destroy(w->win);
+}
+
+/* Local USB: hotplug where libusb has it, else polling, and the log says
+ * which; the scanner (with its event thread) stops with the window. */
+static void test_local_usb_watch(void)
+{
+	const char *sources[] = {"libusb", NULL};
+	gui_window *w = gui_window_new(NULL, sources);
+	gtk_window_present(w->win);
+	char *t = log_text(w);
+	if (gui_scanner_hotplug(w->scanner)) {
+		g_assert_true(libusb_has_capability(LIBUSB_CAP_HAS_HOTPLUG));
+		g_assert_nonnull(strstr(t, "Local USB: the list follows plug and unplug (libusb hotplug)"));
+	} else {
+		g_assert_nonnull(strstr(t, "Local USB: checked every second"));
+	}
+	g_free(t);
+	gtk_window_destroy(w->win);
+	g_assert_null(w->scanner);
+	/* No scanner (no sources): no watcher. */
+	g_assert_false(gui_scanner_hotplug(NULL));
+}
+
+static AdwMessageDialog *open_dialog(void)
+{
+	GListModel *tops = gtk_window_get_toplevels();
+	AdwMessageDialog *found = NULL;
+	for (guint i = 0; i < g_list_model_get_n_items(tops); i++) {
+		GObject *o = g_list_model_get_item(tops, i);
+		if (ADW_IS_MESSAGE_DIALOG(o) && gtk_widget_get_visible(GTK_WIDGET(o)))
+			found = ADW_MESSAGE_DIALOG(o);
+		g_object_unref(o);
+	}
+	return found;
+}
+
+/* A .dfu for alt 1 ("Option Bytes") of 0483:df11: 16 bytes at 0x1FFFC000. */
+static char *write_option_dfu(void)
+{
+	dfk_firmware fw;
+	dfk_error e;
+	dfk_firmware_init(&fw);
+	dfk_target *t = dfk_firmware_add_target(&fw, 1, "Option Bytes", &e);
+	g_assert_nonnull(t);
+	uint8_t data[16];
+	memset(data, 0xee, sizeof(data));
+	g_assert_cmpint(dfk_image_add(&t->image, 0x1FFFC000, data, sizeof(data), &e), ==, DFK_OK);
+	char *p = g_build_filename(tmpdir, "opt.dfu", NULL);
+	dfk_out *out;
+	g_assert_cmpint(dfk_out_open(&out, p, DFK_OUT_OVERWRITE, &e), ==, DFK_OK);
+	g_assert_cmpint(dfk_dfuse_write(out, &fw, 0x0483, 0xdf11, 0x2200, &e), ==, DFK_OK);
+	g_assert_cmpint(dfk_out_commit(out, &e), ==, DFK_OK);
+	dfk_firmware_free(&fw);
+	return p;
+}
+
+static void test_option_bytes_confirm(void)
+{
+	gui_window *w = new_window();
+	gui_device d = make_dev("1-7", 0x0483, 0xdf11, F405);
+	gui_alt two[2];
+	two[0] = d.alts[0];
+	memset(&two[1], 0, sizeof(two[1]));
+	two[1].alt = 1;
+	snprintf(two[1].name, sizeof(two[1].name), "@Option Bytes  /0x1FFFC000/01*016 e");
+	two[1].has_map = true;
+	d.alts = two;
+	d.nalts = 2;
+	feed(w, &d, NULL);
+	char *p = write_option_dfu();
+	gui_window_open_file(w, p);
+	g_assert_nonnull(gui_window_device(w));
+	g_assert_nonnull(strstr(label(w->plan_label), "Writes option bytes (alt 1 \"Option Bytes\" at 0x1fffc000)"));
+	g_assert_true(gtk_widget_get_sensitive(GTK_WIDGET(w->download_button)));
+	g_assert_null(open_dialog());
+
+	g_signal_emit_by_name(w->download_button, "clicked");
+	AdwMessageDialog *dlg = open_dialog();
+	g_assert_nonnull(dlg);
+	g_assert_null(w->job); /* nothing started before the answer */
+	g_assert_cmpstr(adw_message_dialog_get_heading(dlg), ==, "Write option bytes?");
+	const char *body = adw_message_dialog_get_body(dlg);
+	g_assert_nonnull(strstr(body, "Wrong option bytes can lock the chip or enable read protection"));
+	g_assert_nonnull(strstr(body, "alt 1 \"Option Bytes\" at 0x1fffc000"));
+	g_assert_cmpstr(adw_message_dialog_get_default_response(dlg), ==, "cancel");
+	g_assert_cmpstr(adw_message_dialog_get_close_response(dlg), ==, "cancel");
+	g_assert_cmpint(adw_message_dialog_get_response_appearance(dlg, "write"), ==, ADW_RESPONSE_DESTRUCTIVE);
+	g_assert_false(gtk_widget_get_sensitive(GTK_WIDGET(w->download_button)));
+
+	adw_message_dialog_response(dlg, "cancel");
+	g_assert_null(w->job);
+	g_assert_false(w->confirming);
+	char *t = log_text(w);
+	g_assert_nonnull(strstr(t, "Option bytes not written"));
+	g_free(t);
+	g_assert_true(gtk_widget_get_sensitive(GTK_WIDGET(w->download_button)));
+	g_assert_cmpstr(label(w->result_label), ==, "Ready.");
+
+	gtk_window_destroy(w->win);
+	g_free(p);
+}
+
 static void test_parse_address(void)
 {
 	uint32_t a = 0;
@@ -228,8 +391,11 @@ int main(int argc, char **argv)
 	g_test_add_func("/gui/bad-file", test_bad_file);
 	g_test_add_func("/gui/results", test_results);
 	g_test_add_func("/gui/parse-address", test_parse_address);
+	g_test_add_func("/gui/device-changes", test_device_changes);
+	g_test_add_func("/gui/local-usb-watch", test_local_usb_watch);
+	g_test_add_func("/gui/option-bytes-confirm", test_option_bytes_confirm);
 	int rc = g_test_run();
-	const char *names[] = {"fw.bin", "loader.bin", "fw.dfu", "bad.hex"};
+	const char *names[] = {"fw.bin", "loader.bin", "fw.dfu", "bad.hex", "opt.dfu"};
 	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
 		char *p = g_build_filename(tmpdir, names[i], NULL);
 		g_unlink(p);

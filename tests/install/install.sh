@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # cmake --install into a temporary prefix, then what a user of the installed
 # tree does: run the programs (after moving the tree: they find libdfukit
 # through $ORIGIN), read the man pages, build examples/flash.c with

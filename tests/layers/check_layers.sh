@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # No layer of libdfukit uses a layer above it: every dfk_ symbol a layer's
 # archive needs must be defined in that layer or in one it may use
 # (lib/CMakeLists.txt draws the picture). Usage: check_layers.sh BUILD_DIR

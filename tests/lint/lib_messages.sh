@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # No command-line option in any library message: libdfukit says what is
 # wrong, and the program that knows its own options adds the hint. Scans the
 # string literals (not comments) of every C file under lib/ for option

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Item 9: -e on a device already in DFU mode. dfu-util 0.11 sends DETACH,
 # warns when the device refuses it and exits 0; without -a it works on the
 # alt its list puts first (the last in descriptor order).

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Item 1: after -s ADDR:leave dfukit watches the bus (--leave-watch) and
 # says only what it saw. The emu's ROM starts the image when the start
 # address holds a vector table whose stack pointer is in SRAM, and resets

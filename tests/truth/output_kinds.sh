@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Item 6: -U FILE --force renames a temporary file only over a regular
 # file. A character device or FIFO is written in place, a symbolic link is
 # followed (its target replaced, the link kept), a directory, socket or

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Item 8: PlatformIO's STM32 DFU upload passes the literal
 # "-d vid:pid,0x0483:0xDF11". dfu-util 0.11 takes the unparsable run-time
 # IDs as any and flashes; so must dfukit (and its dfu-util persona), with a

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Item 5: SIGINT/SIGTERM during a job. The emu answers every control
 # transfer 20 ms late from the third data block on (slow fault), so the
 # signal lands mid-transfer. dfukit must stop at the next transfer, leave

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Item 4: a device the USB/IP server reports busy (imported by another
 # client) or whose descriptors are broken (a DFU functional descriptor with
 # bLength 255) does not vanish without a word from -l and from selection:

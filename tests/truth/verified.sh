@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Item 2: "verified" (the done line's word and the JSON field) only when a
 # read-back matched. dfu11-wait-reset resets after manifestation, so no
 # read-back is possible; dfu11 (same device, returns to dfuIDLE) is read

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The fake bus and devices of mock_dfu.h. */
 #include "mock_dfu.h"
 
@@ -284,6 +286,8 @@ static dfk_code get_status(mock_dev *d, uint8_t *data, size_t *actual, dfk_error
 		return status_reply(d, data, actual, poll);
 	case DFK_STATE_DNBUSY:
 	case DFK_STATE_MANIFEST:
+		if (d->busy_tail && d->state == DFK_STATE_DNBUSY && now >= d->busy_until)
+			return status_reply(d, data, actual, d->poll_ms);
 		if (now < d->busy_until) {
 			d->n_early++;
 			if (d->stall_early)
@@ -439,6 +443,12 @@ static dfk_code std_request(mock_dev *d, const dfk_setup *s, uint8_t *data, size
 			static const uint8_t langids[] = {4, 3, 0x09, 0x04};
 			*actual = s->wLength < 4 ? s->wLength : 4;
 			memcpy(data, langids, *actual);
+		} else if (index == 3 && d->serial[0] && d->raw_serial) {
+			size_t n = strlen(d->serial);
+			data[0] = (uint8_t)(n + 2);
+			data[1] = 3;
+			memcpy(data + 2, d->serial, n);
+			*actual = n + 2 < s->wLength ? n + 2 : s->wLength;
 		} else if (index == 3 && d->serial[0]) {
 			put_string(d->serial, data, s->wLength, actual);
 		} else if (index >= 4 && index < 4 + d->nalts) {
@@ -478,6 +488,7 @@ static dfk_code op_control(dfk_usb *h, const dfk_setup *s, uint8_t *data, size_t
 		d->timeout_min = timeout_ms;
 	if (timeout_ms > d->timeout_max)
 		d->timeout_max = timeout_ms;
+	d->req_timeout[s->bRequest] = timeout_ms;
 	if (d->protocol != 2) { /* run-time mode */
 		if (s->bRequest == DFK_REQ_GETSTATUS)
 			return get_status(d, data, actual, err);
@@ -490,6 +501,11 @@ static dfk_code op_control(dfk_usb *h, const dfk_setup *s, uint8_t *data, size_t
 	switch (s->bRequest) {
 	case DFK_REQ_DETACH: return DFK_OK;
 	case DFK_REQ_DNLOAD:
+		if (d->dnload_ms) {
+			d->bus->now_ms += d->dnload_ms < timeout_ms ? d->dnload_ms : timeout_ms;
+			if (d->dnload_ms > timeout_ms)
+				return dfk_error_set(err, DFK_ERR_TIMEOUT, "mock: DNLOAD timed out");
+		}
 		if (dnload(d, s, data, err))
 			return err->code;
 		*actual = s->wLength;
@@ -504,6 +520,12 @@ static dfk_code op_control(dfk_usb *h, const dfk_setup *s, uint8_t *data, size_t
 			*actual = 3;
 		return DFK_OK;
 	case DFK_REQ_CLRSTATUS:
+		if (d->busy_tail && d->state == DFK_STATE_DNBUSY && d->bus->now_ms >= d->busy_until) {
+			d->n_tail_clears++;
+			d->state = d->after_state;
+			d->status = d->after_status;
+			return DFK_OK;
+		}
 		if (d->state != DFK_STATE_ERROR)
 			return stall(d, err);
 		if (!d->clr_fails) {

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* An in-process fake USB bus for the engine's unit tests: a dfk_transport
  * whose devices are scriptable DFU 1.1 and DfuSe state machines, and a fake
  * clock, so the engine runs with no I/O and no real waiting. It is written
@@ -86,6 +88,12 @@ typedef struct mock_dev {
 	bool leave_ignored;	 /* stalls the GETSTATUS after leave and stays in dfuIDLE */
 	unsigned set_alt_stalls; /* this many SET_INTERFACE requests stall */
 	bool set_alt_timeout;	 /* SET_INTERFACE gets no answer */
+	/* quirks (tests/unit/test_quirk_engine.c) */
+	bool busy_tail;	    /* STM32H7 rev V: done, but dfuDNBUSY until CLRSTATUS */
+	bool raw_serial;    /* serial string descriptor carries raw bytes (GD32VF103) */
+	uint32_t dnload_ms; /* a DNLOAD takes this long (erase in the transfer) */
+	unsigned n_tail_clears;
+	unsigned req_timeout[7]; /* timeout_ms of the last class request of each kind */
 	/* counters */
 	unsigned n_control, n_req[7], n_set_alt, n_string, n_resets, n_open;
 	unsigned n_erase, n_setaddr, n_writes, n_mass, n_unprotect, n_leave, n_dirty, n_early, n_stalls;

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* CRC-32 (zlib) and the DFU dwCRC. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -51,12 +53,18 @@ static void above_4g(void **state)
 	munmap(p, len);
 }
 
-int main(void)
+/* argv[1]: a pattern of the tests to run, or --skip PATTERN: CTest runs
+ * the slow above_4g on its own (tests/formats.cmake). */
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(check_value),
 	    cmocka_unit_test(running),
 	    cmocka_unit_test(above_4g),
 	};
+	if (argc == 3 && strcmp(argv[1], "--skip") == 0)
+		cmocka_set_skip_filter(argv[2]);
+	else if (argc == 2)
+		cmocka_set_test_filter(argv[1]);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The context: defaults, the system clock, phase names and logging. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* DFU requests, status polling, getting to dfuIDLE and DfuSe commands,
  * against the fake device of mock_dfu.c with a fake clock. */
 #include <setjmp.h>
@@ -181,6 +183,8 @@ static void test_command_costs_three_transfers(void **state)
 static void stuck(mock_dev *d)
 {
 	d->stuck_busy = true;
+	/* not an ST ID: no busy-tail CLRSTATUS, the plain deadline (test_quirk_* has the ST case) */
+	d->vid = 0x1209;
 }
 
 static void test_stuck_busy_times_out(void **state)

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* DfuSe .dfu: parsing files made by dfuse-pack 0.11, writing, and every
  * kind of hostile input. */
 #include <setjmp.h>

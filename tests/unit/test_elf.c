@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* ELF reader: ELF32/ELF64, both byte orders, hostile headers. The files are
  * built here byte by byte so that every field can be made wrong. */
 #include <elf.h>

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The emulated USB device: descriptors of each profile, standard requests,
  * identity, profile list. */
 #include "test_emu_util.h"

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The DFU 1.1 state machine of the plain dfu11 profiles: every request in
  * every state (protocols.md A.6), runtime mode, detach variants,
  * manifestation, and a download/upload round trip. */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* DfuSe as the STM32 ROMs do it: commands, address formula, execution on
  * GETSTATUS, flash rules, leave, read protection, option bytes. */
 #include "test_emu_util.h"

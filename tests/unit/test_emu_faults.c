@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* --fault: parsing, each fault kind, hostile descriptors; --stats JSON. */
 #include "test_emu_util.h"
 

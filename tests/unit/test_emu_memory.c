@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* --memory FILE persistence and layout; the memory-map string parser. */
 #include <stdio.h>
 #include <sys/stat.h>

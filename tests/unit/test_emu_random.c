@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Random control transfers against every profile (with and without
  * faults): the model must never crash, never produce more than wLength
  * bytes, never return anything but an EMU_URB_* code and never leave the

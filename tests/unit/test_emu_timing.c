@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The timing model: fast answers at once; real reports and enforces each
  * operation's busy time, and an early GETSTATUS gets what the chip does. */
 #include "test_emu_util.h"

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Helpers for the emulator model tests: control transfers on a device made
  * in-process, as the USB/IP server would send them. */
 #ifndef TEST_EMU_UTIL_H

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfk_blob_read (mmap, stdin, errors) and dfk_out (atomic replace). */
 #include <dirent.h>
 #include <errno.h>

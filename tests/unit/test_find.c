@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfk_find: which alts are kept, what is read from the device (and how
  * little), and opening what was found. */
 #include <setjmp.h>

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfk_firmware and the loader: detection, suffix handling, prefixes, raw
  * placement, dispatch, errors naming the file. */
 #include <setjmp.h>

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Random corruption of a valid multi-target .dfu (deterministic PRNG): the
  * loader must answer DFK_OK or DFK_ERR_DATA with a message naming the file,
  * never crash (run under ASan/UBSan), and never return partial targets. */

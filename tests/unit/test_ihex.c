@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Intel HEX reader and writer, including hostile inputs. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The memory image: sorted insert, overlap, limits, ownership, coalesce. */
 #include <setjmp.h>
 #include <stdarg.h>

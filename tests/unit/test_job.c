@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Jobs (download, upload, verify, leave, detach, wait) against the fake
  * devices of mock_dfu.c: control-transfer budgets, fault handling, safety
  * rules. */

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* dfu-util's -d and -S syntax. */
 #include <setjmp.h>
 #include <stdarg.h>

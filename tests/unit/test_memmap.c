@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* DfuSe memory-map parsing with real STM32 strings and hostile ones. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* DfuSe download plans: pages erased once, runs merged, permissions enforced. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Stellaris and LPC prefixes, with the byte layout dfu-prefix 0.11 writes. */
 #include <setjmp.h>
 #include <stdarg.h>

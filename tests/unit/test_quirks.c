@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The quirk table: lookups by identity and the GD32VF103 layout fix-up. */
 #include <setjmp.h>
 #include <stdarg.h>

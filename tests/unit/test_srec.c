@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Motorola S-record reader, including hostile inputs. */
 #include <setjmp.h>
 #include <stdarg.h>

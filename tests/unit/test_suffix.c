@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* DFU suffix: parse, validate, build (against bytes made by dfu-suffix 0.11). */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The libusb transport must come up, enumerate and go down cleanly on any
  * machine, including containers with no USB at all. */
 /* cmocka.h needs these first. */

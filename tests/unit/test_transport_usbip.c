@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The USB/IP client transport against a fake USB/IP server running in
  * threads of the test (one per connection, as usbipd forks): device list,
  * import, descriptors, control IN/OUT, STALL, timeout + unlink, disconnect,

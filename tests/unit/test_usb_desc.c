@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Descriptor parsers, state/status names, string decoding and sanitising,
  * and dfk_usb_get_string / dfk_usb_control against a scripted fake device. */
 #include <setjmp.h>

@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* USB/IP wire format: byte-exact layouts from protocols.md C.2/C.3, round
  * trips, hostile headers, and full-length I/O over short reads/writes. */
 /* cmocka.h needs these first. */

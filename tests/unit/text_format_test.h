@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* Checks shared by test_ihex.c and test_srec.c: both text formats are read
  * by a parser of the same shape. Include after <cmocka.h>. */
 #ifndef DFUKIT_TEXT_FORMAT_TEST_H

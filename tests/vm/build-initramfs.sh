@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Builds the guest's initramfs: busybox, the vhci-hcd modules, dfu-util and
 # dfukit with their shared libraries, a static dfukit-emu, the guest script.
 # Usage: build-initramfs.sh CACHE OUT.cpio.gz GUEST_SCRIPT FILE[:GUESTPATH]...

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Fetches Debian's stock kernel package (through linux-image-amd64, so the
 # current ABI is found) into CACHE and unpacks only vmlinuz and the USB
 # modules. A failure to fetch is an error with the reason, never a skip.

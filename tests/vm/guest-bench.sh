@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Runs in the QEMU guest (see bench/vs-dfu-util.sh): the same jobs with dfukit
 # and dfu-util 0.11 through vhci-hcd, each on a fresh dfukit-emu, printing
 #   "@@BENCH job tool control_transfers wall_ms busy_ms rc ok"

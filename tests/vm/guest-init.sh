@@ -1,4 +1,6 @@
 #!/bin/busybox sh
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # /init of the test guest: a minimal userspace, then /test.sh; its exit code
 # goes to the serial console as "@@EXIT N" and the guest powers off.
 /bin/busybox --install -s /bin

@@ -1,3 +1,5 @@
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Shared by the guest scripts (busybox sh): start/stop the virtual device on
 # vhci-hcd, wait for it in sysfs, time jobs, read the emulator's stats.
 EMU_PID=

@@ -1,4 +1,6 @@
 #!/bin/sh
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Runs in the QEMU guest as /test.sh: for each profile of dfukit-emu, the same
 # jobs with dfukit (libusb transport, through vhci-hcd and the kernel's USB
 # stack) and with dfu-util 0.11, each on a fresh virtual device. Prints one

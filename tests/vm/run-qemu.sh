@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # Boots the kernel and initramfs under QEMU/TCG (no KVM here) with the serial
 # console on stdout; exits with the guest script's status, 124 on timeout.
 # Usage: run-qemu.sh CACHE INITRAMFS LOG [TIMEOUT_S]

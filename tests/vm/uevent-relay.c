@@ -1,3 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+/* Copyright (c) dfukit contributors */
 /* The guest's stand-in for udevd: Debian's libusb learns about devices that
  * appear after libusb_init() only from udev's netlink group, never from the
  * kernel's, so without udevd neither dfu-util nor dfukit could find a device

@@ -1,4 +1,6 @@
 #!/bin/bash
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
 # The end-to-end test through the real Linux USB stack: boots Debian's kernel
 # under QEMU/TCG with dfukit-emu attached to vhci-hcd, and runs the same jobs
 # with dfukit (libusb) and dfu-util 0.11 (tests/vm/guest-test.sh).
