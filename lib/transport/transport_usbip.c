@@ -62,6 +62,15 @@ struct conn {
 	uint32_t seqnum;
 };
 
+/* A device listed without descriptors and warned about: callers that wait
+ * for a device list every few milliseconds, so the warning is given once
+ * per device and reason, again only after the device was described or
+ * left the list in between. */
+struct skip_note {
+	char busid[32];
+	uint64_t why; /* FNV-1a of the warning */
+};
+
 /* The backend's part of the transport. */
 struct usbip_transport {
 	const dfk_ctx *ctx;
@@ -71,7 +80,10 @@ struct usbip_transport {
 	char *spec; /* as given, for messages */
 	struct conn **cache;
 	size_t ncache;
-	size_t cache_cap; /* entries allocated in cache */
+	size_t cache_cap;	   /* entries allocated in cache */
+	struct skip_note *skipped; /* devices warned about as skipped */
+	size_t nskipped;
+	size_t skipped_cap;
 };
 
 /* dfk_usb_node.backend */
@@ -762,6 +774,62 @@ static dfk_code get_conn(struct usbip_transport *t, const char *busid, struct co
 	return DFK_OK;
 }
 
+/* ---- skipped devices ------------------------------------------------------ */
+
+static uint64_t text_hash(const char *s)
+{
+	uint64_t h = 14695981039346656037u;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211u;
+	return h;
+}
+
+/* Warns that the device busid is skipped (msg says why), unless it was
+ * already said for the same reason. */
+static void warn_skipped(struct usbip_transport *t, const char *busid, const char *msg)
+{
+	uint64_t why = text_hash(msg);
+	struct skip_note *note = NULL;
+	for (size_t i = 0; i < t->nskipped && !note; i++)
+		if (strcmp(t->skipped[i].busid, busid) == 0)
+			note = &t->skipped[i];
+	if (note && note->why == why)
+		return;
+	if (!note) {
+		void *p = t->skipped;
+		dfk_error e = {0};
+		if (dfk_grow(&p, &t->skipped_cap, t->nskipped + 1, sizeof(*t->skipped), MAX_DEVICES, "skipped devices",
+			     &e) == DFK_OK) {
+			t->skipped = p;
+			note = &t->skipped[t->nskipped++];
+			snprintf(note->busid, sizeof(note->busid), "%s", busid);
+		}
+	}
+	if (note)
+		note->why = why;
+	dfk_log(t->ctx, DFK_LOG_WARN, "%s", msg);
+}
+
+/* Forgets busid's note (it was described), or with busid NULL the notes of
+ * devices that list no longer holds. */
+static void forget_skipped(struct usbip_transport *t, const char *busid, const dfk_usb_list *list)
+{
+	size_t j = 0;
+	for (size_t i = 0; i < t->nskipped; i++) {
+		bool keep;
+		if (busid) {
+			keep = strcmp(t->skipped[i].busid, busid) != 0;
+		} else {
+			keep = false;
+			for (size_t k = 0; k < list->count && !keep; k++)
+				keep = strcmp(list->devs[k].dev.path, t->skipped[i].busid) == 0;
+		}
+		if (keep)
+			t->skipped[j++] = t->skipped[i];
+	}
+	t->nskipped = j;
+}
+
 /* ---- ops ------------------------------------------------------------------ */
 
 static void fill_from_devlist(dfk_usb_dev *d, const dfk_usbip_device *u)
@@ -798,20 +866,25 @@ static dfk_code describe(struct usbip_transport *t, dfk_usb_node *n, const dfk_u
 		struct conn *c;
 		bool fresh;
 		dfk_error e = {0};
+		char msg[DFK_ERROR_MSG_MAX + 128]; /* the reason and what it names */
 		if (get_conn(t, u->busid, &c, &fresh, &e)) {
-			dfk_log(t->ctx, DFK_LOG_WARN, "USB/IP device %s (%04x:%04x) skipped: %s", u->busid, u->idVendor,
-				u->idProduct, e.msg);
+			snprintf(msg, sizeof(msg), "USB/IP device %s (%04x:%04x) skipped: %s", u->busid, u->idVendor,
+				 u->idProduct, e.msg);
+			warn_skipped(t, u->busid, msg);
 			return DFK_OK;
 		}
 		dfk_code rc = read_descriptors(c, d, deadline, &e);
 		if (!rc) {
 			dd->c = c;
+			forget_skipped(t, u->busid, NULL);
 			return DFK_OK;
 		}
-		if (fresh || c->fd >= 0)
-			dfk_log(t->ctx, DFK_LOG_WARN,
-				"USB/IP device %s (%04x:%04x) skipped: its descriptors are unusable: %s", u->busid,
-				u->idVendor, u->idProduct, e.msg);
+		if (fresh || c->fd >= 0) {
+			snprintf(msg, sizeof(msg),
+				 "USB/IP device %s (%04x:%04x) skipped: its descriptors are unusable: %s", u->busid,
+				 u->idVendor, u->idProduct, e.msg);
+			warn_skipped(t, u->busid, msg);
+		}
 		for (size_t i = 0; i < d->nconfigs; i++)
 			dfk_config_desc_free(&d->configs[i]);
 		free(d->configs);
@@ -902,6 +975,8 @@ static dfk_code usbip_enumerate(dfk_transport *tp, dfk_usb_list *list, dfk_error
 	free(held);
 	if (rc)
 		usbip_list_free(tp, list);
+	else
+		forget_skipped(t, NULL, list);
 	return rc;
 }
 
@@ -991,6 +1066,7 @@ static void usbip_destroy(dfk_transport *tp)
 		conn_unref(t->cache[i]);
 	}
 	free(t->cache);
+	free(t->skipped);
 	free(t->host);
 	free(t->port);
 	free(t->unix_path);

@@ -178,7 +178,12 @@ class Leave(Op):
                          must_fail_descs=BROKEN_CONFIG + ["xfer0"])
 
     def setup(self, work):
-        return ["-a", "0", "-s", "0x08003000:leave"]
+        # The job ends with the leave request. dfukit's look at the bus
+        # afterwards (--leave-watch: the application enumerating) is not
+        # the job's, and its descriptor requests would move the fault
+        # positions (they assume enumeration first, then DFU requests) past
+        # the leave; confirm() checks with -l that the application runs.
+        return ["-a", "0", "-s", "0x08003000:leave", "--leave-watch", "0"]
 
     def check_success(self, work, mem):
         return None

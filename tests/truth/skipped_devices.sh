@@ -33,6 +33,12 @@ expect 0 -l
 grep_err 'warning: USB/IP device 1-1 \(0483:df11\) skipped: .*busy'
 expect 74 -a 0 -s 0x08000000:16 -U "$TMP/u.bin"
 grep_err 'skipped: .*busy'
+# Waiting (-w looks at the device list every 20 ms) says it once, not
+# once per look.
+expect 74 -w --wait-timeout 1 -d ,1234:5678 -a 0 -s 0x08000000:16 -U "$TMP/u.bin"
+grep_err 'no matching DFU device appeared within 1 s'
+n=$(grep -c 'skipped' "$TMP/err")
+[ "$n" = 1 ] || fail "-w with a busy device: $n skipped lines, expected 1"
 kill -INT "$bg"
 wait "$bg"
 
