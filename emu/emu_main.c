@@ -430,7 +430,9 @@ int main(int argc, char **argv)
 			continue;
 		ds.has_serial[i] = true;
 		if (!derive_serial(base, ds.n, i, ds.serial[i], sizeof(ds.serial[i]))) {
-			rc = usage_error("serial \"%s\" is too long for several devices", base);
+			rc = usage_error(ds.n > 1 ? "serial \"%s\" is too long (at most 63 bytes with -N appended)"
+						  : "serial \"%s\" is too long (at most 63 bytes)",
+					 base);
 			goto out;
 		}
 	}
