@@ -178,9 +178,6 @@ dfk_code dfk__dfu_wait_beat(dfk_dev *dev, dfk_status *st, const dfk__beat *beat,
 		max_stalls = q->max_status_stalls;
 	if ((q->flags & DFK_QUIRK_ZERO_POLL_WEDGE) && q->max_zero_polls && q->max_zero_polls < max_zero)
 		max_zero = q->max_zero_polls;
-	/* A mass erase known to take longer than it says gets that long. */
-	if (beat && beat->mass_erase && (q->flags & DFK_QUIRK_SLOW_MASS_ERASE) && q->mass_erase_ms > deadline)
-		deadline = q->mass_erase_ms;
 	for (;;) {
 		code = dfk_dfu_get_status(dev, st, err);
 		elapsed = dfk__now(ctx) - start;
@@ -223,6 +220,13 @@ dfk_code dfk__dfu_wait_beat(dfk_dev *dev, dfk_status *st, const dfk__beat *beat,
 		if (beat)
 			dfk__progress(ctx, beat->phase, elapsed, beat->expect_ms > elapsed ? beat->expect_ms : elapsed,
 				      beat->addr);
+		if (elapsed >= deadline && beat && beat->mass_erase && (q->flags & DFK_QUIRK_SLOW_MASS_ERASE) &&
+		    q->mass_erase_ms > deadline)
+			/* The operation timeout is the caller's: kept, but said. */
+			return dfk_error_set(err, DFK_ERR_TIMEOUT,
+					     "device still in %s after %llu ms; its mass erase can take up to %u ms, "
+					     "longer than the operation timeout",
+					     dfk_state_name(st->state), (unsigned long long)elapsed, q->mass_erase_ms);
 		if (elapsed >= deadline)
 			return dfk_error_set(err, DFK_ERR_TIMEOUT, "device still in %s after %llu ms%s",
 					     dfk_state_name(st->state), (unsigned long long)elapsed,

@@ -160,17 +160,28 @@ static void slow_mass(mock_dev *d)
 static void test_slow_mass_erase(void **state)
 {
 	(void)state;
+	/* the default operation timeout: completes, no busy-tail clear, and the
+	 * progress expects the table's time, not the reported 100 ms */
 	fx *f = open_as(0x0483, 0xdf11, slow_mass);
-	dfk_ctx_set_timeout(f->ctx, DFK_TIMEOUT_OPERATION, 10000, NULL);
 	assert_int_equal(dfk_dfuse_mass_erase(f->dev, &f->err), DFK_OK);
 	assert_int_equal(f->d.n_mass, 1);
-	assert_int_equal(f->d.n_req[DFK_REQ_CLRSTATUS], 0); /* no busy-tail clear during a mass erase */
+	assert_int_equal(f->d.n_req[DFK_REQ_CLRSTATUS], 0);
 	assert_true(f->bus.now_ms >= 30000);
+	fx_free(f);
+
+	/* a shorter operation timeout is the caller's: kept, and the message
+	 * says the device's mass erase takes longer */
+	f = open_as(0x0483, 0xdf11, slow_mass);
+	dfk_ctx_set_timeout(f->ctx, DFK_TIMEOUT_OPERATION, 10000, NULL);
+	assert_int_equal(dfk_dfuse_mass_erase(f->dev, &f->err), DFK_ERR_TIMEOUT);
+	assert_non_null(strstr(f->err.msg, "mass erase can take up to 40000 ms"));
+	assert_true(f->bus.now_ms <= 10100);
 	fx_free(f);
 
 	f = open_as(0x1209, 0xdf11, slow_mass);
 	dfk_ctx_set_timeout(f->ctx, DFK_TIMEOUT_OPERATION, 10000, NULL);
 	assert_int_equal(dfk_dfuse_mass_erase(f->dev, &f->err), DFK_ERR_TIMEOUT);
+	assert_null(strstr(f->err.msg, "can take up to"));
 	fx_free(f);
 }
 
