@@ -5,7 +5,9 @@
 # that differ; quirks that built-in profiles reproduce are coped with.
 . "$(dirname "$0")/../flash/lib.sh" "$1"
 
-rand_file "$TMP/fw.bin" 6000
+# An image with a vector table: the leave below is watched, and a device
+# that comes back in DFU mode (no valid image) would fail the run.
+app_file "$TMP/fw.bin" 6000
 
 # Both IDs differ (users flash ST-ID files onto AT32 parts and vice versa).
 fresh_emu stm32f405
