@@ -7,6 +7,8 @@
 # the log recorded from the C profile tables they replaced.
 add_executable(test_emu_builtin ${CMAKE_CURRENT_SOURCE_DIR}/emu/test_emu_builtin.c)
 target_link_libraries(test_emu_builtin PRIVATE dfukit_emu_core)
+# tests/unit/emu_random_request.h, shared with test_emu_random.
+target_include_directories(test_emu_builtin PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/unit)
 add_test(NAME emu_builtin_devices COMMAND test_emu_builtin ${CMAKE_CURRENT_SOURCE_DIR}/emu/builtin_devices.golden)
 set_tests_properties(emu_builtin_devices PROPERTIES LABELS "unit;emu")
 

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "emu_internal.h"
+#include "emu_random_request.h"
 
 static const char *const names[] = {"dfu11",	 "dfu11-will-detach",	"dfu11-dnload-only",	  "dfu11-wait-reset",
 				    "stm32f405", "stm32f405-protected", "stm32f103-flash-loader", "stm32l476",
@@ -301,16 +302,6 @@ static void scenario(run *r)
 	memories(r);
 }
 
-static uint64_t rng;
-
-static uint32_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng >> 16);
-}
-
 static emu_device *mk(const char *name, emu_timing timing)
 {
 	emu_config cfg = {.profile = name, .timing = timing};
@@ -327,43 +318,14 @@ static emu_device *mk(const char *name, emu_timing timing)
 static void random_part(run *r, const char *name, emu_timing timing)
 {
 	static uint8_t buf[65536];
-	static const uint8_t bms[] = {0x00, 0x80, 0x01, 0x81, 0x02, 0x82, 0x21,
-				      0xA1, 0x21, 0xA1, 0x21, 0xA1, 0x23, 0x40};
 	uint64_t h = 0xcbf29ce484222325ull;
-	rng = 0x9E3779B97F4A7C15ull;
+	uint64_t rng = EMU_RANDOM_SEED;
 	for (int i = 1; i <= 4000; i++) {
-		uint8_t bm = (rnd() % 16 == 0) ? (uint8_t)rnd() : bms[rnd() % sizeof bms];
-		uint8_t req = (uint8_t)(rnd() % ((bm & 0x60) == 0x20 ? 8 : 14));
-		uint16_t wvalue = (uint16_t)(rnd() % 4 == 0 ? rnd() : rnd() % 6);
-		uint16_t windex = (uint16_t)(rnd() % 8 == 0 ? rnd() : 0);
-		uint16_t wlength;
-		switch (rnd() % 6) {
-		case 0: wlength = 0; break;
-		case 1: wlength = (uint16_t)rnd(); break;
-		case 2: wlength = 5; break;
-		case 3: wlength = 6; break;
-		default: wlength = (uint16_t)(rnd() % 2100); break;
-		}
-		if (bm == 0x21 && req == DFK_REQ_DNLOAD && wvalue == 0 && rnd() % 2) {
-			static const uint8_t cmds[] = {0x21, 0x41, 0x92, 0x00};
-			buf[0] = cmds[rnd() % 4];
-			uint32_t a = 0x08000000u + (rnd() % 0x120000u);
-			memcpy(buf + 1, &a, 4);
-			wlength = rnd() % 2 ? 5 : 1;
-		} else if (!(bm & 0x80)) {
-			for (uint32_t k = 0; k < wlength; k++)
-				buf[k] = (uint8_t)rnd();
-		}
-		if (rnd() % 5 == 0)
-			r->now += rnd() % 3000;
-		uint8_t s[8] = {bm,
-				req,
-				(uint8_t)wvalue,
-				(uint8_t)(wvalue >> 8),
-				(uint8_t)windex,
-				(uint8_t)(windex >> 8),
-				(uint8_t)wlength,
-				(uint8_t)(wlength >> 8)};
+		uint8_t s[8];
+		emu_random_request(&rng, s, buf);
+		uint8_t bm = s[0];
+		if (emu_rnd(&rng) % 5 == 0)
+			r->now += emu_rnd(&rng) % 3000;
 		uint32_t actual = 0, delay = 0;
 		int rc = emu_device_control(r->d, s, buf, &actual, r->now, &delay);
 		uint32_t rec[5] = {(uint32_t)rc, actual, delay, r->d->state, r->d->status};
@@ -371,7 +333,7 @@ static void random_part(run *r, const char *name, emu_timing timing)
 		if ((bm & 0x80) && rc == EMU_URB_OK)
 			h = fnv(h, buf, actual);
 		r->now += delay;
-		if (rnd() % 50 == 0 || emu_device_take_event(r->d) != EMU_EVENT_NONE)
+		if (emu_rnd(&rng) % 50 == 0 || emu_device_take_event(r->d) != EMU_EVENT_NONE)
 			emu_device_bus_reset(r->d);
 		emu_usb_identity id;
 		emu_device_identity(r->d, &id);

@@ -4,17 +4,10 @@
  * faults): the model must never crash, never produce more than wLength
  * bytes, never return anything but an EMU_URB_* code and never leave the
  * DFU state range. Deterministic (fixed seed), so a failure reproduces. */
+#include "emu_random_request.h"
 #include "test_emu_util.h"
 
-static uint64_t rng = 0x9E3779B97F4A7C15ull;
-
-static uint32_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return (uint32_t)(rng >> 16);
-}
+static uint64_t rng = EMU_RANDOM_SEED;
 
 static const char *profiles[] = {"dfu11",     "dfu11-dnload-only",   "dfu11-will-detach",      "dfu11-wait-reset",
 				 "stm32f405", "stm32f405-protected", "stm32f103-flash-loader", "stm32l476",
@@ -37,43 +30,13 @@ static void one_run(const char *profile, size_t fs, emu_timing timing)
 			faults[nf++] = fault_sets[fs][i];
 	emu_device *d = mkdev_f(profile, timing, NULL, faults, nf);
 	static uint8_t buf[65536];
-	static const uint8_t bms[] = {0x00, 0x80, 0x01, 0x81, 0x02, 0x82, 0x21,
-				      0xA1, 0x21, 0xA1, 0x21, 0xA1, 0x23, 0x40};
 	uint64_t now = 0;
 	for (int i = 0; i < 3000; i++) {
-		uint8_t bm = (rnd() % 16 == 0) ? (uint8_t)rnd() : bms[rnd() % sizeof bms];
-		uint8_t req = (uint8_t)(rnd() % ((bm & 0x60) == 0x20 ? 8 : 14));
-		uint16_t wvalue = (uint16_t)(rnd() % 4 == 0 ? rnd() : rnd() % 6);
-		uint16_t windex = (uint16_t)(rnd() % 8 == 0 ? rnd() : 0);
-		uint16_t wlength;
-		switch (rnd() % 6) {
-		case 0: wlength = 0; break;
-		case 1: wlength = (uint16_t)rnd(); break;
-		case 2: wlength = 5; break;
-		case 3: wlength = 6; break;
-		default: wlength = (uint16_t)(rnd() % 2100); break;
-		}
-		if (bm == 0x21 && req == DFK_REQ_DNLOAD && wvalue == 0 && rnd() % 2) {
-			static const uint8_t cmds[] = {0x21, 0x41, 0x92, 0x00};
-			buf[0] = cmds[rnd() % 4];
-			uint32_t a = 0x08000000u + (rnd() % 0x120000u);
-			memcpy(buf + 1, &a, 4);
-			wlength = rnd() % 2 ? 5 : 1;
-		} else if (!(bm & 0x80)) {
-			for (uint32_t k = 0; k < wlength; k++)
-				buf[k] = (uint8_t)rnd();
-		}
-		if (rnd() % 5 == 0)
-			now += rnd() % 3000;
+		uint8_t s[8];
+		uint16_t wlength = emu_random_request(&rng, s, buf);
+		if (emu_rnd(&rng) % 5 == 0)
+			now += emu_rnd(&rng) % 3000;
 		uint32_t actual = 0xDEAD;
-		uint8_t s[8] = {bm,
-				req,
-				(uint8_t)wvalue,
-				(uint8_t)(wvalue >> 8),
-				(uint8_t)windex,
-				(uint8_t)(windex >> 8),
-				(uint8_t)wlength,
-				(uint8_t)(wlength >> 8)};
 		uint32_t delay = 0;
 		int r = emu_device_control(d, s, buf, &actual, now, &delay);
 		assert_true(r == EMU_URB_OK || r == EMU_URB_STALL || r == EMU_URB_NODEV || r == EMU_URB_TIMEOUT);
@@ -82,7 +45,7 @@ static void one_run(const char *profile, size_t fs, emu_timing timing)
 			assert_int_equal(actual, 0);
 		assert_true(d->state <= DFK_STATE_ERROR);
 		now += delay;
-		if (rnd() % 50 == 0 || emu_device_take_event(d) != EMU_EVENT_NONE)
+		if (emu_rnd(&rng) % 50 == 0 || emu_device_take_event(d) != EMU_EVENT_NONE)
 			emu_device_bus_reset(d);
 		emu_usb_identity id;
 		emu_device_identity(d, &id);
