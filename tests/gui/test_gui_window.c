@@ -56,24 +56,33 @@ static char *write_file(const char *name, const void *data, size_t len)
 	return p;
 }
 
-/* A DfuSe .dfu for 0483:df11 with one 100-byte element at 0x08004000. */
-static char *write_dfuse(void)
+/* A DfuSe .dfu for 0483:df11 in tmpdir: one target (alt, name) holding len
+ * bytes of fill at addr. */
+static char *write_dfuse_target(const char *file, uint8_t alt, const char *name, uint32_t addr, uint8_t fill,
+				size_t len)
 {
 	dfk_firmware fw;
 	dfk_error e;
 	dfk_firmware_init(&fw);
-	dfk_target *t = dfk_firmware_add_target(&fw, 0, "Internal Flash", &e);
+	dfk_target *t = dfk_firmware_add_target(&fw, alt, name, &e);
 	g_assert_nonnull(t);
-	uint8_t data[100];
-	memset(data, 0x5a, sizeof(data));
-	g_assert_cmpint(dfk_image_add(&t->image, 0x08004000, data, sizeof(data), &e), ==, DFK_OK);
-	char *p = g_build_filename(tmpdir, "fw.dfu", NULL);
+	uint8_t data[256];
+	g_assert_cmpuint(len, <=, sizeof(data));
+	memset(data, fill, len);
+	g_assert_cmpint(dfk_image_add(&t->image, addr, data, len, &e), ==, DFK_OK);
+	char *p = g_build_filename(tmpdir, file, NULL);
 	dfk_out *out;
 	g_assert_cmpint(dfk_out_open(&out, p, DFK_OUT_OVERWRITE, &e), ==, DFK_OK);
 	g_assert_cmpint(dfk_dfuse_write(out, &fw, 0x0483, 0xdf11, 0x2200, &e), ==, DFK_OK);
 	g_assert_cmpint(dfk_out_commit(out, &e), ==, DFK_OK);
 	dfk_firmware_free(&fw);
 	return p;
+}
+
+/* One 100-byte element at 0x08004000 in internal flash. */
+static char *write_dfuse(void)
+{
+	return write_dfuse_target("fw.dfu", 0, "Internal Flash", 0x08004000, 0x5a, 100);
 }
 
 static gui_window *new_window(void)
@@ -304,21 +313,7 @@ static AdwMessageDialog *open_dialog(void)
 /* A .dfu for alt 1 ("Option Bytes") of 0483:df11: 16 bytes at 0x1FFFC000. */
 static char *write_option_dfu(void)
 {
-	dfk_firmware fw;
-	dfk_error e;
-	dfk_firmware_init(&fw);
-	dfk_target *t = dfk_firmware_add_target(&fw, 1, "Option Bytes", &e);
-	g_assert_nonnull(t);
-	uint8_t data[16];
-	memset(data, 0xee, sizeof(data));
-	g_assert_cmpint(dfk_image_add(&t->image, 0x1FFFC000, data, sizeof(data), &e), ==, DFK_OK);
-	char *p = g_build_filename(tmpdir, "opt.dfu", NULL);
-	dfk_out *out;
-	g_assert_cmpint(dfk_out_open(&out, p, DFK_OUT_OVERWRITE, &e), ==, DFK_OK);
-	g_assert_cmpint(dfk_dfuse_write(out, &fw, 0x0483, 0xdf11, 0x2200, &e), ==, DFK_OK);
-	g_assert_cmpint(dfk_out_commit(out, &e), ==, DFK_OK);
-	dfk_firmware_free(&fw);
-	return p;
+	return write_dfuse_target("opt.dfu", 1, "Option Bytes", 0x1FFFC000, 0xee, 16);
 }
 
 static void test_option_bytes_confirm(void)
