@@ -144,6 +144,28 @@ static bool want_type(pctx *c, json_object *v, json_type t, const char *what)
 	return fail(c, "expected %s, not %s", what, type_name(v));
 }
 
+enum { MEMBER_BAD, MEMBER_ABSENT, MEMBER_OK };
+
+/* The array member key of o. MEMBER_OK: *a and *n are the array and its
+ * length, and key is on the path (*saved pops it). MEMBER_ABSENT: nothing
+ * done. MEMBER_BAD: present but not an array (what it should be is in the
+ * message). */
+static int array_member(pctx *c, json_object *o, const char *key, const char *what, json_object **a, size_t *n,
+			size_t *saved)
+{
+	bool present;
+	*a = member(o, key, &present);
+	*n = 0;
+	*saved = c->plen;
+	if (!present)
+		return MEMBER_ABSENT;
+	*saved = push_key(c, key);
+	if (!want_type(c, *a, json_type_array, what))
+		return MEMBER_BAD;
+	*n = json_object_array_length(*a);
+	return MEMBER_OK;
+}
+
 /* An integer: a JSON number or a string of decimal or 0x-hex digits
  * ("0x0483" reads better than 1155 for an id). */
 static bool to_uint(pctx *c, json_object *v, uint64_t min, uint64_t max, uint64_t *out)
@@ -525,14 +547,11 @@ void emu_quirks_help(FILE *f)
 
 static bool parse_quirks(pctx *c, json_object *root, emu_profile *p)
 {
-	bool present;
-	json_object *a = member(root, "quirks", &present);
-	if (!present)
-		return true;
-	size_t s = push_key(c, "quirks");
-	if (!want_type(c, a, json_type_array, "an array of quirk names"))
-		return false;
-	size_t n = json_object_array_length(a);
+	json_object *a;
+	size_t n, s;
+	int got = array_member(c, root, "quirks", "an array of quirk names", &a, &n, &s);
+	if (got != MEMBER_OK)
+		return got == MEMBER_ABSENT;
 	bool early_set = false;
 	for (size_t i = 0; i < n; i++) {
 		json_object *v = json_object_array_get_idx(a, i);
@@ -570,14 +589,11 @@ static bool parse_quirks(pctx *c, json_object *root, emu_profile *p)
 
 static bool parse_faults(pctx *c, json_object *root, emu_profile *p)
 {
-	bool present;
-	json_object *a = member(root, "faults", &present);
-	if (!present)
-		return true;
-	size_t s = push_key(c, "faults");
-	if (!want_type(c, a, json_type_array, "an array of fault SPEC strings"))
-		return false;
-	size_t n = json_object_array_length(a);
+	json_object *a;
+	size_t n, s;
+	int got = array_member(c, root, "faults", "an array of fault SPEC strings", &a, &n, &s);
+	if (got != MEMBER_OK)
+		return got == MEMBER_ABSENT;
 	if (n > EMU_MAX_FAULTS)
 		return fail(c, "%zu faults: at most %d", n, EMU_MAX_FAULTS);
 	for (size_t i = 0; i < n; i++) {
@@ -603,14 +619,11 @@ static bool parse_faults(pctx *c, json_object *root, emu_profile *p)
 
 static bool parse_langids(pctx *c, json_object *o, emu_mode_def *m)
 {
-	bool present;
-	json_object *a = member(o, "langids", &present);
-	if (!present)
-		return true;
-	size_t s = push_key(c, "langids");
-	if (!want_type(c, a, json_type_array, "an array of language ids"))
-		return false;
-	size_t n = json_object_array_length(a);
+	json_object *a;
+	size_t n, s;
+	int got = array_member(c, o, "langids", "an array of language ids", &a, &n, &s);
+	if (got != MEMBER_OK)
+		return got == MEMBER_ABSENT;
 	if (n > EMU_MAX_LANGIDS)
 		return fail(c, "%zu language ids: at most %d", n, EMU_MAX_LANGIDS);
 	for (size_t i = 0; i < n; i++) {
@@ -721,13 +734,12 @@ static bool parse_extra(pctx *c, json_object *o, emu_intf_def *in)
 
 static bool parse_interfaces(pctx *c, json_object *o, emu_mode_def *m)
 {
-	bool present;
-	json_object *a = member(o, "interfaces", &present);
-	if (present) {
-		size_t s = push_key(c, "interfaces");
-		if (!want_type(c, a, json_type_array, "an array of interfaces"))
-			return false;
-		size_t n = json_object_array_length(a);
+	json_object *a;
+	size_t n, s;
+	int got = array_member(c, o, "interfaces", "an array of interfaces", &a, &n, &s);
+	if (got == MEMBER_BAD)
+		return false;
+	if (got == MEMBER_OK) {
 		if (n > EMU_MAX_INTFS - 1)
 			return fail(c, "%zu interfaces besides the DFU one: at most %d", n, EMU_MAX_INTFS - 1);
 		for (size_t i = 0; i < n; i++) {
@@ -945,15 +957,15 @@ static bool parse_contents(pctx *c, json_object *o, bool dfuse, emu_alt_def *alt
 	if (!want_type(c, co, json_type_object, "an object") || !check_keys(c, co, keys))
 		return false;
 	GET_INT(c, co, "fill", 0, 0xFF, alt->fill);
-	json_object *a = member(co, "data", &present);
-	if (!present) {
+	json_object *a;
+	size_t n, sd;
+	int got = array_member(c, co, "data", "an array of {offset or address, hex, base64 or file}", &a, &n, &sd);
+	if (got == MEMBER_BAD)
+		return false;
+	if (got == MEMBER_ABSENT) {
 		pop(c, s);
 		return true;
 	}
-	size_t sd = push_key(c, "data");
-	if (!want_type(c, a, json_type_array, "an array of {offset or address, hex, base64 or file}"))
-		return false;
-	size_t n = json_object_array_length(a);
 	if (n > 4096)
 		return fail(c, "%zu items: at most 4096", n);
 	alt->patches = calloc(n ? n : 1, sizeof *alt->patches);
@@ -1029,14 +1041,15 @@ static bool parse_contents(pctx *c, json_object *o, bool dfuse, emu_alt_def *alt
 
 static bool parse_alts(pctx *c, json_object *o, emu_profile *p)
 {
-	bool present;
-	json_object *a = member(o, "alts", &present);
-	size_t s = push_key(c, "alts");
-	if (!present)
-		return fail(c, "missing (the DFU interface's alt settings)");
-	if (!want_type(c, a, json_type_array, "an array of alt settings"))
+	json_object *a;
+	size_t n, s;
+	int got = array_member(c, o, "alts", "an array of alt settings", &a, &n, &s);
+	if (got == MEMBER_BAD)
 		return false;
-	size_t n = json_object_array_length(a);
+	if (got == MEMBER_ABSENT) {
+		push_key(c, "alts");
+		return fail(c, "missing (the DFU interface's alt settings)");
+	}
 	if (n == 0 || n > EMU_MAX_ALTS)
 		return fail(c, "%zu alt settings: 1 to %d", n, EMU_MAX_ALTS);
 	for (size_t i = 0; i < n; i++) {
@@ -1266,12 +1279,12 @@ static bool parse_timing(pctx *c, json_object *root, emu_profile *p)
 	GET_INT(c, o, "poll_timeout_percent", 0, 1000, t->report_pct);
 	GET_INT(c, o, "usb_transfer_us", 0, 1000000, t->usb_transfer_us);
 	GET_INT(c, o, "usb_ns_per_byte", 0, 1000000, t->usb_ns_per_byte);
-	json_object *a = member(o, "erase_page_ms", &present);
-	if (present) {
-		size_t sa = push_key(c, "erase_page_ms");
-		if (!want_type(c, a, json_type_array, "an array of {\"page_size\": BYTES, \"ms\": MS}"))
-			return false;
-		size_t n = json_object_array_length(a);
+	json_object *a;
+	size_t n, sa;
+	int got = array_member(c, o, "erase_page_ms", "an array of {\"page_size\": BYTES, \"ms\": MS}", &a, &n, &sa);
+	if (got == MEMBER_BAD)
+		return false;
+	if (got == MEMBER_OK) {
 		if (n > EMU_MAX_ERASE_SIZES)
 			return fail(c, "%zu page sizes: at most %d", n, EMU_MAX_ERASE_SIZES);
 		for (size_t i = 0; i < n; i++) {
@@ -1299,14 +1312,12 @@ static bool parse_timing(pctx *c, json_object *root, emu_profile *p)
 /* Strings of sources: free text, checked for type only. */
 static bool parse_sources(pctx *c, json_object *root)
 {
-	bool present;
-	json_object *a = member(root, "sources", &present);
-	if (!present)
-		return true;
-	size_t s = push_key(c, "sources");
-	if (!want_type(c, a, json_type_array, "an array of strings"))
-		return false;
-	for (size_t i = 0; i < json_object_array_length(a); i++) {
+	json_object *a;
+	size_t n, s;
+	int got = array_member(c, root, "sources", "an array of strings", &a, &n, &s);
+	if (got != MEMBER_OK)
+		return got == MEMBER_ABSENT;
+	for (size_t i = 0; i < n; i++) {
 		size_t si = push_index(c, i);
 		json_object *v = json_object_array_get_idx(a, i);
 		if (!want_type(c, v, json_type_string, "a string"))
