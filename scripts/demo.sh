@@ -20,8 +20,13 @@ sock=unix:$work/usbip.sock
 build/dfukit-emu --profile stm32f405 --listen "$sock" --memory "$work/flash.mem" --stats "$work/stats.json" &
 emu_pid=$!
 for _ in $(seq 100); do [ -S "$work/usbip.sock" ] && break; sleep 0.05; done
-# A 96 KiB "firmware": crosses the 16 KiB sectors into the 64 KiB one.
-head -c 98304 /dev/urandom >"$work/fw.bin"
+# A 96 KiB "firmware": crosses the 16 KiB sectors into the 64 KiB one. It
+# starts with a Cortex-M vector table (initial stack pointer 0x20010000 in
+# SRAM, reset handler 0x08000101), so that the bootloader starts it after
+# leave; dfukit watches the bus and would report a device that came back
+# in DFU mode.
+printf '\x00\x00\x01\x20\x01\x01\x00\x08' >"$work/fw.bin"
+head -c $((98304 - 8)) /dev/urandom >>"$work/fw.bin"
 echo "+ dfukit --usbip $sock -l"
 build/dfukit --usbip "$sock" -l
 echo "+ dfukit --usbip $sock -a 0 -s 0x08000000:leave -D fw.bin"
