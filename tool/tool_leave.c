@@ -9,18 +9,10 @@
  * interface on the same port means it runs; anything else is reported as
  * exactly what was seen. */
 #include <string.h>
-#include <time.h>
 
 #include "tool.h"
 
 #define WATCH_POLL_MS 100
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 typedef struct seen {
 	bool runtime;	/* a run-time DFU interface on the port */
@@ -79,14 +71,16 @@ dfk_code tool_leave_watch(tool_ui *ui, const dfk_ctx *ctx, dfk_transport *t, con
 		return DFK_OK;
 	}
 	tool_ui_info(ui, "Leave request accepted; watching path \"%s\" for up to %ld s", p, seconds);
-	uint64_t t0 = now_ms(), deadline = t0 + (uint64_t)seconds * 1000u;
+	/* The context's clock, which dfk_ctx_sleep below also sleeps on. */
+	const dfk_clock *clock = dfk_ctx_clock(ctx);
+	uint64_t t0 = clock->now_ms(clock->user), deadline = t0 + (uint64_t)seconds * 1000u;
 	bool gone = false;
 	for (;;) {
 		seen s;
 		dfk_code rc = look(ctx, t, path, serial, devnum, &s);
 		if (rc)
 			return dfk_error_set(err, rc, "interrupted while watching the device after leave");
-		uint64_t now = now_ms();
+		uint64_t now = clock->now_ms(clock->user);
 		if (s.runtime) {
 			tool_ui_info(ui,
 				     "Left DFU mode: the device runs the new firmware (its run-time interface appeared "
