@@ -19,22 +19,11 @@ add_test(NAME faults_matrix_json
          COMMAND ${DFUKIT_PYTHON3} ${CMAKE_CURRENT_SOURCE_DIR}/faults/matrix.py --json ${CMAKE_BINARY_DIR})
 set_tests_properties(faults_matrix_json PROPERTIES LABELS faults TIMEOUT 300)
 
-# The safety rules, one test per case (safety.py --list names them; a new
-# case is registered when CMake runs again). The fault matrix stays one
-# test per operation above: each runs a fault-free baseline of its
-# operation first, which per-fault tests would repeat for every cell.
-set(dfk_safety ${CMAKE_CURRENT_SOURCE_DIR}/faults/safety.py)
-set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${dfk_safety})
-execute_process(COMMAND ${DFUKIT_PYTHON3} ${dfk_safety} --list
-                OUTPUT_VARIABLE dfk_out ERROR_VARIABLE dfk_err RESULT_VARIABLE dfk_rc)
-string(REGEX MATCHALL "[^\n]+" dfk_cases "${dfk_out}")
-if(NOT dfk_rc EQUAL 0 OR NOT dfk_cases)
-  message(FATAL_ERROR "faults/safety.py --list named no cases (exit ${dfk_rc}): ${dfk_err}")
-endif()
-foreach(case ${dfk_cases})
-  add_test(NAME faults_safety.${case} COMMAND ${DFUKIT_PYTHON3} ${dfk_safety} ${CMAKE_BINARY_DIR} ${case})
-  set_tests_properties(faults_safety.${case} PROPERTIES LABELS faults TIMEOUT 300)
-endforeach()
+# The safety rules, one test per case (safety.py --list names them, as the
+# scenario scripts do). The fault matrix stays one test per operation
+# above: each runs a fault-free baseline of its operation first, which
+# per-fault tests would repeat for every cell.
+dfk_scenario_tests(faults_safety faults/safety.py faults ${DFUKIT_PYTHON3})
 
 # valgrind and ASan cannot run together; the sanitizer build has ASan.
 if(NOT DFUKIT_SANITIZE)
