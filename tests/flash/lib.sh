@@ -86,6 +86,17 @@ mem_erased() {
 	cmp -s -i "$((addr - base)):0" -n "$len" "$MEM" "$TMP/ff.bin" || fail "device memory at $addr is not erased"
 }
 
+# wait_line FILE REGEX: waits up to 10 s for a line of FILE that matches
+# the extended REGEX (a background job's progress, say); 1 if none came.
+wait_line() {
+	local i
+	for i in $(seq 1 200); do
+		grep -q -E "$2" "$1" 2>/dev/null && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # rand_file PATH SIZE: deterministic pseudo-random bytes.
 rand_file() {
 	head -c "$2" /dev/urandom >"$1"

@@ -16,12 +16,9 @@ signal_job() {
 	local sig=$1
 	shift
 	"$DFUKIT" "$@" >"$TMP/out" 2>"$TMP/err" &
-	local pid=$! i
+	local pid=$!
 	# Under way: the progress shows the slow phase started.
-	for i in $(seq 1 200); do
-		grep -q -E '^(download|upload): ' "$TMP/err" && break
-		sleep 0.05
-	done
+	wait_line "$TMP/err" '^(download|upload): ' || true
 	sleep 0.3
 	kill "-$sig" "$pid"
 	wait "$pid"
@@ -82,10 +79,7 @@ done
 fresh_emu stm32f405 --fault slow=300@dnblock=2
 "$DFUKIT" -a 0 -s 0x08000000 -D "$TMP/fw.bin" >"$TMP/out" 2>"$TMP/err" &
 pid=$!
-for i in $(seq 1 200); do
-	grep -q '^download: ' "$TMP/err" && break
-	sleep 0.05
-done
+wait_line "$TMP/err" '^download: ' || true
 kill -INT "$pid"
 sleep 0.05
 kill -INT "$pid"

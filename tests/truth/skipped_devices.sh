@@ -25,10 +25,7 @@ fresh_emu stm32f405 --fault slow=100@dnblock=1
 rand_file "$TMP/big.bin" 100000
 "$DFUKIT" -a 0 -s 0x08000000 -D "$TMP/big.bin" >"$TMP/bg.out" 2>"$TMP/bg.err" &
 bg=$!
-for i in $(seq 1 200); do
-	grep -q '^download: ' "$TMP/bg.err" && break
-	sleep 0.05
-done
+wait_line "$TMP/bg.err" '^download: ' || true
 expect 0 -l
 grep_err 'warning: USB/IP device 1-1 \(0483:df11\) skipped: .*busy'
 expect 74 -a 0 -s 0x08000000:16 -U "$TMP/u.bin"
