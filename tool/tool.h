@@ -57,6 +57,7 @@ typedef struct tool_flash_opts {
 	bool dfuse;				      /* -s given */
 	dfk_job_opts job;			      /* -s address, length and modifiers */
 	const char *usbip;			      /* --usbip or $DFUKIT_USBIP */
+	const char *trace;			      /* --trace FILE */
 	long poll_cap_ms, timeout_ms, usb_timeout_ms; /* -1: library default */
 	char match_warning[DFK_ERROR_MSG_MAX + 8];    /* -d parts taken as any; "" if none */
 } tool_flash_opts;
@@ -101,6 +102,25 @@ void tool_ui_info(tool_ui *ui, const char *fmt, ...) DFK_PRINTF(2, 3);
 void tool_ui_warn(tool_ui *ui, const char *fmt, ...) DFK_PRINTF(2, 3);
 /* Ends a bar still open (before other output). */
 void tool_ui_break(tool_ui *ui);
+/* One line of the USB trace (-v -v): stderr, or a JSON "trace" event. */
+void tool_ui_trace(tool_ui *ui, const char *line);
+
+/* ---- USB trace: -v -v and --trace FILE (tool_trace.c) ---- */
+
+#define TOOL_TRACE_LINE_MAX (DFK_ERROR_MSG_MAX + 160)
+
+typedef struct tool_trace {
+	FILE *file;  /* --trace FILE; NULL when not asked for */
+	tool_ui *ui; /* -v -v: also shown there; NULL otherwise */
+	uint64_t t0; /* the first request's time: lines give seconds since */
+	bool started;
+} tool_trace;
+/* Creates path (NULL: none) and shows the trace through ui (NULL: not). */
+dfk_code tool_trace_open(tool_trace *tr, const char *path, tool_ui *ui, dfk_error *err);
+/* Sets ctx's trace callback when there is anywhere to write it. */
+void tool_trace_attach(tool_trace *tr, dfk_ctx *ctx);
+/* Closes the file; a failed write of its last lines is an I/O error. */
+dfk_code tool_trace_close(tool_trace *tr, dfk_error *err);
 /* Prints the error once ("dfukit: msg" on stderr, or in the JSON result). */
 void tool_ui_error(tool_ui *ui, const char *msg);
 /* The final JSON result object ({"result":...,"exit":N,...}); extra is

@@ -585,9 +585,13 @@ int tool_flash_main(int argc, char **argv)
 	if (opts.match_warning[0])
 		tool_ui_warn(&r.ui, "%s", opts.match_warning);
 
-	dfk_code rc = dfk_ctx_new(&r.ctx, &r.err);
+	tool_trace trace;
+	dfk_code rc = tool_trace_open(&trace, opts.trace, opts.verbose >= 2 ? &r.ui : NULL, &r.err);
+	if (rc == DFK_OK)
+		rc = dfk_ctx_new(&r.ctx, &r.err);
 	if (rc == DFK_OK) {
 		tool_ui_attach(&r.ui, r.ctx);
+		tool_trace_attach(&trace, r.ctx);
 		tool_signal_install(r.ctx);
 		if (opts.poll_cap_ms >= 0)
 			dfk_ctx_set_timeout(r.ctx, DFK_TIMEOUT_POLL_CAP, (unsigned)opts.poll_cap_ms, NULL);
@@ -618,6 +622,11 @@ int tool_flash_main(int argc, char **argv)
 		dfk_transport_free(r.t);
 	tool_signal_install(NULL); /* the context goes */
 	dfk_ctx_free(r.ctx);
+	dfk_error trace_err;
+	if (tool_trace_close(&trace, &trace_err) && rc == DFK_OK) {
+		rc = trace_err.code;
+		r.err = trace_err;
+	}
 
 	ex = tool_exit_status(rc);
 	if (rc == DFK_ERR_CANCELLED && tool_signal_received()) {

@@ -23,6 +23,7 @@ enum {
 	OPT_JSON,
 	OPT_SKIP_UNCHANGED,
 	OPT_ALL,
+	OPT_TRACE,
 };
 
 void tool_flash_banner(FILE *f)
@@ -39,7 +40,7 @@ void tool_flash_usage(FILE *f)
 		   "       dfukit suffix|prefix|pack|info|unpack ...  (file commands)\n"
 		   "  -h --help                     this text\n"
 		   "  -V --version                  print the version and exit\n"
-		   "  -v --verbose                  more output (repeat for more)\n"
+		   "  -v --verbose                  more output; -v -v: every USB request too\n"
 		   "  -l --list                     list DFU interfaces (run-time and DFU mode)\n"
 		   "  -e --detach                   detach the run-time device into DFU mode and stop\n"
 		   "  -E --detach-delay SECONDS     how long to wait for the device after detach\n"
@@ -70,6 +71,7 @@ void tool_flash_usage(FILE *f)
 		   "     --usb-timeout MS           deadline for one control transfer (5000)\n"
 		   "     --wait-timeout SECONDS     give up --wait after this long (0: never)\n"
 		   "     --leave-watch SECONDS      after leave, watch for the device this long (3; 0: off)\n"
+		   "     --trace FILE               log every USB request to FILE (for bug reports)\n"
 		   "Exit status: 0 ok, 64 usage, 65 bad data, 66 no input, 70 internal,\n"
 		   "73 cannot create, 74 I/O, 76 protocol.\n");
 }
@@ -211,6 +213,7 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 	    {"json", no_argument, NULL, OPT_JSON},
 	    {"skip-unchanged", no_argument, NULL, OPT_SKIP_UNCHANGED},
 	    {"all", no_argument, NULL, OPT_ALL},
+	    {"trace", required_argument, NULL, OPT_TRACE},
 	    {NULL, 0, NULL, 0},
 	};
 	dfk_error err;
@@ -345,6 +348,11 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 		case OPT_JSON: o->json = true; break;
 		case OPT_SKIP_UNCHANGED: o->skip_unchanged = true; break;
 		case OPT_ALL: o->all = true; break;
+		case OPT_TRACE:
+			if (!*optarg)
+				return usage_error("--trace: no file name%s", "");
+			o->trace = optarg;
+			break;
 		case ':':
 			fprintf(stderr, "%s: option %s needs an argument\n", tool_progname(), argv[optind - 1]);
 			tool_flash_usage(stderr);

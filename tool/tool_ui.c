@@ -129,6 +129,16 @@ static void on_log(void *user, dfk_log_level level, const char *msg)
 	}
 }
 
+void tool_ui_trace(tool_ui *ui, const char *line)
+{
+	if (ui->json) {
+		json_event("trace", "message", line);
+		return;
+	}
+	tool_ui_break(ui);
+	fprintf(stderr, "%s\n", line);
+}
+
 static void draw_bar(tool_ui *ui, const char *name, int pct, uint64_t done)
 {
 	char bar[BAR_WIDTH + 1];

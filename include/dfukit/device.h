@@ -53,6 +53,32 @@ typedef void (*dfk_log_fn)(void *user, dfk_log_level level, const char *msg);
 /* done/total in bytes of the phase; addr is the address being worked on. */
 typedef void (*dfk_progress_fn)(void *user, dfk_phase phase, uint64_t done, uint64_t total, uint32_t addr);
 
+/* One USB request the library made, as a trace for bug reports (see
+ * dfk_ctx_set_trace). Filled by the library: fields may be added at the
+ * end, up to size bytes are valid. */
+typedef enum dfk_trace_kind {
+	DFK_TRACE_CONTROL = 0, /* a control transfer, setup as sent */
+	DFK_TRACE_SET_ALT = 1, /* SET_INTERFACE: setup as the standard request */
+	DFK_TRACE_CLAIM = 2,   /* claiming interface setup.wIndex (no bus traffic) */
+	DFK_TRACE_RESET = 3,   /* a USB bus reset (setup all zero) */
+} dfk_trace_kind;
+typedef struct dfk_trace_event {
+	size_t size; /* sizeof(dfk_trace_event) of the library */
+	dfk_trace_kind kind;
+	dfk_setup setup;
+	/* The data stage: the wLength bytes sent (host to device) or the
+	 * bytes received (device to host); NULL when data_len is 0. */
+	const uint8_t *data;
+	size_t data_len;
+	size_t actual;	     /* bytes the transport reported moved */
+	dfk_code result;     /* DFK_OK, or why it failed (STALL, NODEV, TIMEOUT...) */
+	const char *message; /* the failure's message; NULL on success */
+	uint64_t start_ms;   /* on the context's clock */
+	uint64_t duration_ms;
+} dfk_trace_event;
+/* ev and what it points to are valid during the call only. */
+typedef void (*dfk_trace_fn)(void *user, const dfk_trace_event *ev);
+
 /* The time limits of a context, in milliseconds. */
 typedef enum dfk_timeout {
 	DFK_TIMEOUT_USB = 0,	   /* one control transfer (default 5000; 0 = none) */
@@ -93,6 +119,11 @@ DFK_API void dfk_ctx_set_progress(dfk_ctx *ctx, dfk_progress_fn fn, void *user);
  * user is not NULL): for a program that wraps them. */
 DFK_API dfk_log_fn dfk_ctx_log(const dfk_ctx *ctx, void **user);
 DFK_API dfk_progress_fn dfk_ctx_progress(const dfk_ctx *ctx, void **user);
+/* The trace callback (NULL: none): called after every USB request made
+ * through a transport of ctx, whatever its result, on the thread that made
+ * it. For logs a user attaches to a bug report; costs nothing when unset. */
+DFK_API void dfk_ctx_set_trace(dfk_ctx *ctx, dfk_trace_fn fn, void *user);
+DFK_API dfk_trace_fn dfk_ctx_trace(const dfk_ctx *ctx, void **user);
 /* Asks the job running on ctx to stop: it notices within one control
  * transfer or one slice of a sleep, brings the device back to a defined
  * state where the protocol allows, and returns DFK_ERR_CANCELLED.

@@ -148,6 +148,19 @@ void dfk_ctx_set_progress(dfk_ctx *ctx, dfk_progress_fn fn, void *user)
 	ctx->progress_user = user;
 }
 
+void dfk_ctx_set_trace(dfk_ctx *ctx, dfk_trace_fn fn, void *user)
+{
+	ctx->trace = fn;
+	ctx->trace_user = user;
+}
+
+dfk_trace_fn dfk_ctx_trace(const dfk_ctx *ctx, void **user)
+{
+	if (user)
+		*user = ctx->trace_user;
+	return ctx->trace;
+}
+
 dfk_log_fn dfk_ctx_log(const dfk_ctx *ctx, void **user)
 {
 	if (user)

@@ -20,6 +20,8 @@ struct dfk_ctx {
 	void *log_user;
 	dfk_progress_fn progress;
 	void *progress_user;
+	dfk_trace_fn trace;
+	void *trace_user;
 	/* Set by dfk_ctx_cancel() from any thread or a signal handler. */
 	_Atomic int cancel_requested;
 };

@@ -87,7 +87,7 @@ uint64_t dfk__dev_requests(const dfk_dev *dev)
 
 dfk_code dfk__dev_reset(dfk_dev *dev, dfk_error *err)
 {
-	dfk_code code = dev->usb->ops->reset(dev->usb, err);
+	dfk_code code = dfk__usb_reset(dev->usb, err);
 
 	/* A device that re-enumerates often drops off during its reset. */
 	if (code && dfk__gone(code))
@@ -127,7 +127,7 @@ dfk_code dfk_dev_open(const dfk_ctx *ctx, const dfk_dfu_if *ifc, dfk_dev **out, 
 		return dfk_error_prefix(err, "cannot open %04x:%04x at %s", ifc->dev->desc.idVendor,
 					ifc->dev->desc.idProduct, ifc->dev->path);
 	}
-	code = dev->usb->ops->claim(dev->usb, ifc->intf, err);
+	code = dfk__usb_claim(dev->usb, ifc->intf, err);
 	if (code) {
 		dfk_dev_close(dev);
 		return dfk_error_prefix(err, "cannot claim interface %u", ifc->intf);
@@ -136,7 +136,7 @@ dfk_code dfk_dev_open(const dfk_ctx *ctx, const dfk_dfu_if *ifc, dfk_dev **out, 
 	/* SET_INTERFACE only when there is a choice: alt 0 is selected by
 	 * SET_CONFIGURATION already, and some devices stall it. */
 	if (ifc->nalts > 1) {
-		code = dev->usb->ops->set_alt(dev->usb, ifc->intf, ifc->alt, err);
+		code = dfk__usb_set_alt(dev->usb, ifc->intf, ifc->alt, err);
 		if (code)
 			dfk_error_prefix(err, "cannot select alt setting %u of interface %u", ifc->alt, ifc->intf);
 		if (code && dfk__gone(code)) {
@@ -171,7 +171,7 @@ dfk_code dfk__dev_ready(dfk_dev *dev, dfk_error *err)
 		return err->code;
 	}
 	dev->alt_retried = true;
-	code = dev->usb->ops->set_alt(dev->usb, dev->ifc.intf, dev->ifc.alt, err);
+	code = dfk__usb_set_alt(dev->usb, dev->ifc.intf, dev->ifc.alt, err);
 	if (code) {
 		dfk_error_prefix(err, "cannot select alt setting %u of interface %u", dev->ifc.alt, dev->ifc.intf);
 		dev->alt_err = *err;
@@ -299,7 +299,7 @@ dfk_code dfk_dev_select_alt(dfk_dev *dev, uint8_t alt, dfk_error *err)
 	if (!id || id->bInterfaceClass != 0xFE || id->bInterfaceSubClass != 1)
 		return dfk_error_set(err, DFK_ERR_UNSUPPORTED, "interface %u has no DFU alt setting %u", dev->ifc.intf,
 				     alt);
-	code = dev->usb->ops->set_alt(dev->usb, dev->ifc.intf, alt, err);
+	code = dfk__usb_set_alt(dev->usb, dev->ifc.intf, alt, err);
 	if (code)
 		return dfk_error_prefix(err, "cannot select alt setting %u of interface %u", alt, dev->ifc.intf);
 	strcpy(name, "UNKNOWN");

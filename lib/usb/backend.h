@@ -106,6 +106,12 @@ dfk_code dfk__transport_new(const dfk_transport_ops *ops, const dfk_ctx *ctx, df
 /* ops->enumerate, with each node's transport set. */
 dfk_code dfk__transport_enumerate(dfk_transport *t, dfk_usb_list *list, dfk_error *err);
 
+/* ops->claim, ops->set_alt and ops->reset, reported to the context's trace
+ * callback like every control transfer (dfk_usb_control). */
+dfk_code dfk__usb_claim(dfk_usb *h, uint8_t intf, dfk_error *err);
+dfk_code dfk__usb_set_alt(dfk_usb *h, uint8_t intf, uint8_t alt, dfk_error *err);
+dfk_code dfk__usb_reset(dfk_usb *h, dfk_error *err);
+
 /* Deep copy of a device description (configurations and their alt
  * settings) into dst, whose transport and backend are NULL: dfk_usb_open
  * refuses it. Free with dfk__usb_dev_clear. */

@@ -4,6 +4,8 @@
  * handles allocated here, and the transport-independent wrappers. */
 #include "backend.h"
 
+#include "ctx_internal.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -87,9 +89,40 @@ void dfk_usb_close(dfk_usb *h)
 	free(h);
 }
 
+/* The context's trace callback, when one is set (NULL otherwise). */
+static const dfk_ctx *tracing(const dfk_usb *h)
+{
+	const dfk_ctx *ctx = h->transport ? h->transport->ctx : NULL;
+	return ctx && ctx->trace ? ctx : NULL;
+}
+
+static void trace(const dfk_ctx *ctx, dfk_trace_kind kind, const dfk_setup *setup, const uint8_t *data, size_t data_len,
+		  size_t actual, dfk_code result, const dfk_error *err, uint64_t start)
+{
+	dfk_trace_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.size = sizeof(ev);
+	ev.kind = kind;
+	if (setup)
+		ev.setup = *setup;
+	ev.data = data_len ? data : NULL;
+	ev.data_len = data_len;
+	ev.actual = actual;
+	ev.result = result;
+	if (result != DFK_OK)
+		ev.message = err && err->msg[0] ? err->msg : dfk_code_describe(result);
+	ev.start_ms = start;
+	ev.duration_ms = dfk__now(ctx) - start;
+	ctx->trace(ctx->trace_user, &ev);
+}
+
 dfk_code dfk_usb_control(dfk_usb *h, const dfk_setup *setup, uint8_t *data, size_t *actual, unsigned timeout_ms,
 			 dfk_error *err)
 {
+	dfk_error local;
+	if (!err)
+		err = &local; /* the trace shows the message */
 	size_t got = 0;
 	dfk_code rc;
 
@@ -97,16 +130,68 @@ dfk_code dfk_usb_control(dfk_usb *h, const dfk_setup *setup, uint8_t *data, size
 		*actual = 0;
 	if (!h || !h->ops || !h->ops->control || !setup)
 		return dfk_error_set(err, DFK_ERR_SOFTWARE, "control transfer on a closed device");
+	const dfk_ctx *ctx = tracing(h);
+	uint64_t start = ctx ? dfk__now(ctx) : 0;
 	rc = h->ops->control(h, setup, data, &got, timeout_ms, err);
+	/* A backend must never report more than the buffer holds. */
+	if (rc == DFK_OK && got > setup->wLength)
+		rc = dfk_error_set(err, DFK_ERR_PROTOCOL, "control request 0x%02x: %zu bytes moved for wLength %u",
+				   setup->bRequest, got, setup->wLength);
+	if (ctx) {
+		bool in = setup->bmRequestType & 0x80;
+		size_t len = in ? (rc == DFK_OK ? got : 0) : setup->wLength;
+		trace(ctx, DFK_TRACE_CONTROL, setup, data, len, rc == DFK_OK ? got : 0, rc, err, start);
+	}
 	if (rc != DFK_OK)
 		return rc;
-	/* A backend must never report more than the buffer holds. */
-	if (got > setup->wLength)
-		return dfk_error_set(err, DFK_ERR_PROTOCOL, "control request 0x%02x: %zu bytes moved for wLength %u",
-				     setup->bRequest, got, setup->wLength);
 	if (actual)
 		*actual = got;
 	return DFK_OK;
+}
+
+dfk_code dfk__usb_claim(dfk_usb *h, uint8_t intf, dfk_error *err)
+{
+	dfk_error local;
+	if (!err)
+		err = &local; /* the trace shows the message */
+	const dfk_ctx *ctx = tracing(h);
+	uint64_t start = ctx ? dfk__now(ctx) : 0;
+	dfk_code rc = h->ops->claim(h, intf, err);
+	if (ctx) {
+		dfk_setup s = {0, 0, 0, intf, 0};
+		trace(ctx, DFK_TRACE_CLAIM, &s, NULL, 0, 0, rc, err, start);
+	}
+	return rc;
+}
+
+#define USB_REQ_SET_INTERFACE 0x0B
+
+dfk_code dfk__usb_set_alt(dfk_usb *h, uint8_t intf, uint8_t alt, dfk_error *err)
+{
+	dfk_error local;
+	if (!err)
+		err = &local; /* the trace shows the message */
+	const dfk_ctx *ctx = tracing(h);
+	uint64_t start = ctx ? dfk__now(ctx) : 0;
+	dfk_code rc = h->ops->set_alt(h, intf, alt, err);
+	if (ctx) {
+		dfk_setup s = {0x01, USB_REQ_SET_INTERFACE, alt, intf, 0};
+		trace(ctx, DFK_TRACE_SET_ALT, &s, NULL, 0, 0, rc, err, start);
+	}
+	return rc;
+}
+
+dfk_code dfk__usb_reset(dfk_usb *h, dfk_error *err)
+{
+	dfk_error local;
+	if (!err)
+		err = &local; /* the trace shows the message */
+	const dfk_ctx *ctx = tracing(h);
+	uint64_t start = ctx ? dfk__now(ctx) : 0;
+	dfk_code rc = h->ops->reset(h, err);
+	if (ctx)
+		trace(ctx, DFK_TRACE_RESET, NULL, NULL, 0, 0, rc, err, start);
+	return rc;
 }
 
 #define USB_REQ_GET_DESCRIPTOR 0x06

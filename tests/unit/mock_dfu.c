@@ -776,6 +776,9 @@ dfk_code mock_rig_open(mock_rig *r, int alt)
 	mock_bus_init(&r->bus);
 	mock_bus_add(&r->bus, &r->d);
 	r->ctx = mock_ctx(&r->bus);
+	/* As a real transport reports to the context it was made with (its
+	 * trace callback): the bus was made before the context. */
+	r->bus.t->ctx = r->ctx;
 	return mock_open(&r->bus, r->ctx, alt, &r->found, &r->dev, &r->err);
 }
 

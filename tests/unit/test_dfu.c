@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -427,6 +428,97 @@ static void test_read_block_number_wraps(void **state)
 	fx_free(f);
 }
 
+/* The trace callback (what --trace prints) sees every request: its setup
+ * packet, the bytes moved, the result with its message, and the time on
+ * the context's clock. */
+typedef struct trace_log {
+	unsigned n;
+	dfk_trace_event last;
+	uint8_t data[16];
+	char message[DFK_ERROR_MSG_MAX];
+} trace_log;
+
+static void on_trace(void *user, const dfk_trace_event *ev)
+{
+	trace_log *t = user;
+	t->n++;
+	t->last = *ev;
+	assert_true(ev->data_len <= sizeof(t->data));
+	if (ev->data_len)
+		memcpy(t->data, ev->data, ev->data_len);
+	snprintf(t->message, sizeof(t->message), "%s", ev->message ? ev->message : "");
+}
+
+static void slow_dnload(mock_dev *d)
+{
+	d->dnload_ms = 7;
+}
+
+static void test_trace_reports_each_request(void **state)
+{
+	fx *f = open_f405(slow_dnload);
+	trace_log t;
+	dfk_status st;
+	void *user = NULL;
+	(void)state;
+
+	memset(&t, 0, sizeof(t));
+	assert_null(dfk_ctx_trace(f->ctx, NULL));
+	/* Nothing before a callback is set. */
+	assert_int_equal(dfk_dfu_get_status(f->dev, &st, &f->err), DFK_OK);
+	dfk_ctx_set_trace(f->ctx, on_trace, &t);
+	assert_ptr_equal(dfk_ctx_trace(f->ctx, &user), on_trace);
+	assert_ptr_equal(user, &t);
+
+	unsigned before = mock_transfers(&f->d);
+	assert_int_equal(dfk_dfu_get_status(f->dev, &st, &f->err), DFK_OK);
+	assert_int_equal(t.n, 1);
+	assert_int_equal(t.last.size, sizeof(dfk_trace_event));
+	assert_int_equal(t.last.kind, DFK_TRACE_CONTROL);
+	assert_int_equal(t.last.setup.bmRequestType, 0xA1);
+	assert_int_equal(t.last.setup.bRequest, DFK_REQ_GETSTATUS);
+	assert_int_equal(t.last.setup.wLength, 6);
+	assert_int_equal(t.last.result, DFK_OK);
+	assert_null(t.last.message);
+	assert_int_equal(t.last.data_len, 6);
+	assert_int_equal(t.last.actual, 6);
+	assert_int_equal(t.data[4], DFK_STATE_IDLE);
+
+	/* A host-to-device request shows the bytes sent; its time is the
+	 * device's (7 ms on the fake clock). */
+	uint8_t cmd[5] = {0x21, 0x00, 0x40, 0x00, 0x08};
+	uint64_t now = f->bus.now_ms;
+	assert_int_equal(dfk_dfu_dnload(f->dev, 0, cmd, sizeof(cmd), &f->err), DFK_OK);
+	assert_int_equal(t.n, 2);
+	assert_int_equal(t.last.setup.bmRequestType, 0x21);
+	assert_int_equal(t.last.setup.wValue, 0);
+	assert_int_equal(t.last.data_len, 5);
+	assert_memory_equal(t.data, cmd, 5);
+	assert_int_equal(t.last.start_ms, now);
+	assert_int_equal(t.last.duration_ms, 7);
+
+	/* A stalled request: its result and message (then the engine asks why,
+	 * and those requests are traced too). */
+	assert_int_equal(dfk_dfu_get_status(f->dev, &st, &f->err), DFK_OK);
+	unsigned n = t.n;
+	f->d.stall_class_at = f->d.n_class + 1;
+	assert_int_equal(dfk_dfu_get_state(f->dev, &st.state, &f->err), DFK_ERR_STALL);
+	assert_int_equal(t.n, n + 1);
+	assert_int_equal(t.last.result, DFK_ERR_STALL);
+	assert_string_equal(t.message, "mock: stall fault");
+	assert_int_equal(t.last.data_len, 0);
+
+	/* One event per request the device saw. */
+	assert_int_equal(t.n, mock_transfers(&f->d) - before);
+
+	/* Unset: no more events. */
+	dfk_ctx_set_trace(f->ctx, NULL, NULL);
+	n = t.n;
+	assert_int_equal(dfk_dfu_get_status(f->dev, &st, &f->err), DFK_OK);
+	assert_int_equal(t.n, n);
+	fx_free(f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -453,6 +545,7 @@ int main(void)
 	    cmocka_unit_test(test_null_error_allowed),
 	    cmocka_unit_test(test_read_with_transfer_size_override),
 	    cmocka_unit_test(test_read_block_number_wraps),
+	    cmocka_unit_test(test_trace_reports_each_request),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
