@@ -4,6 +4,7 @@
 #ifndef DFUKIT_TOOL_H
 #define DFUKIT_TOOL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -44,6 +45,7 @@ void tool_json_string(FILE *f, const char *s);
 typedef struct tool_flash_opts {
 	int verbose;
 	bool list, detach, wait, reset, json, overwrite, all, skip_unchanged;
+	long jobs;	     /* --jobs: devices at once with --all; 0 = all */
 	int verify;	     /* -1: on when the device can upload; 0 off; 1 on (required) */
 	long detach_delay_s; /* -E; -1 when not given */
 	long wait_timeout_s; /* --wait-timeout; 0 = wait forever, as dfu-util */
@@ -75,6 +77,11 @@ bool tool_parse_u64(const char *s, uint64_t max, uint64_t *out);
 void tool_flash_usage(FILE *f);
 void tool_flash_banner(FILE *f);
 
+/* Several devices at once on a terminal: one live row each (tool_station.c). */
+typedef struct tool_board tool_board;
+/* Sets row's text and redraws the board; the caller holds the output lock. */
+void tool_board_set(tool_board *b, size_t row, const char *text);
+
 /* Output: progress bars, plain lines or JSON events (tool_ui.c). */
 typedef struct tool_ui {
 	bool json;
@@ -88,6 +95,11 @@ typedef struct tool_ui {
 	uint64_t expected;    /* -Z: upload size for the bar when the device gives none */
 	long long last_step;
 	uint64_t start_ms;
+	/* One of several devices at once (tool_station.c); NULL otherwise. */
+	const char *device;    /* sanitised path: line prefix, JSON "device" */
+	pthread_mutex_t *lock; /* keeps the devices' threads' output whole */
+	tool_board *board;     /* terminal: the device's row shows its output */
+	size_t row;
 } tool_ui;
 void tool_ui_init(tool_ui *ui, bool json, int verbose);
 /* Hooks ui into the context's log and progress callbacks. */
@@ -112,6 +124,10 @@ void tool_ui_trace(tool_ui *ui, const char *line);
 typedef struct tool_trace {
 	FILE *file;  /* --trace FILE; NULL when not asked for */
 	tool_ui *ui; /* -v -v: also shown there; NULL otherwise */
+	/* With several devices at once: whose lines, and the lock that keeps
+	 * the threads' lines whole in the shared file (NULL otherwise). */
+	const char *device;
+	pthread_mutex_t *lock;
 	uint64_t t0; /* the first request's time: lines give seconds since */
 	bool started;
 } tool_trace;
@@ -121,6 +137,9 @@ dfk_code tool_trace_open(tool_trace *tr, const char *path, tool_ui *ui, dfk_erro
 void tool_trace_attach(tool_trace *tr, dfk_ctx *ctx);
 /* Closes the file; a failed write of its last lines is an I/O error. */
 dfk_code tool_trace_close(tool_trace *tr, dfk_error *err);
+/* With several devices at once: one device's outcome ("passed" or
+ * "FAILED: msg"; a JSON "result" event carrying the device). */
+void tool_ui_device_result(tool_ui *ui, dfk_code code, const char *msg, uint64_t bytes, bool verified);
 /* Prints the error once ("dfukit: msg" on stderr, or in the JSON result). */
 void tool_ui_error(tool_ui *ui, const char *msg);
 /* The final JSON result object ({"result":...,"exit":N,...}); extra is
@@ -135,6 +154,8 @@ void tool_sanitize(const char *s, char *out, size_t outsz);
 /* SIGINT/SIGTERM cancel the job on ctx; a second one exits at once
  * (tool_signal.c). tool_signal_received: the first signal's number, or 0. */
 void tool_signal_install(dfk_ctx *ctx);
+/* The same for several contexts (the array must outlive the install). */
+void tool_signal_install_many(dfk_ctx *const *ctxs, size_t n);
 int tool_signal_received(void);
 
 /* After a DfuSe leave: watches the bus for the device that was on port

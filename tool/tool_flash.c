@@ -11,27 +11,7 @@
 #include <string.h>
 
 #include "tool.h"
-
-typedef struct flash_run {
-	tool_flash_opts *o;
-	tool_ui ui;
-	dfk_ctx *ctx;
-	dfk_transport *t;
-	dfk_firmware fw;
-	bool have_fw;
-	dfk_out *out;
-	dfk_error err;
-	const char *op;
-	uint64_t bytes;
-	bool verified;
-	/* The job ended with a DfuSe leave: watch what the device does. */
-	bool left, left_has_start;
-	uint32_t left_start;
-	/* IDs of the run-time device before a detach, for the file-ID check. */
-	bool had_runtime;
-	uint16_t rt_vid, rt_pid;
-	char dev_json[1024];
-} flash_run;
+#include "tool_flash.h"
 
 /* -e without a job: dfu-util's MODE_DETACH (a later -D/-U/-s wins). */
 static bool detach_only(const tool_flash_opts *o)
@@ -54,16 +34,24 @@ static const char *op_name(const tool_flash_opts *o)
 	return "reset";
 }
 
-static dfk_code open_transport(flash_run *r)
+dfk_code tool_flash_open_transport(flash_run *r)
 {
+	dfk_code rc;
 	if (r->o->usbip) {
-		dfk_code rc = dfk_transport_usbip_new(&r->t, r->ctx, r->o->usbip, &r->err);
+		rc = dfk_transport_usbip_new(&r->t, r->ctx, r->o->usbip, &r->err);
 		if (rc)
 			return dfk_error_prefix(&r->err, "USB/IP %s", r->o->usbip);
-		return DFK_OK;
+	} else {
+		int level = r->o->verbose >= 3 ? 4 : 0;
+		rc = dfk_transport_libusb_new(&r->t, r->ctx, level, &r->err);
+		if (rc)
+			return rc;
 	}
-	int level = r->o->verbose >= 3 ? 4 : 0;
-	return dfk_transport_libusb_new(&r->t, r->ctx, level, &r->err);
+	/* -p: no other device is touched (over USB/IP, none other imported,
+	 * so that another dfukit can flash it at the same time). */
+	if (r->o->match.path && *r->o->match.path)
+		return dfk_transport_set_only_path(r->t, r->o->match.path, &r->err);
+	return DFK_OK;
 }
 
 /* dfk_find, repeated every 20 ms with -w until something matches. */
@@ -282,7 +270,7 @@ static dfk_code run_job(flash_run *r, dfk_dev *dev, const dfk_dfu_if *const *alt
 		free(view.targets);
 		if (rc)
 			return rc;
-		if (tool_as == TOOL_AS_DFU_UTIL && !o->json) {
+		if (tool_as == TOOL_AS_DFU_UTIL && !o->json && !r->ui.device) {
 			/* dfu-util's closing lines, which its wrappers look for. */
 			tool_compat_download_done(&r->ui, dev,
 						  ifc->dfuse || o->dfuse || r->fw.format == DFK_FORMAT_DFUSE);
@@ -472,7 +460,7 @@ static dfk_code on_runtime_if(flash_run *r, const dfk_found *found, const dfk_us
 	return rc;
 }
 
-static dfk_code on_device(flash_run *r, const dfk_found *found, const dfk_usb_dev *udev)
+dfk_code tool_flash_device(flash_run *r, const dfk_found *found, const dfk_usb_dev *udev)
 {
 	for (size_t i = 0; i < dfk_found_count(found); i++)
 		if (dfk_found_get(found, i)->dev == udev && dfk_found_get(found, i)->dfu_mode)
@@ -520,20 +508,27 @@ static dfk_code run_devices(flash_run *r)
 				  "%zu DFU capable USB devices match: select one with -S SERIAL, -p PATH or -d VID:PID "
 				  "(see -l), or use --all",
 				  ndevs);
-	} else {
-		for (size_t j = 0; j < ndevs && rc == DFK_OK; j++) {
-			if (ndevs > 1) {
-				char path[64];
-				tool_sanitize(devs[j]->path, path, sizeof(path));
-				tool_ui_info(&r->ui, "Device %zu of %zu (path \"%s\")", j + 1, ndevs, path);
-			}
-			rc = on_device(r, found, devs[j]);
-			if (rc && ndevs > 1) {
-				char path[64];
-				tool_sanitize(devs[j]->path, path, sizeof(path));
-				dfk_error_prefix(&r->err, "device at path \"%s\"", path);
-			}
+	} else if (ndevs > 1) {
+		/* The devices' threads find them again, each through a transport
+		 * of its own: this one lets them go first (a USB/IP server lets
+		 * one host import a device at a time). */
+		char(*paths)[TOOL_PATH_MAX] = calloc(ndevs, sizeof(*paths));
+		if (!paths) {
+			rc = dfk_error_set(&r->err, DFK_ERR_NOMEM, "out of memory");
+		} else {
+			for (size_t j = 0; j < ndevs; j++)
+				snprintf(paths[j], sizeof(paths[j]), "%s", devs[j]->path);
+			free(devs);
+			devs = NULL;
+			dfk_found_free(found);
+			found = NULL;
+			dfk_transport_free(r->t);
+			r->t = NULL;
+			rc = tool_station_run(r, (const char(*)[TOOL_PATH_MAX])paths, ndevs);
+			free(paths);
 		}
+	} else {
+		rc = tool_flash_device(r, found, devs[0]);
 	}
 	free(devs);
 	dfk_found_free(found);
@@ -592,6 +587,7 @@ int tool_flash_main(int argc, char **argv)
 	if (rc == DFK_OK) {
 		tool_ui_attach(&r.ui, r.ctx);
 		tool_trace_attach(&trace, r.ctx);
+		r.trace = &trace;
 		tool_signal_install(r.ctx);
 		if (opts.poll_cap_ms >= 0)
 			dfk_ctx_set_timeout(r.ctx, DFK_TIMEOUT_POLL_CAP, (unsigned)opts.poll_cap_ms, NULL);
@@ -610,7 +606,7 @@ int tool_flash_main(int argc, char **argv)
 	if (rc == DFK_OK)
 		rc = prepare_files(&r);
 	if (rc == DFK_OK)
-		rc = open_transport(&r);
+		rc = tool_flash_open_transport(&r);
 	if (rc == DFK_OK)
 		rc = run_devices(&r);
 

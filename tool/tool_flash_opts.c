@@ -24,6 +24,7 @@ enum {
 	OPT_SKIP_UNCHANGED,
 	OPT_ALL,
 	OPT_TRACE,
+	OPT_JOBS,
 };
 
 void tool_flash_banner(FILE *f)
@@ -65,7 +66,8 @@ void tool_flash_usage(FILE *f)
 		   "     --skip-unchanged           do not erase or write pages that already match\n"
 		   "     --force                    let -U replace an existing file\n"
 		   "     --json                     JSON events and result on stdout, one per line\n"
-		   "     --all                      run the job on every matching device in turn\n"
+		   "     --all                      run the job on every matching device, all at once\n"
+		   "     --jobs N                   with --all: at most N devices at once (1..64)\n"
 		   "     --poll-cap MS              longest bwPollTimeout sleep honoured (60000)\n"
 		   "     --timeout MS               deadline for one device operation (120000)\n"
 		   "     --usb-timeout MS           deadline for one control transfer (5000)\n"
@@ -214,6 +216,7 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 	    {"skip-unchanged", no_argument, NULL, OPT_SKIP_UNCHANGED},
 	    {"all", no_argument, NULL, OPT_ALL},
 	    {"trace", required_argument, NULL, OPT_TRACE},
+	    {"jobs", required_argument, NULL, OPT_JOBS},
 	    {NULL, 0, NULL, 0},
 	};
 	dfk_error err;
@@ -348,6 +351,10 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 		case OPT_JSON: o->json = true; break;
 		case OPT_SKIP_UNCHANGED: o->skip_unchanged = true; break;
 		case OPT_ALL: o->all = true; break;
+		case OPT_JOBS:
+			if (!num_arg(optarg, 64, &o->jobs) || o->jobs < 1)
+				return usage_error("--jobs: invalid number of devices at once \"%s\" (1..64)", optarg);
+			break;
 		case OPT_TRACE:
 			if (!*optarg)
 				return usage_error("--trace: no file name%s", "");

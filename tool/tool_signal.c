@@ -13,7 +13,12 @@
 
 #include "tool.h"
 
-static dfk_ctx *volatile sig_ctx;
+/* The contexts a signal cancels: the run's, and with several devices at
+ * once each device's. Replaced only while no signal can see a half-made
+ * list: the count is cleared first and set last. */
+static dfk_ctx *sig_one[1];
+static dfk_ctx *const *volatile sig_ctxs;
+static volatile sig_atomic_t sig_n;
 static volatile sig_atomic_t sig_first;
 
 static void on_signal(int sig)
@@ -25,18 +30,28 @@ static void on_signal(int sig)
 		_exit(128 + sig);
 	}
 	sig_first = sig;
-	if (sig_ctx)
-		dfk_ctx_cancel(sig_ctx);
+	for (sig_atomic_t i = 0; i < sig_n; i++)
+		if (sig_ctxs[i])
+			dfk_ctx_cancel(sig_ctxs[i]);
 }
 
 void tool_signal_install(dfk_ctx *ctx)
+{
+	sig_n = 0;
+	sig_one[0] = ctx;
+	tool_signal_install_many(sig_one, 1);
+}
+
+void tool_signal_install_many(dfk_ctx *const *ctxs, size_t n)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sa.sa_flags = SA_RESTART; /* transfers are not cut; the cancel is seen after them */
-	sig_ctx = ctx;
+	sig_n = 0;
+	sig_ctxs = ctxs;
+	sig_n = (sig_atomic_t)n;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 }

@@ -92,10 +92,16 @@ static void on_trace(void *user, const dfk_trace_event *ev)
 	}
 	format_event(tr, ev, line, sizeof(line));
 	if (tr->file) {
+		if (tr->lock)
+			pthread_mutex_lock(tr->lock);
+		if (tr->device)
+			fprintf(tr->file, "[%s] ", tr->device);
 		fprintf(tr->file, "%s\n", line);
 		/* A trace is for what went wrong: it must survive a crash or a
 		 * kill, so every line is flushed. */
 		fflush(tr->file);
+		if (tr->lock)
+			pthread_mutex_unlock(tr->lock);
 	}
 	if (tr->ui)
 		tool_ui_trace(tr->ui, line);

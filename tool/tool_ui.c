@@ -4,7 +4,13 @@
  *
  * Three modes: a bar redrawn in place when stderr is a terminal, plain
  * lines when it is not (CI logs), and JSON events on stdout with --json. The
- * library reports through dfk_ctx callbacks and never prints itself. */
+ * library reports through dfk_ctx callbacks and never prints itself.
+ *
+ * With several devices at once (tool_station.c) each device's thread has its
+ * own tool_ui: its lines are prefixed with the device's path (JSON events
+ * carry it as "device"), or on a terminal become its row of the board, and
+ * one lock keeps the threads' output whole. */
+#include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
 #include <unistd.h>
@@ -36,14 +42,63 @@ void tool_ui_break(tool_ui *ui)
 	}
 }
 
-static void json_event(const char *event, const char *key, const char *msg)
+static void lock(tool_ui *ui)
+{
+	if (ui->lock)
+		pthread_mutex_lock(ui->lock);
+}
+
+static void unlock(tool_ui *ui)
+{
+	if (ui->lock)
+		pthread_mutex_unlock(ui->lock);
+}
+
+/* One JSON object on stdout: members (without braces), then the device. */
+static void out_json(tool_ui *ui, const char *members)
+{
+	lock(ui);
+	printf("{%s", members);
+	if (ui->device) {
+		printf(",\"device\":");
+		tool_json_string(stdout, ui->device);
+	}
+	printf("}\n");
+	fflush(stdout);
+	unlock(ui);
+}
+
+/* One line of text (sanitised already): the device's row on the board, or
+ * the line on f, after the device's path when there is one. */
+static void out_text(tool_ui *ui, FILE *f, const char *text)
+{
+	lock(ui);
+	if (ui->board) {
+		tool_board_set(ui->board, ui->row, text);
+	} else {
+		tool_ui_break(ui);
+		if (ui->device)
+			fprintf(f, "[%s] ", ui->device);
+		fprintf(f, "%s\n", text);
+		fflush(f);
+	}
+	unlock(ui);
+}
+
+static void json_event(tool_ui *ui, const char *event, const char *key, const char *msg)
 {
 	char clean[DFK_ERROR_MSG_MAX];
 	tool_sanitize(msg, clean, sizeof(clean));
-	printf("{\"event\":\"%s\",\"%s\":", event, key);
-	tool_json_string(stdout, clean);
-	printf("}\n");
-	fflush(stdout);
+	char members[DFK_ERROR_MSG_MAX * 2 + 64];
+	FILE *f = fmemopen(members, sizeof(members), "w");
+	if (!f)
+		return;
+	fprintf(f, "\"event\":\"%s\",\"%s\":", event, key);
+	tool_json_string(f, clean);
+	fputc('\0', f);
+	fclose(f);
+	members[sizeof(members) - 1] = '\0';
+	out_json(ui, members);
 }
 
 static void vline(tool_ui *ui, FILE *f, const char *event, const char *prefix, const char *fmt, va_list ap)
@@ -51,14 +106,13 @@ static void vline(tool_ui *ui, FILE *f, const char *event, const char *prefix, c
 	char buf[DFK_ERROR_MSG_MAX];
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	if (ui->json) {
-		json_event(event, "message", buf);
+		json_event(ui, event, "message", buf);
 		return;
 	}
-	char clean[DFK_ERROR_MSG_MAX];
+	char clean[DFK_ERROR_MSG_MAX], line[DFK_ERROR_MSG_MAX + 64];
 	tool_sanitize(buf, clean, sizeof(clean));
-	tool_ui_break(ui);
-	fprintf(f, "%s%s\n", prefix, clean);
-	fflush(f);
+	snprintf(line, sizeof(line), "%s%s", prefix, clean);
+	out_text(ui, f, line);
 }
 
 void tool_ui_info(tool_ui *ui, const char *fmt, ...)
@@ -77,6 +131,36 @@ void tool_ui_warn(tool_ui *ui, const char *fmt, ...)
 	snprintf(prefix, sizeof(prefix), "%s: warning: ", tool_progname());
 	vline(ui, stderr, "warning", prefix, fmt, ap);
 	va_end(ap);
+}
+
+void tool_ui_device_result(tool_ui *ui, dfk_code code, const char *msg, uint64_t bytes, bool verified)
+{
+	char clean[DFK_ERROR_MSG_MAX];
+	tool_sanitize(code ? msg : "", clean, sizeof(clean));
+	if (!ui->json) {
+		char line[DFK_ERROR_MSG_MAX + 16];
+		if (code)
+			snprintf(line, sizeof(line), "FAILED: %s", clean);
+		else
+			snprintf(line, sizeof(line), "passed: %llu bytes%s", (unsigned long long)bytes,
+				 verified ? ", verified" : "");
+		out_text(ui, code ? stderr : stdout, line);
+		return;
+	}
+	char members[DFK_ERROR_MSG_MAX * 2 + 128];
+	FILE *f = fmemopen(members, sizeof(members), "w");
+	if (!f)
+		return;
+	fprintf(f, "\"event\":\"result\",\"result\":\"%s\",\"exit\":%d,\"bytes\":%llu,\"verified\":%s",
+		code ? "error" : "ok", tool_exit_status(code), (unsigned long long)bytes, verified ? "true" : "false");
+	if (code) {
+		fprintf(f, ",\"code\":\"%s\",\"message\":", dfk_code_name(code));
+		tool_json_string(f, clean);
+	}
+	fputc('\0', f);
+	fclose(f);
+	members[sizeof(members) - 1] = '\0';
+	out_json(ui, members);
 }
 
 void tool_ui_error(tool_ui *ui, const char *msg)
@@ -119,12 +203,11 @@ static void on_log(void *user, dfk_log_level level, const char *msg)
 	}
 	if ((level == DFK_LOG_INFO && ui->verbose >= 1) || (level == DFK_LOG_DEBUG && ui->verbose >= 2)) {
 		if (ui->json) {
-			json_event(level == DFK_LOG_INFO ? "info" : "debug", "message", msg);
+			json_event(ui, level == DFK_LOG_INFO ? "info" : "debug", "message", msg);
 		} else {
 			char clean[DFK_ERROR_MSG_MAX];
 			tool_sanitize(msg, clean, sizeof(clean));
-			tool_ui_break(ui);
-			fprintf(stderr, "%s\n", clean);
+			out_text(ui, stderr, clean);
 		}
 	}
 }
@@ -132,11 +215,10 @@ static void on_log(void *user, dfk_log_level level, const char *msg)
 void tool_ui_trace(tool_ui *ui, const char *line)
 {
 	if (ui->json) {
-		json_event("trace", "message", line);
+		json_event(ui, "trace", "message", line);
 		return;
 	}
-	tool_ui_break(ui);
-	fprintf(stderr, "%s\n", line);
+	out_text(ui, stderr, line);
 }
 
 static void draw_bar(tool_ui *ui, const char *name, int pct, uint64_t done)
@@ -150,6 +232,27 @@ static void draw_bar(tool_ui *ui, const char *name, int pct, uint64_t done)
 	ui->bar_open = true;
 }
 
+static void progress_json(tool_ui *ui, const char *name, uint64_t done, uint64_t total, uint32_t addr)
+{
+	char members[160];
+	snprintf(members, sizeof(members),
+		 "\"event\":\"progress\",\"phase\":\"%s\",\"done\":%llu,\"total\":%llu,\"address\":%lu", name,
+		 (unsigned long long)done, (unsigned long long)total, (unsigned long)addr);
+	out_json(ui, members);
+}
+
+/* A progress line (not a terminal), or the device's row of the board. */
+static void progress_line(tool_ui *ui, const char *fmt, ...) DFK_PRINTF(2, 3);
+static void progress_line(tool_ui *ui, const char *fmt, ...)
+{
+	char line[160];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	out_text(ui, stderr, line);
+}
+
 /* Plain DFU upload does not know its length (it ends at a short block):
  * show the byte count, a step per 64 KiB. */
 static void on_progress_unknown(tool_ui *ui, const char *name, uint64_t done, uint32_t addr, bool first)
@@ -159,15 +262,15 @@ static void on_progress_unknown(tool_ui *ui, const char *name, uint64_t done, ui
 		return;
 	ui->last_step = step;
 	if (ui->json) {
-		printf("{\"event\":\"progress\",\"phase\":\"%s\",\"done\":%llu,\"total\":0,\"address\":%lu}\n", name,
-		       (unsigned long long)done, (unsigned long)addr);
-		fflush(stdout);
+		progress_json(ui, name, done, 0, addr);
+	} else if (ui->board) {
+		progress_line(ui, "%-9s %12llu bytes", name, (unsigned long long)done);
 	} else if (ui->tty) {
 		fprintf(stderr, "\r%-9s %12llu bytes", name, (unsigned long long)done);
 		ui->bar_open = true;
 		fflush(stderr);
 	} else if (first) {
-		fprintf(stderr, "%s: until the device ends the transfer\n", name);
+		progress_line(ui, "%s: until the device ends the transfer", name);
 	}
 }
 
@@ -176,7 +279,7 @@ static void on_progress(void *user, dfk_phase phase, uint64_t done, uint64_t tot
 	tool_ui *ui = user;
 	if (total == 0 && phase == DFK_PHASE_UPLOAD)
 		total = ui->expected; /* -Z scales the bar, as in dfu-util */
-	if (tool_as == TOOL_AS_DFU_UTIL && !ui->json) {
+	if (tool_as == TOOL_AS_DFU_UTIL && !ui->json && !ui->device) {
 		tool_compat_progress(ui, phase, done, total);
 		return;
 	}
@@ -200,14 +303,16 @@ static void on_progress(void *user, dfk_phase phase, uint64_t done, uint64_t tot
 	ui->last_pct = pct;
 	const char *name = dfk_phase_name(phase);
 	if (ui->json) {
-		printf("{\"event\":\"progress\",\"phase\":\"%s\",\"done\":%llu,\"total\":%llu,\"address\":%lu}\n", name,
-		       (unsigned long long)done, (unsigned long long)total, (unsigned long)addr);
-		fflush(stdout);
+		progress_json(ui, name, done, total, addr);
 		return;
 	}
 	/* Detach and manifestation are single steps, not worth a bar. */
 	if (phase == DFK_PHASE_DETACH || phase == DFK_PHASE_MANIFEST)
 		return;
+	if (ui->board) {
+		progress_line(ui, "%-9s %3d%% %12llu bytes", name, pct, (unsigned long long)done);
+		return;
+	}
 	if (ui->tty) {
 		draw_bar(ui, name, pct, done);
 		if (pct == 100)
@@ -219,16 +324,16 @@ static void on_progress(void *user, dfk_phase phase, uint64_t done, uint64_t tot
 	 * with -v, so logs stay short. */
 	if (total <= 1) { /* a single step (mass erase): no byte counts */
 		if (pct == 100)
-			fprintf(stderr, "%s: done\n", name);
+			progress_line(ui, "%s: done", name);
 		return;
 	}
 	if (prev < 0)
-		fprintf(stderr, "%s: %llu bytes from 0x%08lx\n", name, (unsigned long long)total, (unsigned long)addr);
+		progress_line(ui, "%s: %llu bytes from 0x%08lx", name, (unsigned long long)total, (unsigned long)addr);
 	if (pct == 100)
-		fprintf(stderr, "%s: done, %llu bytes\n", name, (unsigned long long)done);
+		progress_line(ui, "%s: done, %llu bytes", name, (unsigned long long)done);
 	else if (ui->verbose >= 1 && prev >= 0 && pct / 25 != prev / 25)
-		fprintf(stderr, "%s: %d%% (%llu bytes, at 0x%08lx)\n", name, pct, (unsigned long long)done,
-			(unsigned long)addr);
+		progress_line(ui, "%s: %d%% (%llu bytes, at 0x%08lx)", name, pct, (unsigned long long)done,
+			      (unsigned long)addr);
 }
 
 void tool_ui_attach(tool_ui *ui, dfk_ctx *ctx)

@@ -68,6 +68,11 @@ DFK_API const char *dfk_transport_libusb_version(char *buf, size_t size);
  * clock decides how fast time passes. */
 DFK_API dfk_code dfk_transport_usbip_new(dfk_transport **t, const struct dfk_ctx *ctx, const char *spec,
 					 dfk_error *err);
+/* Makes t list only the device at path (as dfk_usb_dev.path names it;
+ * NULL or "": every device), touching no other: the USB/IP transport then
+ * imports only that device. For a transport per device, one thread each
+ * (several devices flashed at once). */
+DFK_API dfk_code dfk_transport_set_only_path(dfk_transport *t, const char *path, dfk_error *err);
 /* Frees t and what it holds (NULL is fine). */
 DFK_API void dfk_transport_free(dfk_transport *t);
 /* "libusb", "usbip"; owned by the library. */

@@ -235,6 +235,10 @@ static dfk_code lu_enumerate(dfk_transport *tp, dfk_usb_list *list, dfk_error *e
 	for (ssize_t i = 0; i < n; i++) {
 		dfk_usb_node *d = &list->devs[list->count];
 		dfk_error e = {0};
+		char path[sizeof(d->dev.path)];
+		make_path(devs[i], path, sizeof(path));
+		if (!dfk__transport_wants(tp, path))
+			continue;
 		rc = describe(devs[i], d, &e);
 		if (rc == DFK_OK) {
 			list->count++;

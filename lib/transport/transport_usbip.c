@@ -968,7 +968,11 @@ static dfk_code usbip_enumerate(dfk_transport *tp, dfk_usb_list *list, dfk_error
 	}
 	int64_t deadline = now_ms(t->ctx) + ENUM_BUDGET_MS;
 	for (size_t i = 0; i < total && !rc; i++) {
-		rc = describe(t, &list->devs[list->count], i < dl.n ? &dl.devs[i] : &held[i - dl.n], deadline, err);
+		const dfk_usbip_device *u = i < dl.n ? &dl.devs[i] : &held[i - dl.n];
+		/* Another device's import would keep it from its own thread. */
+		if (!dfk__transport_wants(tp, u->busid))
+			continue;
+		rc = describe(t, &list->devs[list->count], u, deadline, err);
 		list->count++;
 	}
 	free(dl.devs);

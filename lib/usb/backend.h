@@ -73,6 +73,7 @@ typedef struct dfk_transport_ops {
 struct dfk_transport {
 	const dfk_transport_ops *ops;
 	const dfk_ctx *ctx;			   /* its clock and log; outlives the transport */
+	char only_path[64];			   /* dfk_transport_set_only_path; "" = every device */
 	alignas(max_align_t) unsigned char priv[]; /* ops->transport_size bytes */
 };
 
@@ -111,6 +112,10 @@ dfk_code dfk__transport_enumerate(dfk_transport *t, dfk_usb_list *list, dfk_erro
 dfk_code dfk__usb_claim(dfk_usb *h, uint8_t intf, dfk_error *err);
 dfk_code dfk__usb_set_alt(dfk_usb *h, uint8_t intf, uint8_t alt, dfk_error *err);
 dfk_code dfk__usb_reset(dfk_usb *h, dfk_error *err);
+
+/* Whether enumerate lists the device at path (dfk_transport_set_only_path):
+ * a backend asks before it describes, opens or imports a device. */
+bool dfk__transport_wants(const dfk_transport *t, const char *path);
 
 /* Deep copy of a device description (configurations and their alt
  * settings) into dst, whose transport and backend are NULL: dfk_usb_open

@@ -6,6 +6,7 @@
 
 #include "ctx_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +31,21 @@ void dfk_transport_free(dfk_transport *t)
 	if (t->ops && t->ops->destroy)
 		t->ops->destroy(t);
 	free(t);
+}
+
+dfk_code dfk_transport_set_only_path(dfk_transport *t, const char *path, dfk_error *err)
+{
+	if (!t)
+		return dfk_error_set(err, DFK_ERR_USAGE, "no transport");
+	if (path && strlen(path) >= sizeof(t->only_path))
+		return dfk_error_set(err, DFK_ERR_USAGE, "device path \"%.64s...\" is too long", path);
+	snprintf(t->only_path, sizeof(t->only_path), "%s", path ? path : "");
+	return DFK_OK;
+}
+
+bool dfk__transport_wants(const dfk_transport *t, const char *path)
+{
+	return !t->only_path[0] || strcmp(t->only_path, path) == 0;
 }
 
 const char *dfk_transport_name(const dfk_transport *t)

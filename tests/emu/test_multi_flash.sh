@@ -5,9 +5,8 @@
 # its USB/IP busid (-p/--path), each device with its own memory file
 # (--memory DIR: DIR/1-1.mem, DIR/1-2.mem): 1-2 while another host holds
 # 1-1, then 1-1; the files survive a restart.
-# (Two dfukit processes cannot flash two devices of one server at the same
-# time yet: the USB/IP transport imports every listed device while it
-# enumerates and keeps the imports.)
+# (Two dfukit processes flashing two devices of one server at the same
+# time: tests/station/all.sh, path_two_processes.)
 . "$(dirname "$0")/lib.sh"
 DFUKIT="$BUILD/dfukit"
 MEMDIR="$T/mem"
