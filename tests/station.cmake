@@ -1,5 +1,7 @@
 # SPDX-License-Identifier: MIT
 # Copyright (c) dfukit contributors
 # Issue 14, a production station: --all on many devices at once
-# (tests/station/*.sh) against one dfukit-emu serving several devices.
+# (tests/station/*.sh) against dfukit-emu servers of several devices each,
+# and farms of several servers (--usbip repeated).
 dfk_scenario_tests(station_all station/all.sh station)
+dfk_scenario_tests(station_farm station/farm.sh station)

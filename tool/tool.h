@@ -55,10 +55,12 @@ typedef struct tool_flash_opts {
 	uint32_t transfer_size; /* -t; 0 = the device's wTransferSize */
 	const char *upload, *download;
 	bool has_upload_size;
-	uint64_t upload_size;			      /* -Z */
-	bool dfuse;				      /* -s given */
-	dfk_job_opts job;			      /* -s address, length and modifiers */
-	const char *usbip;			      /* --usbip or $DFUKIT_USBIP */
+	uint64_t upload_size; /* -Z */
+	bool dfuse;	      /* -s given */
+	dfk_job_opts job;     /* -s address, length and modifiers */
+#define TOOL_USBIP_MAX 16
+	const char *usbip[TOOL_USBIP_MAX]; /* --usbip (repeatable) or $DFUKIT_USBIP */
+	size_t nusbip;
 	const char *trace;			      /* --trace FILE */
 	long poll_cap_ms, timeout_ms, usb_timeout_ms; /* -1: library default */
 	char match_warning[DFK_ERROR_MSG_MAX + 8];    /* -d parts taken as any; "" if none */

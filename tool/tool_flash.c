@@ -34,13 +34,44 @@ static const char *op_name(const tool_flash_opts *o)
 	return "reset";
 }
 
+/* Several --usbip servers: one device space, each device's path prefixed
+ * with its server's address (or "usbipN" when that is too long). */
+static dfk_code open_farm(flash_run *r)
+{
+	const tool_flash_opts *o = r->o;
+	dfk_transport *children[TOOL_USBIP_MAX] = {0};
+	char names[TOOL_USBIP_MAX][49];
+	const char *name_ptrs[TOOL_USBIP_MAX];
+	dfk_code rc = DFK_OK;
+	for (size_t i = 0; i < o->nusbip && rc == DFK_OK; i++) {
+		rc = dfk_transport_usbip_new(&children[i], r->ctx, o->usbip[i], &r->err);
+		if (rc)
+			dfk_error_prefix(&r->err, "USB/IP %s", o->usbip[i]);
+		if (strlen(o->usbip[i]) < sizeof(names[i]) && o->usbip[i][strlen(o->usbip[i]) - 1] != '/')
+			snprintf(names[i], sizeof(names[i]), "%s", o->usbip[i]);
+		else
+			snprintf(names[i], sizeof(names[i]), "usbip%zu", i + 1);
+		name_ptrs[i] = names[i];
+	}
+	if (rc == DFK_OK)
+		rc = dfk_transport_multi_new(&r->t, r->ctx, children, name_ptrs, o->nusbip, &r->err);
+	if (rc)
+		for (size_t i = 0; i < o->nusbip; i++)
+			dfk_transport_free(children[i]);
+	return rc;
+}
+
 dfk_code tool_flash_open_transport(flash_run *r)
 {
 	dfk_code rc;
-	if (r->o->usbip) {
-		rc = dfk_transport_usbip_new(&r->t, r->ctx, r->o->usbip, &r->err);
+	if (r->o->nusbip > 1) {
+		rc = open_farm(r);
 		if (rc)
-			return dfk_error_prefix(&r->err, "USB/IP %s", r->o->usbip);
+			return rc;
+	} else if (r->o->nusbip == 1) {
+		rc = dfk_transport_usbip_new(&r->t, r->ctx, r->o->usbip[0], &r->err);
+		if (rc)
+			return dfk_error_prefix(&r->err, "USB/IP %s", r->o->usbip[0]);
 	} else {
 		int level = r->o->verbose >= 3 ? 4 : 0;
 		rc = dfk_transport_libusb_new(&r->t, r->ctx, level, &r->err);
@@ -485,7 +516,9 @@ static dfk_code run_devices(flash_run *r)
 		if (tool_as == TOOL_AS_DFU_UTIL) /* dfu-util's words, which scripts match */
 			return dfk_error_set(&r->err, DFK_ERR_NODEV, "No DFU capable USB device available");
 		return dfk_error_set(&r->err, DFK_ERR_NODEV, "no DFU capable USB device found%s",
-				     r->o->usbip ? " on the USB/IP server" : "");
+				     r->o->nusbip > 1 ? " on the USB/IP servers"
+				     : r->o->nusbip   ? " on the USB/IP server"
+						      : "");
 	}
 	/* Distinct devices, in the order -l prints them. */
 	const dfk_usb_dev **devs = calloc(count, sizeof(*devs));

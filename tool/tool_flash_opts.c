@@ -61,7 +61,8 @@ void tool_flash_usage(FILE *f)
 		   "  -s --dfuse-address ADDR[:MOD...] DfuSe address; modifiers: force, leave,\n"
 		   "                                mass-erase, unprotect, will-reset, LENGTH\n"
 		   "dfukit extras:\n"
-		   "     --usbip HOST[:PORT]|unix:PATH  use a USB/IP server (also $DFUKIT_USBIP)\n"
+		   "     --usbip HOST[:PORT]|unix:PATH  use a USB/IP server (also $DFUKIT_USBIP);\n"
+		   "                                repeat for several: paths become SERVER/BUSID\n"
 		   "     --verify / --no-verify     read back and compare (default: when possible)\n"
 		   "     --skip-unchanged           do not erase or write pages that already match\n"
 		   "     --force                    let -U replace an existing file\n"
@@ -229,9 +230,11 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 	o->poll_cap_ms = o->timeout_ms = o->usb_timeout_ms = -1;
 	dfk_match_init(&o->match);
 	dfk_job_opts_init(&o->job);
-	o->usbip = getenv("DFUKIT_USBIP");
-	if (o->usbip && !*o->usbip)
-		o->usbip = NULL;
+	/* $DFUKIT_USBIP: one server, replaced by --usbip. */
+	const char *env_usbip = getenv("DFUKIT_USBIP");
+	if (env_usbip && *env_usbip)
+		o->usbip[o->nusbip++] = env_usbip;
+	bool usbip_given = false;
 
 	long v;
 	uint64_t u;
@@ -323,7 +326,15 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 		case OPT_USBIP:
 			if (!*optarg)
 				return usage_error("--usbip: empty address%s", "");
-			o->usbip = optarg;
+			if (!usbip_given)
+				o->nusbip = 0;
+			usbip_given = true;
+			if (o->nusbip == TOOL_USBIP_MAX)
+				return usage_error("--usbip: more than 16 servers (\"%s\")", optarg);
+			for (size_t i = 0; i < o->nusbip; i++)
+				if (strcmp(o->usbip[i], optarg) == 0)
+					return usage_error("--usbip %s given twice", optarg);
+			o->usbip[o->nusbip++] = optarg;
 			break;
 		case OPT_VERIFY: o->verify = 1; break;
 		case OPT_NO_VERIFY: o->verify = 0; break;

@@ -68,6 +68,13 @@ DFK_API const char *dfk_transport_libusb_version(char *buf, size_t size);
  * clock decides how fast time passes. */
 DFK_API dfk_code dfk_transport_usbip_new(dfk_transport **t, const struct dfk_ctx *ctx, const char *spec,
 					 dfk_error *err);
+/* Several transports as one device space (a farm of USB/IP servers): each
+ * device's path becomes its transport's name, "/", and its own path
+ * ("lab2:3240/1-4"). Takes the n children (their context must be ctx)
+ * when it succeeds; on failure they stay the caller's. Names are unique,
+ * 1 to 48 bytes, not ending in "/". */
+DFK_API dfk_code dfk_transport_multi_new(dfk_transport **t, const struct dfk_ctx *ctx, dfk_transport *const *children,
+					 const char *const *names, size_t n, dfk_error *err);
 /* Makes t list only the device at path (as dfk_usb_dev.path names it;
  * NULL or "": every device), touching no other: the USB/IP transport then
  * imports only that device. For a transport per device, one thread each

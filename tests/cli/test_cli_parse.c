@@ -91,7 +91,7 @@ static void test_options(void **state)
 	assert_string_equal(o.upload, "out.bin");
 	assert_true(o.dfuse && o.job.has_address && o.job.has_length);
 	assert_int_equal(o.job.length, 1024);
-	assert_null(o.usbip);
+	assert_int_equal(o.nusbip, 0);
 
 	/* -a by name; -n, -c 0 (any), -i, -t; --wait takes no argument. */
 	assert_int_equal(parse(&o, "-a", "@Internal Flash  /0x08000000/04*016Kg", "-n", "7", "-c", "0", "-i", "1", "-t",
@@ -119,14 +119,16 @@ static void test_options(void **state)
 	assert_int_equal(parse(&o, "-D", "fw.bin", "-s", "0x08000000", "--no-verify", "--json", "--poll-cap", "250",
 			       "--timeout", "3000", "--usb-timeout", "700", "--skip-unchanged", NULL),
 			 -1);
-	assert_string_equal(o.usbip, "unix:/tmp/x");
+	assert_int_equal(o.nusbip, 1);
+	assert_string_equal(o.usbip[0], "unix:/tmp/x");
 	assert_int_equal(o.verify, 0);
 	assert_true(o.json && o.skip_unchanged);
 	assert_int_equal(o.poll_cap_ms, 250);
 	assert_int_equal(o.timeout_ms, 3000);
 	assert_int_equal(o.usb_timeout_ms, 700);
 	assert_int_equal(parse(&o, "-l", "--usbip", "host:3241", NULL), -1);
-	assert_string_equal(o.usbip, "host:3241");
+	assert_int_equal(o.nusbip, 1);
+	assert_string_equal(o.usbip[0], "host:3241");
 	unsetenv("DFUKIT_USBIP");
 
 	/* Defaults. */
