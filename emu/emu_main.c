@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dfukit/dfukit.h"
@@ -64,6 +65,9 @@ static void usage(FILE *f)
 		"                        DFUKIT_EMU_VHCI_DIR); detached again at exit\n"
 		"  --count N             serve N copies of the one device (1 to %d, default 1):\n"
 		"                        busids 1-1 ... 1-N, serials SERIAL-1 ... SERIAL-N\n"
+		"  --arrive MS           with several devices: device N (1-based) comes on the\n"
+		"                        bus (N-1)*MS ms after the server is ready, as boards\n"
+		"                        plugged in one after another (not with --attach-vhci)\n"
 		"  --memory FILE         keep the device memories in FILE (created, erased to\n"
 		"                        0xFF, when missing), so flashed data survives restarts\n"
 		"  --memory DIR          an existing directory: one file per device, DIR/BUSID.mem\n"
@@ -177,6 +181,7 @@ enum {
 	OPT_VHCI,
 	OPT_LIST,
 	OPT_COUNT,
+	OPT_ARRIVE,
 	OPT_DEVICE,
 };
 
@@ -318,6 +323,7 @@ int main(int argc, char **argv)
 	    {"attach-vhci", no_argument, NULL, OPT_VHCI},
 	    {"list-profiles", no_argument, NULL, OPT_LIST},
 	    {"count", required_argument, NULL, OPT_COUNT},
+	    {"arrive", required_argument, NULL, OPT_ARRIVE},
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"version", no_argument, NULL, 'V'},
@@ -329,6 +335,7 @@ int main(int argc, char **argv)
 	size_t nfaults = 0;
 	const char *listen_spec = NULL, *stats = NULL, *serial = NULL;
 	bool vhci = false, verbose = false;
+	unsigned long arrive_ms = 0;
 	int profile_src = -1;
 	int c;
 
@@ -364,6 +371,14 @@ int main(int argc, char **argv)
 			ds.count = (unsigned)v;
 			break;
 		}
+		case OPT_ARRIVE: {
+			char *end;
+			unsigned long v = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || *optarg == '-' || v < 1 || v > 3600000)
+				return usage_error("--arrive takes 1 to 3600000 ms, not \"%s\"", optarg);
+			arrive_ms = v;
+			break;
+		}
 		case OPT_TIMING:
 			if (strcmp(optarg, "fast") == 0)
 				cfg.timing = EMU_TIMING_FAST;
@@ -396,6 +411,8 @@ int main(int argc, char **argv)
 		return usage_error("--attach-vhci and --listen %s exclude each other", listen_spec);
 	if (stats && stats[0] == '\0')
 		return usage_error("--stats needs a file name%s", "");
+	if (arrive_ms && vhci)
+		return usage_error("--arrive is for a USB/IP server (--listen), not --attach-vhci%s", "");
 	if (ds.count > 1 && ds.nsrc > 1)
 		return usage_error("--count N serves copies of one device, not of several --profile/--device%s", "");
 
@@ -540,6 +557,13 @@ int main(int argc, char **argv)
 		}
 	}
 
+	if (arrive_ms) {
+		struct timespec ts;
+		clock_gettime(CLOCK_MONOTONIC, &ts); /* the server's clock (emu_server.c) */
+		uint64_t now = (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+		for (size_t i = 0; i < bus.n; i++)
+			bus.ports[i].arrive_ms = now + i * arrive_ms;
+	}
 	emu_server_opts o = {&bus, label, stats, signal_pipe[0], verbose};
 	if (vhci) {
 		const char *dir = getenv("DFUKIT_EMU_VHCI_DIR");

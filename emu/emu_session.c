@@ -236,7 +236,13 @@ static void usb_device_of(const emu_port *p, const emu_usb_identity *id, dfk_usb
 }
 
 /* Every device on the bus, held by a host or not (as usbipd lists them). */
-static void reply_devlist(emu_session *s)
+/* On the bus: present, and arrived (emu_port.arrive_ms). */
+static bool on_bus(const emu_port *port, const emu_usb_identity *id, uint64_t now)
+{
+	return id->present && now >= port->arrive_ms;
+}
+
+static void reply_devlist(emu_session *s, uint64_t now)
 {
 	dfk_usbip_op op = {DFK_USBIP_VERSION, DFK_USBIP_OP_REP_DEVLIST, DFK_USBIP_ST_OK};
 	uint8_t buf[DFK_USBIP_DEVICE_LEN + 8 * DFK_USBIP_INTERFACE_LEN];
@@ -245,7 +251,7 @@ static void reply_devlist(emu_session *s)
 	for (size_t i = 0; i < s->bus->n; i++) {
 		emu_usb_identity id;
 		emu_device_identity(s->bus->ports[i].dev, &id);
-		count += id.present;
+		count += on_bus(&s->bus->ports[i], &id, now);
 	}
 	dfk_usbip_op_pack(&op, buf);
 	put32(buf + DFK_USBIP_OP_COMMON_LEN, count);
@@ -256,7 +262,7 @@ static void reply_devlist(emu_session *s)
 		size_t n = DFK_USBIP_DEVICE_LEN;
 
 		emu_device_identity(s->bus->ports[i].dev, &id);
-		if (!id.present)
+		if (!on_bus(&s->bus->ports[i], &id, now))
 			continue;
 		usb_device_of(&s->bus->ports[i], &id, &d);
 		dfk_usbip_device_pack(&d, buf);
@@ -270,7 +276,7 @@ static void reply_devlist(emu_session *s)
 	finish(s, "device list sent");
 }
 
-static void reply_import(emu_session *s, const uint8_t *req)
+static void reply_import(emu_session *s, const uint8_t *req, uint64_t now)
 {
 	emu_usb_identity id;
 	char busid[32];
@@ -291,7 +297,7 @@ static void reply_import(emu_session *s, const uint8_t *req)
 		finish(s, "import refused: device busy with another host");
 		return;
 	}
-	if (!port || !id.present) {
+	if (!port || !on_bus(port, &id, now)) {
 		op.status = DFK_USBIP_ST_NODEV;
 		dfk_usbip_op_pack(&op, buf);
 		emit(s, buf, DFK_USBIP_OP_COMMON_LEN);
@@ -567,7 +573,7 @@ static size_t parse_urb(emu_session *s, const uint8_t *p, size_t avail, uint64_t
 	return DFK_USBIP_HEADER_LEN + (size_t)payload;
 }
 
-static size_t parse_op(emu_session *s, const uint8_t *p, size_t avail)
+static size_t parse_op(emu_session *s, const uint8_t *p, size_t avail, uint64_t now)
 {
 	dfk_usbip_op op;
 	dfk_error err;
@@ -579,13 +585,13 @@ static size_t parse_op(emu_session *s, const uint8_t *p, size_t avail)
 		return 0;
 	}
 	if (op.code == DFK_USBIP_OP_REQ_DEVLIST) {
-		reply_devlist(s);
+		reply_devlist(s, now);
 		return DFK_USBIP_OP_COMMON_LEN;
 	}
 	if (op.code == DFK_USBIP_OP_REQ_IMPORT) {
 		if (avail < DFK_USBIP_IMPORT_REQ_LEN)
 			return 0;
-		reply_import(s, p);
+		reply_import(s, p, now);
 		return DFK_USBIP_IMPORT_REQ_LEN;
 	}
 	char msg[64];
@@ -626,7 +632,8 @@ void emu_session_input(emu_session *s, const uint8_t *buf, size_t len, uint64_t 
 			s->phase = s->in[pos] != 0 ? PH_OP : PH_URB;
 			continue;
 		}
-		used = s->phase == PH_OP ? parse_op(s, s->in + pos, avail) : parse_urb(s, s->in + pos, avail, now_ms);
+		used = s->phase == PH_OP ? parse_op(s, s->in + pos, avail, now_ms)
+					 : parse_urb(s, s->in + pos, avail, now_ms);
 		if (used == 0)
 			break;
 		pos += used;

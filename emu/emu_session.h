@@ -22,10 +22,12 @@
 /* One exported device. */
 typedef struct emu_port {
 	emu_device *dev;
-	char busid[32];	 /* "1-N", or the port path its description gives ("2-1.4") */
-	uint32_t busnum; /* the number before the '-' */
-	uint32_t devnum; /* what OP_REP_* announce (devid = busnum << 16 | devnum) */
-	bool held;	 /* a connection holds its import */
+	char busid[32];	    /* "1-N", or the port path its description gives ("2-1.4") */
+	uint32_t busnum;    /* the number before the '-' */
+	uint32_t devnum;    /* what OP_REP_* announce (devid = busnum << 16 | devnum) */
+	bool held;	    /* a connection holds its import */
+	uint64_t arrive_ms; /* off the bus (not listed, not importable) before this
+			     * time of the sessions' clock; 0: from the start */
 } emu_port;
 
 typedef struct emu_bus {

@@ -5,3 +5,4 @@
 # and farms of several servers (--usbip repeated).
 dfk_scenario_tests(station_all station/all.sh station)
 dfk_scenario_tests(station_farm station/farm.sh station)
+dfk_scenario_tests(station_watch station/watch.sh station)

@@ -46,6 +46,8 @@ typedef struct tool_flash_opts {
 	int verbose;
 	bool list, detach, wait, reset, json, overwrite, all, skip_unchanged;
 	long jobs;	     /* --jobs: devices at once with --all; 0 = all */
+	bool watch;	     /* --watch */
+	long count;	     /* --count: with --watch, stop after this many; 0 = never */
 	int verify;	     /* -1: on when the device can upload; 0 off; 1 on (required) */
 	long detach_delay_s; /* -E; -1 when not given */
 	long wait_timeout_s; /* --wait-timeout; 0 = wait forever, as dfu-util */

@@ -501,6 +501,12 @@ dfk_code tool_flash_device(flash_run *r, const dfk_found *found, const dfk_usb_d
 
 static dfk_code run_devices(flash_run *r)
 {
+	if (r->o->watch) {
+		/* The watch finds devices through transports of its own. */
+		dfk_transport_free(r->t);
+		r->t = NULL;
+		return tool_station_watch(r);
+	}
 	dfk_found *found = NULL;
 	dfk_code rc = find_devices(r, &found);
 	if (rc)

@@ -37,6 +37,11 @@ dfk_code tool_flash_device(flash_run *r, const dfk_found *found, const dfk_usb_d
  * own thread with its own context and transport (the library's rule), at
  * most --jobs at a time; a summary, and r->err names the failed ones. */
 #define TOOL_PATH_MAX 64
+#define TOOL_STATION_MAX 64 /* devices at once */
 dfk_code tool_station_run(flash_run *r, const char (*paths)[TOOL_PATH_MAX], size_t ndevs);
+/* --watch: waits for devices and runs the job once on each new one (a
+ * device that re-enumerates after its job is not new), with running
+ * counters, until interrupted or --count devices are done. */
+dfk_code tool_station_watch(flash_run *r);
 
 #endif

@@ -25,6 +25,8 @@ enum {
 	OPT_ALL,
 	OPT_TRACE,
 	OPT_JOBS,
+	OPT_WATCH,
+	OPT_COUNT,
 };
 
 void tool_flash_banner(FILE *f)
@@ -68,7 +70,9 @@ void tool_flash_usage(FILE *f)
 		   "     --force                    let -U replace an existing file\n"
 		   "     --json                     JSON events and result on stdout, one per line\n"
 		   "     --all                      run the job on every matching device, all at once\n"
-		   "     --jobs N                   with --all: at most N devices at once (1..64)\n"
+		   "     --jobs N                   with --all or --watch: at most N devices at once (1..64)\n"
+		   "     --watch                    wait for devices; run the job once on each new one\n"
+		   "     --count N                  with --watch: stop after N devices\n"
 		   "     --poll-cap MS              longest bwPollTimeout sleep honoured (60000)\n"
 		   "     --timeout MS               deadline for one device operation (120000)\n"
 		   "     --usb-timeout MS           deadline for one control transfer (5000)\n"
@@ -218,6 +222,8 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 	    {"all", no_argument, NULL, OPT_ALL},
 	    {"trace", required_argument, NULL, OPT_TRACE},
 	    {"jobs", required_argument, NULL, OPT_JOBS},
+	    {"watch", no_argument, NULL, OPT_WATCH},
+	    {"count", required_argument, NULL, OPT_COUNT},
 	    {NULL, 0, NULL, 0},
 	};
 	dfk_error err;
@@ -366,6 +372,11 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 			if (!num_arg(optarg, 64, &o->jobs) || o->jobs < 1)
 				return usage_error("--jobs: invalid number of devices at once \"%s\" (1..64)", optarg);
 			break;
+		case OPT_WATCH: o->watch = true; break;
+		case OPT_COUNT:
+			if (!num_arg(optarg, 1000000, &o->count) || o->count < 1)
+				return usage_error("--count: invalid number of devices \"%s\" (1..1000000)", optarg);
+			break;
 		case OPT_TRACE:
 			if (!*optarg)
 				return usage_error("--trace: no file name%s", "");
@@ -394,6 +405,10 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 		return usage_error("nothing to do: give -l, -e, -D FILE, -U FILE or -s ADDR:MODIFIERS%s", "");
 	if (o->all && o->upload)
 		return usage_error("--all cannot be used with -U (one output file)%s", "");
+	if (o->watch && (o->upload || o->list || o->all || o->wait))
+		return usage_error("--watch cannot be used with -U, -l, --all or -w%s", "");
+	if (o->count && !o->watch)
+		return usage_error("--count needs --watch%s", "");
 	if (o->verify == 1 && !o->download)
 		return usage_error("--verify needs -D%s", "");
 	if (o->skip_unchanged && !o->download)

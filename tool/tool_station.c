@@ -11,6 +11,7 @@
  * live row per device; then a summary, and a non-zero exit when any
  * device failed, naming which. */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,7 +32,9 @@ typedef struct station_dev {
 	char path[TOOL_PATH_MAX];  /* as the transport names it (for the search) */
 	char shown[TOOL_PATH_MAX]; /* sanitised, for output */
 	dfk_code rc;
-	bool done;
+	_Atomic bool done; /* its thread has finished (watch mode reaps it) */
+	bool running;	   /* watch mode: the slot has a thread */
+	pthread_t thread;
 	tool_trace trace; /* the shared file, with this device's lines */
 } station_dev;
 
@@ -135,6 +138,51 @@ static dfk_code share_firmware(const flash_run *from, flash_run *to, dfk_error *
 	return DFK_OK;
 }
 
+/* A device's run: its path, output (a row when board is set already),
+ * context, firmware and trace. */
+static dfk_code init_dev(station *st, station_dev *d, const char *path, size_t row)
+{
+	flash_run *r = st->main;
+	tool_board *board = d->r.ui.board;
+	memset(d, 0, sizeof(*d));
+	snprintf(d->path, sizeof(d->path), "%s", path);
+	tool_sanitize(path, d->shown, sizeof(d->shown));
+	flash_run *w = &d->r;
+	w->o = r->o;
+	w->op = r->op;
+	dfk_error_clear(&w->err);
+	tool_ui_init(&w->ui, r->o->json, r->o->verbose);
+	w->ui.tty = false; /* several bars cannot share a line: rows or lines */
+	w->ui.device = d->shown;
+	w->ui.lock = &st->lock;
+	w->ui.board = board;
+	w->ui.row = row;
+	dfk_code rc = worker_ctx(r->ctx, &w->ctx, &r->err);
+	if (rc == DFK_OK)
+		rc = share_firmware(r, w, &r->err);
+	if (rc)
+		return rc;
+	tool_ui_attach(&w->ui, w->ctx);
+	if (r->trace) {
+		d->trace = *r->trace;
+		d->trace.device = d->shown;
+		d->trace.lock = &st->lock;
+		d->trace.ui = r->trace->ui ? &w->ui : NULL;
+		tool_trace_attach(&d->trace, w->ctx);
+	}
+	return DFK_OK;
+}
+
+/* What init_dev set up. */
+static void fini_dev(station_dev *d)
+{
+	if (d->r.have_fw)
+		free(d->r.fw.targets);
+	d->r.have_fw = false;
+	dfk_ctx_free(d->r.ctx);
+	d->r.ctx = NULL;
+}
+
 static dfk_code setup(station *st, const char (*paths)[TOOL_PATH_MAX])
 {
 	flash_run *r = st->main;
@@ -147,47 +195,22 @@ static dfk_code setup(station *st, const char (*paths)[TOOL_PATH_MAX])
 			return dfk_error_set(&r->err, DFK_ERR_NOMEM, "out of memory");
 	}
 	for (size_t i = 0; i < st->n; i++) {
-		station_dev *d = &st->devs[i];
-		snprintf(d->path, sizeof(d->path), "%s", paths[i]);
-		tool_sanitize(paths[i], d->shown, sizeof(d->shown));
-		flash_run *w = &d->r;
-		w->o = r->o;
-		w->op = r->op;
-		dfk_error_clear(&w->err);
-		tool_ui_init(&w->ui, r->o->json, r->o->verbose);
-		w->ui.device = d->shown;
-		w->ui.lock = &st->lock;
 		if (board) {
-			w->ui.board = &st->board;
-			w->ui.row = i;
-			snprintf(st->board.paths[i], sizeof(st->board.paths[i]), "%s", d->shown);
+			st->devs[i].r.ui.board = &st->board;
+			tool_sanitize(paths[i], st->board.paths[i], sizeof(st->board.paths[i]));
 			snprintf(st->board.rows[i], ROW_MAX, "waiting");
 		}
-		dfk_code rc = worker_ctx(r->ctx, &w->ctx, &r->err);
-		if (rc == DFK_OK)
-			rc = share_firmware(r, w, &r->err);
+		dfk_code rc = init_dev(st, &st->devs[i], paths[i], i);
 		if (rc)
 			return rc;
-		tool_ui_attach(&w->ui, w->ctx);
-		if (r->trace) {
-			d->trace = *r->trace;
-			d->trace.device = d->shown;
-			d->trace.lock = &st->lock;
-			d->trace.ui = r->trace->ui ? &w->ui : NULL;
-			tool_trace_attach(&d->trace, w->ctx);
-		}
 	}
 	return DFK_OK;
 }
 
 static void teardown(station *st)
 {
-	for (size_t i = 0; i < st->n; i++) {
-		flash_run *w = &st->devs[i].r;
-		if (w->have_fw)
-			free(w->fw.targets);
-		dfk_ctx_free(w->ctx);
-	}
+	for (size_t i = 0; i < st->n; i++)
+		fini_dev(&st->devs[i]);
 	free(st->board.rows);
 	free(st->board.paths);
 }
@@ -303,5 +326,213 @@ dfk_code tool_station_run(flash_run *r, const char (*paths)[TOOL_PATH_MAX], size
 	free(ctxs);
 	pthread_mutex_destroy(&st.lock);
 	free(st.devs);
+	return rc;
+}
+
+/* ---- --watch: each device once as it is plugged in ---------------------- */
+
+/* How long a flashed device may be away and come back as the same one (a
+ * re-enumeration after leave or reset) rather than a new board. */
+#define WATCH_GRACE_MS 5000
+#define WATCH_SCAN_MS 200
+#define WATCH_FAILED_KEPT 64
+
+static void *watch_slot(void *arg)
+{
+	station_dev *d = arg;
+	d->rc = run_one(d);
+	if (d->r.t) {
+		dfk_transport_free(d->r.t);
+		d->r.t = NULL;
+	}
+	tool_ui_device_result(&d->r.ui, d->rc, d->r.err.msg, d->r.bytes, d->r.verified);
+	atomic_store(&d->done, true);
+	return NULL;
+}
+
+typedef struct watch_run {
+	station st;
+	dfk_watch *w;
+	dfk_ctx *scan_ctx; /* no log: a scan sees devices busy with our threads */
+	dfk_ctx **ctxs;	   /* for the signal handler: the run's, then each slot's */
+	size_t started, passed, failed, running;
+	char failed_paths[WATCH_FAILED_KEPT][TOOL_PATH_MAX];
+	char failed_msgs[WATCH_FAILED_KEPT][DFK_ERROR_MSG_MAX];
+	dfk_code first_rc;
+	dfk_error first_err;
+	size_t scans_ok;
+	char last_warning[DFK_ERROR_MSG_MAX];
+} watch_run;
+
+static uint64_t wall_ms(const dfk_ctx *ctx)
+{
+	const dfk_clock *c = dfk_ctx_clock(ctx);
+	return c->now_ms(c->user);
+}
+
+/* Joins the slots whose job has ended, and counts them. */
+static void reap(watch_run *wr, bool wait_all)
+{
+	flash_run *r = wr->st.main;
+	for (size_t i = 0; i < wr->st.n; i++) {
+		station_dev *d = &wr->st.devs[i];
+		if (!d->running || (!wait_all && !atomic_load(&d->done)))
+			continue;
+		pthread_join(d->thread, NULL);
+		d->running = false;
+		wr->running--;
+		if (d->rc == DFK_OK) {
+			wr->passed++;
+		} else {
+			if (wr->failed < WATCH_FAILED_KEPT) {
+				snprintf(wr->failed_paths[wr->failed], TOOL_PATH_MAX, "%s", d->shown);
+				snprintf(wr->failed_msgs[wr->failed], DFK_ERROR_MSG_MAX, "%s", d->r.err.msg);
+			}
+			if (wr->first_rc == DFK_OK) {
+				wr->first_rc = d->rc;
+				wr->first_err = d->r.err;
+			}
+			wr->failed++;
+		}
+		dfk_watch_release(wr->w, d->path, wall_ms(r->ctx), NULL);
+		wr->ctxs[i + 1] = NULL; /* before the context goes */
+		fini_dev(d);
+		tool_ui_info(&r->ui, "Done: %zu passed, %zu failed, %zu running", wr->passed, wr->failed, wr->running);
+	}
+}
+
+/* Starts the job on the new device at path in a free slot; false when
+ * every slot is busy (it stays new and is offered again). */
+static bool start(watch_run *wr, const char *path)
+{
+	flash_run *r = wr->st.main;
+	for (size_t i = 0; i < wr->st.n; i++) {
+		station_dev *d = &wr->st.devs[i];
+		if (d->running)
+			continue;
+		if (init_dev(&wr->st, d, path, i) || dfk_watch_take(wr->w, path, &r->err)) {
+			fini_dev(d);
+			tool_ui_warn(&r->ui, "cannot start on the device at %s: %s", d->shown, r->err.msg);
+			dfk_error_clear(&r->err);
+			return true;
+		}
+		wr->ctxs[i + 1] = d->r.ctx;
+		atomic_store(&d->done, false);
+		if (pthread_create(&d->thread, NULL, watch_slot, d) != 0) {
+			wr->ctxs[i + 1] = NULL;
+			fini_dev(d);
+			return false; /* offered again at the next scan */
+		}
+		d->running = true;
+		wr->running++;
+		wr->started++;
+		tool_ui_info(&r->ui, "New device at path \"%s\": started (%zu running)", d->shown, wr->running);
+		return true;
+	}
+	return false;
+}
+
+/* One look at the bus through a transport of its own, released before
+ * any job starts (a USB/IP server lets one host import a device). */
+static dfk_code scan(watch_run *wr)
+{
+	flash_run *r = wr->st.main, s;
+	memset(&s, 0, sizeof(s));
+	s.o = r->o;
+	s.ctx = wr->scan_ctx;
+	dfk_error_clear(&s.err);
+	dfk_code rc = tool_flash_open_transport(&s);
+	dfk_found *found = NULL;
+	if (rc == DFK_OK)
+		rc = dfk_find(s.ctx, s.t, &r->o->match, &found, &s.err);
+	size_t nnew = 0;
+	if (rc == DFK_OK)
+		rc = dfk_watch_scan(wr->w, found, wall_ms(r->ctx), &nnew, &s.err);
+	dfk_found_free(found);
+	dfk_transport_free(s.t);
+	if (rc) {
+		r->err = s.err;
+		return rc;
+	}
+	uint64_t limit = r->o->count ? (uint64_t)r->o->count : UINT64_MAX;
+	char path[TOOL_PATH_MAX];
+	for (size_t i = 0; i < nnew && wr->started < limit; i++) {
+		snprintf(path, sizeof(path), "%s", dfk_watch_new_path(wr->w, i));
+		if (!start(wr, path))
+			break;
+	}
+	return DFK_OK;
+}
+
+dfk_code tool_station_watch(flash_run *r)
+{
+	watch_run *wr = calloc(1, sizeof(*wr));
+	if (!wr)
+		return dfk_error_set(&r->err, DFK_ERR_NOMEM, "out of memory");
+	station *st = &wr->st;
+	st->main = r;
+	st->n = r->o->jobs > 0 ? (size_t)r->o->jobs : TOOL_STATION_MAX;
+	st->devs = calloc(st->n, sizeof(*st->devs));
+	wr->ctxs = calloc(st->n + 1, sizeof(*wr->ctxs));
+	pthread_mutex_init(&st->lock, NULL);
+	dfk_code rc = !st->devs || !wr->ctxs ? dfk_error_set(&r->err, DFK_ERR_NOMEM, "out of memory") : DFK_OK;
+	if (rc == DFK_OK)
+		rc = worker_ctx(r->ctx, &wr->scan_ctx, &r->err);
+	if (rc == DFK_OK)
+		rc = dfk_watch_new(&wr->w, WATCH_GRACE_MS, &r->err);
+	if (rc == DFK_OK) {
+		wr->ctxs[0] = r->ctx;
+		tool_signal_install_many(wr->ctxs, st->n + 1);
+		if (r->o->count)
+			tool_ui_info(&r->ui, "Waiting for devices: %ld to do, %zu at a time (interrupt to stop)",
+				     r->o->count, st->n);
+		else
+			tool_ui_info(&r->ui, "Waiting for devices, %zu at a time (interrupt to stop)", st->n);
+	}
+	while (rc == DFK_OK) {
+		reap(wr, false);
+		if (r->o->count && wr->passed + wr->failed >= (size_t)r->o->count)
+			break;
+		if (dfk_ctx_cancelled(r->ctx))
+			break;
+		rc = scan(wr);
+		/* The first look fails the run (a wrong address, say); later a
+		 * server restarting or a bus hiccup is waited out, said once. */
+		if (rc == DFK_OK) {
+			wr->scans_ok++;
+			wr->last_warning[0] = '\0';
+		} else if (wr->scans_ok > 0 && rc != DFK_ERR_NOMEM) {
+			if (strcmp(wr->last_warning, r->err.msg) != 0) {
+				tool_ui_warn(&r->ui, "%s (still watching)", r->err.msg);
+				snprintf(wr->last_warning, sizeof(wr->last_warning), "%s", r->err.msg);
+			}
+			dfk_error_clear(&r->err);
+			rc = DFK_OK;
+		}
+		if (rc == DFK_OK && dfk_ctx_sleep(r->ctx, WATCH_SCAN_MS) == DFK_ERR_CANCELLED)
+			break;
+	}
+	reap(wr, true); /* a signal cancelled the jobs still running */
+	tool_signal_install(r->ctx);
+
+	if (rc == DFK_OK) {
+		tool_ui_info(&r->ui, "Summary: %zu passed, %zu failed (of %zu devices)", wr->passed, wr->failed,
+			     wr->passed + wr->failed);
+		for (size_t i = 0; i < wr->failed && i < WATCH_FAILED_KEPT; i++)
+			tool_ui_info(&r->ui, "  FAILED [%s]: %s", wr->failed_paths[i], wr->failed_msgs[i]);
+		snprintf(r->dev_json, sizeof(r->dev_json), ",\"passed\":%zu,\"failed\":%zu", wr->passed, wr->failed);
+		if (wr->failed) {
+			char why[DFK_ERROR_MSG_MAX];
+			snprintf(why, sizeof(why), "%s", wr->first_err.msg);
+			rc = dfk_error_set(&r->err, wr->first_rc, "%zu of %zu devices failed; the first (%s): %s",
+					   wr->failed, wr->passed + wr->failed, wr->failed_paths[0], why);
+		}
+	}
+	dfk_watch_free(wr->w);
+	dfk_ctx_free(wr->scan_ctx);
+	free(wr->ctxs);
+	free(st->devs);
+	pthread_mutex_destroy(&st->lock);
+	free(wr);
 	return rc;
 }

@@ -208,6 +208,26 @@ DFK_API void dfk_found_free(dfk_found *found);
  * pointer is owned by found. Interfaces of one device share one dev. */
 DFK_API size_t dfk_found_count(const dfk_found *found);
 DFK_API const dfk_dfu_if *dfk_found_get(const dfk_found *found, size_t i);
+
+/* New arrivals, for a station that flashes each board once as it is
+ * plugged in (dfukit --watch): bookkeeping over successive dfk_find
+ * results, no I/O. A device is its port path. It is new when seen and not
+ * yet taken; taken (being flashed) until released; then done while the same
+ * serial stays there, or comes back within grace_ms of when it was last
+ * seen (a re-enumeration after leave or reset). A different serial, or the
+ * same after longer, is a new board. A device that goes before it is taken
+ * is forgotten. */
+typedef struct dfk_watch dfk_watch;
+DFK_API dfk_code dfk_watch_new(dfk_watch **w, uint32_t grace_ms, dfk_error *err);
+DFK_API void dfk_watch_free(dfk_watch *w);
+/* One look at the bus (found: what dfk_find returned now; now_ms on the
+ * caller's clock): *nnew gets how many devices are new and not taken. */
+DFK_API dfk_code dfk_watch_scan(dfk_watch *w, const dfk_found *found, uint64_t now_ms, size_t *nnew, dfk_error *err);
+/* The i-th new device's path after the last scan (NULL past the end). */
+DFK_API const char *dfk_watch_new_path(const dfk_watch *w, size_t i);
+/* The caller starts on a new device, and is done with it. */
+DFK_API dfk_code dfk_watch_take(dfk_watch *w, const char *path, dfk_error *err);
+DFK_API dfk_code dfk_watch_release(dfk_watch *w, const char *path, uint64_t now_ms, dfk_error *err);
 /* Every device the transport listed, DFU-capable or not, matching or not
  * (e.g. to show a device whose DFU interface could not be read). NULL for
  * i >= dfk_found_usb_count; owned by found. */

@@ -101,7 +101,8 @@ t_read_each_other() {
 # A bad suffix on the file is refused before anything is written.
 t_bad_suffix() {
 	cp qs.bin bad.bin
-	python3 "$HERE/gen.py" patch bad.bin 10 00
+	# Byte 10 inverted: a fixed value would be no change once in 256 runs.
+	python3 "$HERE/gen.py" patch bad.bin 10 "$(printf '%02x' $((0x$(od -An -tx1 -j10 -N1 bad.bin | tr -d ' ') ^ 0xff)))"
 	cp bad.bin bad0.bin
 	expect 65 "$DFUKIT" prefix -s 0x400 -a bad.bin
 	err_has "CRC mismatch"
