@@ -124,7 +124,7 @@ emu_device *emu_device_new(const emu_config *cfg, char *errbuf, size_t errsz)
 	if (dev->desc_faults & EMU_D_XFER65535)
 		dev->xfer_size = 65535;
 	dev->op_buf = malloc(65536);
-	if (!dev->op_buf || !emu_flash_init(dev, cfg->memory_path, errbuf, errsz)) {
+	if (!dev->op_buf || !emu_flash_init(dev, cfg, errbuf, errsz)) {
 		if (!dev->op_buf)
 			snprintf(errbuf, errsz, "out of memory");
 		emu_device_free(dev);

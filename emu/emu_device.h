@@ -32,6 +32,12 @@ typedef struct emu_config {
 	const char *profile;	 /* built-in device name (see emu_profiles_print), if no desc */
 	const emu_profile *desc; /* a loaded description; borrowed: it must outlive the device */
 	const char *memory_path; /* NULL: memories in RAM only */
+	/* Without memory_path: the caller's buffer for the memories, used when
+	 * it holds them all (emu_profile_memsize), else one is allocated. For
+	 * fuzzing, where a fresh allocation per run costs more in page faults
+	 * than the run itself; it must outlive the device. */
+	uint8_t *memory;
+	size_t memory_size;
 	emu_timing timing;
 	const char *serial;		    /* NULL: the description's serial (or none) */
 	const char *faults[EMU_MAX_FAULTS]; /* --fault SPEC strings, parsed by the device */

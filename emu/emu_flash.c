@@ -212,8 +212,9 @@ void emu_flash_fill_initial(emu_mem *m)
 		memcpy(m->data + m->def->patches[i].off, m->def->patches[i].data, m->def->patches[i].len);
 }
 
-bool emu_flash_init(emu_device *dev, const char *path, char *errbuf, size_t errsz)
+bool emu_flash_init(emu_device *dev, const emu_config *cfg, char *errbuf, size_t errsz)
 {
+	const char *path = cfg->memory_path;
 	const emu_profile *p = dev->prof;
 	uint64_t total = 0;
 	dev->memfd = -1;
@@ -273,6 +274,9 @@ bool emu_flash_init(emu_device *dev, const char *path, char *errbuf, size_t errs
 		dev->memfd = fd;
 		dev->mapped = true;
 		dev->membuf = map;
+	} else if (cfg->memory && cfg->memory_size >= total) {
+		dev->membuf = cfg->memory;
+		dev->borrowed = true;
 	} else {
 		dev->membuf = malloc(total);
 		if (!dev->membuf) {
@@ -296,7 +300,7 @@ void emu_flash_close(emu_device *dev)
 	if (dev->mapped) {
 		msync(dev->membuf, dev->memsize, MS_SYNC);
 		munmap(dev->membuf, dev->memsize);
-	} else {
+	} else if (!dev->borrowed) {
 		free(dev->membuf);
 	}
 	if (dev->memfd >= 0)

@@ -298,8 +298,9 @@ struct emu_device {
 	size_t nmem;
 	uint8_t *membuf;
 	uint64_t memsize;
-	int memfd;   /* -1: RAM only */
-	bool mapped; /* membuf is a MAP_SHARED mapping of memfd */
+	int memfd;     /* -1: RAM only */
+	bool mapped;   /* membuf is a MAP_SHARED mapping of memfd */
+	bool borrowed; /* membuf is emu_config.memory: not freed */
 
 	/* bus */
 	bool runtime; /* application (runtime) mode, else DFU mode */
@@ -383,7 +384,7 @@ void emu_dfuse_leave(emu_device *dev);
 bool emu_dfuse_protected(const emu_device *dev);
 
 /* emu_flash.c */
-bool emu_flash_init(emu_device *dev, const char *path, char *errbuf, size_t errsz);
+bool emu_flash_init(emu_device *dev, const emu_config *cfg, char *errbuf, size_t errsz);
 void emu_flash_close(emu_device *dev);
 /* Finds the segment of mem holding addr; NULL when none. */
 const emu_seg *emu_flash_seg(const emu_mem *m, uint64_t addr);

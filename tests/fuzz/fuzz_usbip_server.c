@@ -8,12 +8,39 @@
  * delayed replies and idle limits are exercised too. */
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "emu_device.h"
 #include "emu_session.h"
 
 static const char *const profiles[] = {"stm32f405", "dfu11", "stm32l476", "stm32f103-flash-loader", "stm32h743"};
+#define NPROFILES (sizeof(profiles) / sizeof(profiles[0]))
+
+/* Parsed once, and memories in buffers kept across runs: a fresh 1-2 MiB
+ * allocation per run cost more in page faults than the run itself (about
+ * 100 runs a second). Each run still starts from fresh contents: the
+ * device fills them. */
+static emu_profile *parsed[NPROFILES];
+static uint8_t *membufs[2];
+static size_t membuf_size;
+
+static void init_once(void)
+{
+	char err[256];
+	if (membufs[0])
+		return;
+	for (size_t i = 0; i < NPROFILES; i++) {
+		parsed[i] = emu_profile_builtin(profiles[i], err, sizeof(err));
+		if (!parsed[i])
+			abort();
+		if (emu_profile_memsize(parsed[i]) > membuf_size)
+			membuf_size = emu_profile_memsize(parsed[i]);
+	}
+	for (int i = 0; i < 2; i++)
+		if (!(membufs[i] = malloc(membuf_size)))
+			abort();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -23,8 +50,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 2)
 		return 0;
+	init_once();
 	memset(&cfg, 0, sizeof(cfg));
-	cfg.profile = profiles[(data[0] & 0x7f) % (sizeof(profiles) / sizeof(profiles[0]))];
+	cfg.desc = parsed[(data[0] & 0x7f) % NPROFILES];
+	cfg.memory_size = membuf_size;
 	cfg.timing = (data[0] & 0x80) ? EMU_TIMING_REAL : EMU_TIMING_FAST;
 	size_t chunk = (size_t)data[1] * 7 + 1;
 	data += 2;
@@ -35,6 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static emu_bus bus;
 	memset(&bus, 0, sizeof(bus));
 	for (int i = 0; i < 2; i++) {
+		cfg.memory = membufs[i];
 		emu_device *dev = emu_device_new(&cfg, err, sizeof(err));
 		if (!dev || !emu_bus_add(&bus, dev)) {
 			emu_device_free(dev);
