@@ -97,6 +97,20 @@ wait_line() {
 	return 1
 }
 
+# interrupt REGEX SIGNAL ARGS...: runs dfukit ARGS in the background
+# (output in $TMP/out and $TMP/err) and sends it SIGNAL once a line of its
+# stderr matches REGEX; $RC gets its exit status.
+interrupt() {
+	local regex=$1 sig=$2
+	shift 2
+	"$DFUKIT" "$@" >"$TMP/out" 2>"$TMP/err" &
+	local pid=$!
+	wait_line "$TMP/err" "$regex" || fail "no line /$regex/ came: $(tail -3 "$TMP/err")"
+	kill -"$sig" "$pid"
+	RC=0
+	wait "$pid" || RC=$?
+}
+
 # rand_file PATH SIZE: deterministic pseudo-random bytes.
 rand_file() {
 	head -c "$2" /dev/urandom >"$1"

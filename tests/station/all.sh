@@ -135,13 +135,8 @@ t_trace_names_devices() {
 t_signal_cancels_all() {
 	app_file "$TMP/img.bin" 262144
 	emu_n 4 --timing real
-	"$DFUKIT" --all -a 0 -s 0x08000000 -D "$TMP/img.bin" >"$TMP/out" 2>"$TMP/err" &
-	local pid=$!
-	wait_line "$TMP/err" '^\[1-[1-4]\] download: [0-9]+ bytes from' || fail "no download started"
-	kill -INT "$pid"
-	local rc=0
-	wait "$pid" || rc=$?
-	[ "$rc" -eq 130 ] || fail "exit $rc after SIGINT, expected 130: $(tail -3 "$TMP/err")"
+	interrupt '^\[1-[1-4]\] download: [0-9]+ bytes from' INT --all -a 0 -s 0x08000000 -D "$TMP/img.bin"
+	[ "$RC" -eq 130 ] || fail "exit $RC after SIGINT, expected 130: $(tail -3 "$TMP/err")"
 	grep_out '^Summary: 0 passed, 4 failed'
 	[ "$(grep -c -E '^\[1-[1-4]\] FAILED: .*cancel' "$TMP/err")" -eq 4 ] ||
 		fail "not every device was cancelled: $(grep FAILED "$TMP/err")"

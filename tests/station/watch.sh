@@ -80,13 +80,8 @@ t_failure_counted() {
 t_signal_during_job() {
 	app_file "$TMP/img.bin" 262144
 	emu_arrive stm32f405 1 1 --timing real
-	"$DFUKIT" --watch -a 0 -s 0x08000000 -D "$TMP/img.bin" >"$TMP/out" 2>"$TMP/err" &
-	local pid=$!
-	wait_line "$TMP/err" '^\[1-1\] download: [0-9]+ bytes from' || fail "no download started"
-	kill -TERM "$pid"
-	local rc=0
-	wait "$pid" || rc=$?
-	[ "$rc" -eq 143 ] || fail "exit $rc after SIGTERM during a job, expected 143: $(tail -3 "$TMP/err")"
+	interrupt '^\[1-1\] download: [0-9]+ bytes from' TERM --watch -a 0 -s 0x08000000 -D "$TMP/img.bin"
+	[ "$RC" -eq 143 ] || fail "exit $RC after SIGTERM during a job, expected 143: $(tail -3 "$TMP/err")"
 	grep_err '^\[1-1\] FAILED: .*cancel'
 	grep_out '^Summary: 0 passed, 1 failed'
 }
