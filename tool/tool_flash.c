@@ -268,9 +268,6 @@ static dfk_code run_job(flash_run *r, dfk_dev *dev, const dfk_dfu_if *const *alt
 		if (o->verify == 1 && !can_upload)
 			return dfk_error_set(&r->err, DFK_ERR_UNSUPPORTED,
 					     "--verify: the device cannot upload (bitCanUpload is clear)");
-		if (o->skip_unchanged && !can_upload)
-			return dfk_error_set(&r->err, DFK_ERR_UNSUPPORTED,
-					     "--skip-unchanged: the device cannot upload (bitCanUpload is clear)");
 		jo.verify = o->verify < 0 ? can_upload : o->verify == 1;
 		rc = check_file_ids(r, ifc);
 		if (rc)

@@ -54,7 +54,8 @@ typedef struct cmp_sink {
 	uint32_t base;
 	uint64_t *done, total; /* phase progress */
 	bool mismatch_is_error;
-	bool equal; /* cleared at the first difference when not an error */
+	bool equal;  /* cleared at the first difference when not an error */
+	bool erased; /* every byte read was 0xFF (cleared at the first other) */
 } cmp_sink;
 
 static dfk_code cmp_block(void *user, uint32_t addr, const uint8_t *data, size_t len, dfk_error *err)
@@ -72,6 +73,8 @@ static dfk_code cmp_block(void *user, uint32_t addr, const uint8_t *data, size_t
 					     addr + (uint32_t)i, want[i], data[i]);
 		c->equal = false;
 	}
+	for (size_t i = 0; c->erased && i < len; i++)
+		c->erased = data[i] == 0xFF;
 	*c->done += len;
 	dfk__progress(c->ctx, DFK_PHASE_VERIFY, *c->done, c->total, addr);
 	return DFK_OK;
@@ -125,7 +128,7 @@ dfk_code dfk__plain_read(dfk_dev *dev, const char *what, uint64_t limit, dfk__re
 	return code;
 }
 
-dfk_code dfk__read_unchanged(dfk_dev *dev, const dfk_plan *plan, bool *unchanged, dfk_error *err)
+dfk_code dfk__read_pages(dfk_dev *dev, const dfk_plan *plan, bool find_erased, dfk_page_verdict *v, dfk_error *err)
 {
 	const dfk_ctx *ctx = dfk_dev_ctx(dev);
 	uint64_t total = 0, done = 0, got;
@@ -133,20 +136,24 @@ dfk_code dfk__read_unchanged(dfk_dev *dev, const dfk_plan *plan, bool *unchanged
 
 	for (size_t r = 0; r < plan->nruns; r++)
 		total += plan->runs[r].len;
-	/* Each page with image bytes is read once, up to its first difference. */
+	/* Each page with image bytes is read once, up to the run where it is
+	 * known to be neither the same nor erased. */
 	for (size_t p = 0; p < plan->nerase && !code; p++) {
-		uint64_t ps = plan->erase[p].addr, pe = ps + plan->erase[p].size;
-		unchanged[p] = true;
-		for (size_t r = 0; r < plan->nruns && !code && unchanged[p]; r++) {
+		uint64_t ps = plan->erase[p].addr, pe = ps + plan->erase[p].size, covered = 0;
+		bool same = true, erased = find_erased;
+		for (size_t r = 0; r < plan->nruns && !code && (same || erased); r++) {
 			const dfk_plan_run *run = &plan->runs[r];
 			uint64_t rs = run->addr, re = rs + run->len;
 			uint64_t s = rs > ps ? rs : ps, e = re < pe ? re : pe;
-			cmp_sink c = {ctx, run->data + (s - rs), (uint32_t)s, &done, total, false, true};
+			cmp_sink c = {ctx, run->data + (s - rs), (uint32_t)s, &done, total, false, true, erased};
 			if (s >= e)
 				continue;
 			code = dfk__dfuse_read_cb(dev, (uint32_t)s, e - s, false, cmp_block, &c, &got, err);
-			unchanged[p] = c.equal;
+			same = same && c.equal;
+			erased = erased && c.erased;
+			covered += e - s;
 		}
+		v[p] = same ? DFK_PAGE_SAME : erased && covered == pe - ps ? DFK_PAGE_ERASED : DFK_PAGE_WRITE;
 	}
 	return code;
 }
@@ -268,7 +275,7 @@ static dfk_code step_end(exec *x, const dfk_step *st, dfk_error *err)
 
 static dfk_code step_verify(exec *x, const dfk_step *st, dfk_error *err)
 {
-	cmp_sink c = {x->ctx, st->data, st->addr, &x->verify_done, x->s->verify_bytes, true, true};
+	cmp_sink c = {x->ctx, st->data, st->addr, &x->verify_done, x->s->verify_bytes, true, true, false};
 	uint64_t got = 0;
 	dfk_code code;
 

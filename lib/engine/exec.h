@@ -33,8 +33,10 @@ dfk_code dfk__plain_read(dfk_dev *dev, const char *what, uint64_t limit, dfk__re
 			 uint64_t *total, dfk_error *err);
 
 /* Skip-unchanged's device side: reads what plan's runs cover, page by
- * page, and sets unchanged[p] for each page of plan->erase whose covered
- * bytes already match. The plan editing is dfk__plan_drop_pages (pure). */
-dfk_code dfk__read_unchanged(dfk_dev *dev, const dfk_plan *plan, bool *unchanged, dfk_error *err);
+ * page, and gives each page of plan->erase its verdict: SAME when its
+ * covered bytes already match; with find_erased, ERASED when the image
+ * covers all of it and it reads as erased (0xFF); WRITE otherwise. The
+ * plan editing is dfk__plan_drop_pages (pure). */
+dfk_code dfk__read_pages(dfk_dev *dev, const dfk_plan *plan, bool find_erased, dfk_page_verdict *v, dfk_error *err);
 
 #endif

@@ -24,6 +24,9 @@ static dfk_code plain_download(dfk_dev *dev, const dfk_image *img, const dfk_job
 	char what[48];
 	dfk_code code;
 
+	if (o->skip_unchanged)
+		dfk_log(ctx, DFK_LOG_WARN,
+			"a plain DFU device has no pages to compare or skip: the whole image is written");
 	/* The payload is the elements back to back (one for a raw file). */
 	if (img->count == 1) {
 		data = img->elements[0].data;
@@ -165,26 +168,50 @@ static dfk_code plan_targets(dfk_dev *dev, const dfk_firmware *fw, const dfk_job
 	return DFK_OK;
 }
 
-/* Skip-unchanged: the device's reads decide which pages are already right,
- * then the plan is edited (pure) into *edited. */
-static dfk_code drop_unchanged(dfk_dev *dev, const dfk_plan *plan, dfk_plan *edited, dfk_error *err)
+/* Skip-unchanged: the device's reads decide which pages are already right
+ * (and, with a read-back to catch a wrong guess, which are erased already),
+ * then the plan is edited (pure) into *edited; *used tells whether it was.
+ * A comparison that fails to read falls back to the whole plan, and says so:
+ * skipping is only ever an optimisation. */
+static dfk_code drop_unchanged(dfk_dev *dev, const dfk_plan *plan, bool find_erased, dfk_plan *edited, bool *used,
+			       dfk_error *err)
 {
-	bool *unchanged = calloc(plan->nerase ? plan->nerase : 1, sizeof(bool));
+	const dfk_ctx *ctx = dfk_dev_ctx(dev);
+	dfk_page_verdict *v = calloc(plan->nerase ? plan->nerase : 1, sizeof(*v));
 	dfk_code code;
 
-	if (!unchanged)
+	*used = false;
+	if (!v)
 		return dfk_error_set(err, DFK_ERR_NOMEM, "out of memory");
-	code = dfk__read_unchanged(dev, plan, unchanged, err);
+	code = dfk__read_pages(dev, plan, find_erased, v, err);
 	if (code == DFK_ERR_CANCELLED)
 		code = dfk__cancelled(dev, err,
 				      "cancelled while comparing the device's memory with the image: nothing erased or "
 				      "written");
+	if (code && code != DFK_ERR_CANCELLED && code != DFK_ERR_NODEV && code != DFK_ERR_NOMEM) {
+		dfk_log(ctx, DFK_LOG_WARN,
+			"cannot compare with the device's memory (%s): every page is erased and written", err->msg);
+		dfk_error_clear(err);
+		free(v);
+		code = dfk_dfu_make_idle(dev, err);
+		return code ? dfk_error_prefix(err, "after the failed comparison") : DFK_OK;
+	}
 	if (!code)
-		code = dfk__plan_drop_pages(plan, unchanged, edited, err);
-	if (!code && edited->nerase < plan->nerase)
-		dfk_log(dfk_dev_ctx(dev), DFK_LOG_INFO, "%zu of %zu pages unchanged, not erased or written",
-			plan->nerase - edited->nerase, plan->nerase);
-	free(unchanged);
+		code = dfk__plan_drop_pages(plan, v, edited, err);
+	if (!code) {
+		size_t same = 0, erased = 0;
+		for (size_t p = 0; p < plan->nerase; p++) {
+			same += v[p] == DFK_PAGE_SAME;
+			erased += v[p] == DFK_PAGE_ERASED;
+		}
+		dfk_log(
+		    ctx, DFK_LOG_INFO,
+		    "skip-unchanged: %zu of %zu pages unchanged, not erased or written; %zu already erased, written "
+		    "without erasing; %zu erased and written",
+		    same, plan->nerase, erased, plan->nerase - same - erased);
+		*used = true;
+	}
+	free(v);
 	return code;
 }
 
@@ -264,10 +291,18 @@ static dfk_code run_target(dfk_dev *dev, const dfk_plan *plan, const dfk_job_opt
 	memset(&whole, 0, sizeof(whole));
 	memset(&s, 0, sizeof(s));
 	if (o->skip_unchanged && !o->mass_erase && can_upload) {
-		code = drop_unchanged(dev, plan, &edited, err);
+		/* Writing over what only reads as erased is safe only when the
+		 * read-back will tell whether it took. */
+		bool used;
+		code = drop_unchanged(dev, plan, o->verify && !o->will_reset, &edited, &used, err);
 		if (code)
 			return code;
-		plan = &edited;
+		if (used)
+			plan = &edited;
+	} else if (o->skip_unchanged && !o->mass_erase) {
+		dfk_log(ctx, DFK_LOG_WARN,
+			"the device cannot upload, so nothing can be compared: every page is erased and "
+			"written");
 	}
 	npages = plan->nerase;
 	if (o->preserve && can_upload && !o->mass_erase)

@@ -303,14 +303,14 @@ static void keep_bytes(dfk_plan *out, const dfk_plan_run *r, uint64_t pos, uint6
 		    (dfk_plan_run){(uint32_t)pos, (uint32_t)(end - pos), r->data + (pos - r->addr)};
 }
 
-dfk_code dfk__plan_drop_pages(const dfk_plan *plan, const bool *unchanged, dfk_plan *out, dfk_error *err)
+dfk_code dfk__plan_drop_pages(const dfk_plan *plan, const dfk_page_verdict *v, dfk_plan *out, dfk_error *err)
 {
 	size_t cap_runs = plan->nruns, gaps = 0;
 
 	memset(out, 0, sizeof(*out));
 	/* Each dropped page can split a run in two. */
 	for (size_t p = 0; p < plan->nerase; p++)
-		gaps += unchanged[p];
+		gaps += v[p] == DFK_PAGE_SAME;
 	cap_runs += gaps;
 	out->erase = malloc((plan->nerase ? plan->nerase : 1) * sizeof(*out->erase));
 	out->runs = malloc((cap_runs ? cap_runs : 1) * sizeof(*out->runs));
@@ -319,14 +319,14 @@ dfk_code dfk__plan_drop_pages(const dfk_plan *plan, const bool *unchanged, dfk_p
 		return dfk_error_set(err, DFK_ERR_NOMEM, "plan: out of memory");
 	}
 	for (size_t p = 0; p < plan->nerase; p++)
-		if (!unchanged[p])
+		if (v[p] == DFK_PAGE_WRITE)
 			out->erase[out->nerase++] = plan->erase[p];
 	for (size_t r = 0; r < plan->nruns; r++) {
 		const dfk_plan_run *run = &plan->runs[r];
 		uint64_t pos = run->addr, end = pos + run->len;
 		for (size_t p = 0; p < plan->nerase; p++) {
 			uint64_t ps = plan->erase[p].addr, pe = ps + plan->erase[p].size;
-			if (!unchanged[p] || pe <= pos || ps >= end)
+			if (v[p] != DFK_PAGE_SAME || pe <= pos || ps >= end)
 				continue;
 			keep_bytes(out, run, pos, ps > pos ? ps : pos);
 			pos = pe < end ? pe : end;

@@ -56,11 +56,18 @@ dfk_code dfk__schedule_plain(const uint8_t *data, uint64_t len, uint16_t xfer, b
 			     dfk_error *err);
 void dfk__schedule_free(dfk_schedule *s);
 
-/* Skip-unchanged's edit of a plan: out gets plan minus the pages marked
- * unchanged[i] (one per plan->erase[i]): they are not erased and the runs
- * skip their bytes. out's runs borrow plan's bytes: free out (with
- * dfk_plan_free) before plan. */
-dfk_code dfk__plan_drop_pages(const dfk_plan *plan, const bool *unchanged, dfk_plan *out, dfk_error *err);
+/* What skip-unchanged found a page of a plan to hold. */
+typedef enum dfk_page_verdict {
+	DFK_PAGE_WRITE = 0,  /* other bytes: erased and written */
+	DFK_PAGE_SAME = 1,   /* the image's bytes already: neither */
+	DFK_PAGE_ERASED = 2, /* all of it erased: written without erasing */
+} dfk_page_verdict;
+
+/* Skip-unchanged's edit of a plan: out gets plan with v[i] applied to
+ * plan->erase[i]: SAME pages are not erased and the runs skip their bytes,
+ * ERASED pages keep their bytes but are not erased. out's runs borrow
+ * plan's bytes: free out (with dfk_plan_free) before plan. */
+dfk_code dfk__plan_drop_pages(const dfk_plan *plan, const dfk_page_verdict *v, dfk_plan *out, dfk_error *err);
 
 /* Partial-page preservation's edit of a plan: bytes[p] (NULL: not
  * preserved) holds the device's copy of page plan->erase[p], read before;

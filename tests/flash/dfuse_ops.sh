@@ -173,6 +173,35 @@ t_skip_unchanged() {
 	mem_check 0x08000000 "$TMP/a2.bin"
 }
 
+# --skip-unchanged on a blank device: pages that read as erased are written
+# without erasing them (the read-back checks they took); without a
+# read-back they are erased all the same. The plan says what it skipped.
+t_skip_unchanged_erased() {
+	fresh_emu stm32f405
+	rand_file "$TMP/a.bin" 65536
+	expect 0 -v -a 0 -s 0x08000000 -D "$TMP/a.bin" --skip-unchanged
+	grep_err 'skip-unchanged: 0 of 4 pages unchanged, not erased or written; 4 already erased, written without erasing; 0 erased and written'
+	grep_out 'verified'
+	stop_emu
+	[ "$(stat_value erased_pages)" = 0 ] || fail "erased $(stat_value erased_pages) blank pages"
+	mem_check 0x08000000 "$TMP/a.bin"
+	fresh_emu stm32f405
+	expect 0 -a 0 -s 0x08000000 -D "$TMP/a.bin" --skip-unchanged --no-verify
+	stop_emu
+	[ "$(stat_value erased_pages)" = 4 ] || fail "--no-verify: erased $(stat_value erased_pages) pages, expected 4"
+	mem_check 0x08000000 "$TMP/a.bin"
+}
+
+# --skip-unchanged on a device that cannot upload: a warning, every page
+# written (it used to be refused).
+t_skip_unchanged_no_upload() {
+	fresh_emu dfu11-dnload-only
+	rand_file "$TMP/a.bin" 5000
+	expect 0 -a 0 -D "$TMP/a.bin" --skip-unchanged
+	grep_err 'warning: a plain DFU device has no pages to compare or skip: the whole image is written'
+	mem_check 0 "$TMP/a.bin" 0
+}
+
 # -U: existing files are kept unless --force; a length and no length.
 t_upload() {
 	fresh_emu stm32f405

@@ -416,6 +416,47 @@ static void test_dfuse_file_missing_alt(void **state)
 	fx_free(f);
 }
 
+static void f405_read_protected(mock_dev *d);
+
+/* Skip-unchanged is an optimisation: a comparison that cannot read falls
+ * back to erasing and writing every page, and says so. */
+static void test_skip_unchanged_read_fails_falls_back(void **state)
+{
+	fx *f = fx_new(f405_read_protected, 0);
+	(void)state;
+
+	raw_fw(f, 16 * KIB, true, BASE);
+	f->o.skip_unchanged = true;
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
+	assert_non_null(strstr(f->r.bus.log, "cannot compare with the device's memory"));
+	assert_non_null(strstr(f->r.bus.log, "every page is erased and written"));
+	assert_memory_equal(mem_at(f, BASE), f->fw.targets[0].image.elements[0].data, 16 * KIB);
+	assert_int_equal(mock_erased(&f->r.d, BASE), 1);
+	fx_free(f);
+}
+
+/* Pages that read as erased are written without erasing them, when the
+ * read-back checks it; the same image again touches nothing. */
+static void test_skip_unchanged_erased_pages(void **state)
+{
+	fx *f = fx_new(mock_init_f405, 0);
+	(void)state;
+
+	raw_fw(f, 32 * KIB, true, BASE);
+	f->o.skip_unchanged = true;
+	f->o.verify = true;
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
+	assert_memory_equal(mem_at(f, BASE), f->fw.targets[0].image.elements[0].data, 32 * KIB);
+	assert_int_equal(f->r.d.n_erase, 0);
+	assert_non_null(strstr(f->r.bus.log, "0 of 2 pages unchanged, not erased or written; 2 already erased"));
+	/* without a read-back, erased-looking pages are erased all the same */
+	f->o.verify = false;
+	memset(mem_at(f, BASE), 0xFF, 32 * KIB);
+	assert_int_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
+	assert_int_equal(f->r.d.n_erase, 2);
+	fx_free(f);
+}
+
 static void f405_read_protected(mock_dev *d)
 {
 	mock_init_f405(d);
@@ -428,9 +469,9 @@ static void test_read_protection_explained(void **state)
 	fx *f = fx_new(f405_read_protected, 0);
 	(void)state;
 
-	/* mass erase is skipped so the SET_ADDRESS comes first */
+	/* the first SET_ADDRESS is the page read that keeps the rest of the
+	 * partly covered page */
 	raw_fw(f, 4 * KIB, true, BASE);
-	f->o.skip_unchanged = true;
 	assert_int_not_equal(dfk_job_download(f->r.dev, &f->fw, &f->o, &f->r.err), DFK_OK);
 	assert_non_null(strstr(f->r.err.msg, "set address 0x08000000 failed"));
 	assert_non_null(strstr(f->r.err.msg, "errVENDOR"));
@@ -1230,6 +1271,8 @@ int main(void)
 	    cmocka_unit_test(test_dfuse_file_leaves_at_first_element),
 	    cmocka_unit_test(test_dfuse_file_missing_alt),
 	    cmocka_unit_test(test_read_protection_explained),
+	    cmocka_unit_test(test_skip_unchanged_read_fails_falls_back),
+	    cmocka_unit_test(test_skip_unchanged_erased_pages),
 	    cmocka_unit_test(test_mass_erase_reports_time),
 	    cmocka_unit_test(test_partial_page_preserved),
 	    cmocka_unit_test(test_raw_needs_address_on_dfuse),

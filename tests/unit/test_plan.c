@@ -658,7 +658,7 @@ static void test_plan_drop_pages(void **state)
 	dfk_memmap m;
 	dfk_plan p, e;
 	dfk_error err;
-	bool unchanged[3] = {false, true, false};
+	dfk_page_verdict unchanged[3] = {DFK_PAGE_WRITE, DFK_PAGE_SAME, DFK_PAGE_WRITE};
 	(void)state;
 	parse(F405, &m);
 	img_init(&t);
@@ -679,8 +679,17 @@ static void test_plan_drop_pages(void **state)
 	check_run_bytes(&e.runs[0]);
 	check_run_bytes(&e.runs[1]);
 	dfk_plan_free(&e);
+	/* the first page erased already: written, not erased */
+	unchanged[0] = DFK_PAGE_ERASED;
+	assert_int_equal(dfk__plan_drop_pages(&p, unchanged, &e, &err), DFK_OK);
+	assert_int_equal(e.nerase, 1);
+	assert_int_equal(e.erase[0].addr, 0x08008000);
+	assert_int_equal(e.nruns, 2);
+	assert_int_equal(e.runs[0].addr, 0x08000000);
+	assert_int_equal(e.runs[0].len, 0x4000);
+	dfk_plan_free(&e);
 	/* all unchanged: nothing left */
-	unchanged[0] = unchanged[2] = true;
+	unchanged[0] = unchanged[2] = DFK_PAGE_SAME;
 	assert_int_equal(dfk__plan_drop_pages(&p, unchanged, &e, &err), DFK_OK);
 	assert_int_equal(e.nerase, 0);
 	assert_int_equal(e.nruns, 0);
