@@ -128,6 +128,22 @@ dfk_code dfk__plain_read(dfk_dev *dev, const char *what, uint64_t limit, dfk__re
 	return code;
 }
 
+dfk_code dfk__verify_runs(dfk_dev *dev, const dfk_plan *plan, dfk_error *err)
+{
+	const dfk_ctx *ctx = dfk_dev_ctx(dev);
+	uint64_t total = 0, done = 0, got;
+	dfk_code code = DFK_OK;
+
+	for (size_t r = 0; r < plan->nruns; r++)
+		total += plan->runs[r].len;
+	for (size_t r = 0; r < plan->nruns && !code; r++) {
+		const dfk_plan_run *run = &plan->runs[r];
+		cmp_sink c = {ctx, run->data, run->addr, &done, total, true, true, false};
+		code = dfk__dfuse_read_cb(dev, run->addr, run->len, false, cmp_block, &c, &got, err);
+	}
+	return code;
+}
+
 dfk_code dfk__read_pages(dfk_dev *dev, const dfk_plan *plan, bool find_erased, dfk_page_verdict *v, dfk_error *err)
 {
 	const dfk_ctx *ctx = dfk_dev_ctx(dev);

@@ -32,6 +32,10 @@ dfk_code dfk__cancelled(dfk_dev *dev, dfk_error *err, const char *fmt, ...) DFK_
 dfk_code dfk__plain_read(dfk_dev *dev, const char *what, uint64_t limit, dfk__read_sink sink, void *user,
 			 uint64_t *total, dfk_error *err);
 
+/* Reads back every run of plan and compares it (DFK_ERR_VERIFY at the
+ * first difference): a verification on a handle of its own. */
+dfk_code dfk__verify_runs(dfk_dev *dev, const dfk_plan *plan, dfk_error *err);
+
 /* Skip-unchanged's device side: reads what plan's runs cover, page by
  * page, and gives each page of plan->erase its verdict: SAME when its
  * covered bytes already match; with find_erased, ERASED when the image

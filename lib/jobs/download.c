@@ -271,8 +271,73 @@ static void free_bytes(uint8_t **bytes, size_t n)
 	free(bytes);
 }
 
-/* Erases, writes and verifies one planned target on the selected alt. */
-static dfk_code run_target(dfk_dev *dev, const dfk_plan *plan, const dfk_job_opts *o, bool *verified, dfk_error *err)
+/* A write to the option bytes of a device that resets once they are
+ * written (the alt's memory map is named so, as on every STM32 ROM). */
+static bool option_bytes_reset(dfk_dev *dev)
+{
+	const dfk_memmap *map = NULL;
+	if (!(dfk__dev_quirks(dev)->flags & DFK_QUIRK_OPTION_BYTES_RESET))
+		return false;
+	return dfk_dev_memmap(dev, &map, NULL) == DFK_OK && map && strncmp(map->name, "Option Bytes", 12) == 0;
+}
+
+/* After an option-byte write the device resets: waits for it on the same
+ * port, and reads what was written back through a new handle. */
+static dfk_code confirm_option_bytes(dfk_dev *dev, const dfk_plan *plan, bool verify, bool *verified, dfk_error *err)
+{
+	const dfk_ctx *ctx = dfk_dev_ctx(dev);
+	const dfk_dfu_if *ifc = dfk_dev_if(dev);
+	char path[sizeof(ifc->dev->path)];
+	dfk_found *found = NULL;
+	dfk_dev *again = NULL;
+	dfk_code code;
+
+	*verified = false;
+	snprintf(path, sizeof(path), "%s", ifc->dev->path);
+	if (!verify) {
+		dfk_log(ctx, DFK_LOG_WARN, "the device resets after an option-byte write: not verified");
+		return DFK_OK;
+	}
+	dfk_log(ctx, DFK_LOG_INFO,
+		"the device resets after an option-byte write; reading them back once it is back on %s", path);
+	code = dfk_wait_for(ctx, ifc->transport, NULL, path, NULL, &found, err);
+	if (code == DFK_ERR_CANCELLED)
+		return code;
+	const dfk_dfu_if *alt = NULL;
+	for (size_t i = 0; !code && i < dfk_found_count(found) && !alt; i++)
+		if (dfk_found_get(found, i)->alt == ifc->alt && strcmp(dfk_found_get(found, i)->dev->path, path) == 0)
+			alt = dfk_found_get(found, i);
+	if (code || !alt) {
+		/* A boot configuration written may start the application. */
+		dfk_log(ctx, DFK_LOG_WARN,
+			"the device did not come back in DFU mode after its option-byte write (%s): not verified",
+			code ? err->msg : "no such alt setting");
+		dfk_error_clear(err);
+		dfk_found_free(found);
+		return DFK_OK;
+	}
+	code = dfk_dev_open(ctx, alt, &again, err);
+	if (!code)
+		code = dfk_dfu_make_idle(again, err); /* an STM32 ROM starts in dfuERROR without firmware */
+	if (!code)
+		code = dfk__verify_runs(again, plan, err);
+	if (!code)
+		code = dfk_dfu_make_idle(again, err);
+	if (code == DFK_ERR_VERIFY)
+		dfk_error_prefix(err, "the option bytes read back after the reset differ from the image (the device "
+				      "did not take them, or corrected them)");
+	else if (code)
+		dfk_error_prefix(err, "reading the option bytes back after the reset");
+	*verified = code == DFK_OK;
+	dfk_dev_close(again);
+	dfk_found_free(found);
+	return code;
+}
+
+/* Erases, writes and verifies one planned target on the selected alt;
+ * *reset: the device reset itself after it (option bytes). */
+static dfk_code run_target(dfk_dev *dev, const dfk_plan *plan, const dfk_job_opts *o, bool *verified, bool *reset,
+			   dfk_error *err)
 {
 	const dfk_ctx *ctx = dfk_dev_ctx(dev);
 	bool can_upload = dfk__job_has_attr(dev, DFK_ATTR_CAN_UPLOAD);
@@ -314,10 +379,16 @@ static dfk_code run_target(dfk_dev *dev, const dfk_plan *plan, const dfk_job_opt
 			dfk_log(ctx, DFK_LOG_WARN,
 				"page 0x%08X (%u bytes) is only partly covered by the image: all of it is erased",
 				plan->erase[p].addr, plan->erase[p].size);
+	/* The device resets once its option bytes are written: no read-back
+	 * on this handle, but one when it is back. */
+	*reset = !o->will_reset && option_bytes_reset(dev);
 	if (!code)
-		code = dfk__schedule_dfuse(plan, xfer, auto_inc, o->verify && can_upload && !o->will_reset, &s, err);
+		code = dfk__schedule_dfuse(plan, xfer, auto_inc, o->verify && can_upload && !o->will_reset && !*reset,
+					   &s, err);
 	if (!code)
-		code = dfk__exec(dev, &s, o->will_reset, verified, err);
+		code = dfk__exec(dev, &s, o->will_reset || *reset, verified, err);
+	if (!code && *reset)
+		code = confirm_option_bytes(dev, plan, o->verify && can_upload, verified, err);
 	if (!code && o->verify && !can_upload && !o->will_reset)
 		dfk_log(ctx, DFK_LOG_WARN, "not verified: the device cannot upload");
 	dfk__schedule_free(&s);
@@ -339,9 +410,10 @@ static uint32_t first_address(const dfk_firmware *fw, const dfk_job_opts *o)
 	return o->address;
 }
 
-/* *verified: every target written was read back and matched. */
+/* *verified: every target written was read back and matched; *reset:
+ * the device reset itself (its handle is stale). */
 static dfk_code run_targets(dfk_dev *dev, const dfk_firmware *fw, const dfk_job_opts *o, target_plan *tp, size_t n,
-			    bool *verified, dfk_error *err)
+			    bool *verified, bool *reset, dfk_error *err)
 {
 	bool dfuse_file = fw->format == DFK_FORMAT_DFUSE;
 	bool multi = dfuse_file && fw->ntargets > 1;
@@ -358,12 +430,12 @@ static dfk_code run_targets(dfk_dev *dev, const dfk_firmware *fw, const dfk_job_
 				return dfk_error_prefix(err, "target %zu", tp[k].index);
 		}
 		bool ok = false;
-		code = run_target(dev, &tp[k].plan, o, &ok, err);
+		code = run_target(dev, &tp[k].plan, o, &ok, reset, err);
 		*verified = *verified && ok;
 		if (code && multi)
 			dfk_error_prefix(err, "target %zu (alt %u)", tp[k].index, tp[k].t->alt);
-		if (o->will_reset)
-			break; /* the device is resetting */
+		if (o->will_reset || *reset)
+			break; /* the device is resetting, or did */
 	}
 	if (ran == 0)
 		*verified = false;
@@ -390,11 +462,15 @@ static dfk_code dfuse_download(dfk_dev *dev, const dfk_firmware *fw, const dfk_j
 			dfk_error_prefix(err, "%s", what);
 	}
 	*verified = true;
+	bool reset = false;
 	if (!code && !resetting)
-		code = run_targets(dev, fw, o, tp, n, verified, err);
+		code = run_targets(dev, fw, o, tp, n, verified, &reset, err);
 	if (code || resetting)
 		*verified = false;
-	if (!code && !resetting && !o->will_reset) {
+	if (!code && reset && o->leave)
+		dfk_log(dfk_dev_ctx(dev), DFK_LOG_INFO,
+			"not leaving DFU mode: the device reset after its option bytes");
+	if (!code && !resetting && !o->will_reset && !reset) {
 		/* An explicit address wins; else the first element's address,
 		 * where dfu-util 0.11 forgets it for .dfu files. */
 		const dfk_image *first = NULL;

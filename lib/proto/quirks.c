@@ -39,15 +39,16 @@ static const quirk_entry table[] = {
     /* STM32 system bootloaders (AN2606): F4 mass erase reports 100 ms but
      * takes up to ~32 s; L4 stalls an early GETSTATUS; H7 rev V stays busy
      * after erases beyond 1 MiB until CLRSTATUS (betaflight-configurator
-     * #1861). One PID for every family, so all apply, each only where its
-     * symptom shows. */
+     * #1861); every family resets after an option-byte write. One PID for
+     * every family, so all apply, each only where its symptom shows. */
     {0x0483,
      0xdf11,
      0xdf11,
      ANY_BCD,
      "STM32 system bootloader",
-     {DFK_QUIRK_SLOW_MASS_ERASE | DFK_QUIRK_EARLY_STATUS_STALL | DFK_QUIRK_BUSY_TAIL_CLRSTATUS, 0, 0, 40000, 0, 3,
-      NULL}},
+     {DFK_QUIRK_SLOW_MASS_ERASE | DFK_QUIRK_EARLY_STATUS_STALL | DFK_QUIRK_BUSY_TAIL_CLRSTATUS |
+	  DFK_QUIRK_OPTION_BYTES_RESET,
+      0, 0, 40000, 0, 3, NULL}},
     /* Espressif ESP32-S2/S3 USB DFU (ROM/TinyUSB): erases inside the
      * DNLOAD control transfer, which can exceed the 5 s USB timeout. */
     {0x303a, 0x0002, 0x0002, ANY_BCD, "ESP32-S2", {DFK_QUIRK_ERASE_IN_TRANSFER, 0, 30000, 0, 0, 0, NULL}},

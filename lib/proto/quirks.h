@@ -40,6 +40,10 @@ enum {
 	/* Answers dfuDNBUSY with a 0 ms poll timeout forever when wedged
 	 * (Black Magic Probe): give up after max_zero_polls such answers. */
 	DFK_QUIRK_ZERO_POLL_WEDGE = 1u << 9,
+	/* Resets itself once its option bytes are written (STM32 ROMs,
+	 * AN2606): the last status never comes. The write is confirmed by
+	 * reading them back when the device is back. */
+	DFK_QUIRK_OPTION_BYTES_RESET = 1u << 10,
 };
 
 typedef struct dfk_quirks {

@@ -202,6 +202,22 @@ t_skip_unchanged_no_upload() {
 	mem_check 0 "$TMP/a.bin" 0
 }
 
+# Option bytes: the STM32 ROM resets once they are written, so the last
+# status never comes; dfukit waits for the device to come back and reads
+# them back through a new handle (without a read-back: a warning).
+t_option_bytes_reset() {
+	fresh_emu stm32f405
+	# Alt 1 follows the 1 MiB flash in the memory file: one user option
+	# bit (nRST_STDBY) flipped, read protection left off.
+	python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); o = bytearray(d[0x100000:0x100010]); o[0] ^= 0x80; open(sys.argv[2], "wb").write(o)' "$MEM" "$TMP/opt.bin"
+	expect 0 -a 1 -s 0x1FFFC000 -D "$TMP/opt.bin"
+	grep_out '^Download done: 16 bytes, verified$'
+	mem_check 0x1FFFC000 "$TMP/opt.bin" 0x1FEFC000
+	expect 0 -a 1 -s 0x1FFFC000 -D "$TMP/opt.bin" --no-verify
+	grep_err 'warning: the device resets after an option-byte write: not verified'
+	no_out 'verified'
+}
+
 # -U: existing files are kept unless --force; a length and no length.
 t_upload() {
 	fresh_emu stm32f405

@@ -6,7 +6,7 @@
 Starts dfukit-emu on a unix socket and dfukit-gui against it, drives the
 window only through AT-SPI, and checks the emulator's memory file.
 Usage (inside a11y_session.sh): a11y_test.py BUILD_DIR SCENARIO
-SCENARIO: flash | fault | read | erase | cancel | hotplug | optionbytes
+SCENARIO: flash | fault | read | erase | cancel | hotplug | optionbytes | optionbytes_confirmed
 DFUKIT_GUI_SHOTS=DIR saves screenshots of the states into DIR."""
 import os
 import shutil
@@ -364,8 +364,46 @@ def optionbytes():
     print("ok: confirmation shown, Cancel wrote nothing")
 
 
+def optionbytes_confirmed():
+    start_emu()
+    with open(MEM, "rb") as f:
+        flash_before = f.read(0x100000)
+        opt_before = f.read(16)
+    # One user option bit changed (nRST_STDBY), read protection left off.
+    new = bytearray(opt_before)
+    new[0] ^= 0x80
+    new = bytes(new)
+    fw = os.path.join(TMP, "options.dfu")
+    open(fw, "wb").write(dfuse_file(1, "Option Bytes", 0x1FFFC000, new))
+    app = start_gui(fw)
+    dl = button(app, "Download Firmware")
+    wait_sensitive(dl)
+    dl.doActionNamed("click")
+    if not wait_label(app, ["This file writes the option bytes"], 10):
+        fail("no option-bytes confirmation")
+    # The dialog lays its buttons out twice (wide and narrow), one shown.
+    ok = [n for n in app.findChildren(lambda n: n.roleName == "push button"
+                                      and n.name.replace("_", "").startswith("Write Option Bytes") and n.sensitive)]
+    if not ok:
+        fail("no Write Option Bytes button")
+    ([n for n in ok if n.showing] or ok)[0].doActionNamed("click")
+    result = wait_label(app, ["Success", "Failed", "Error"], 30)
+    print("result: %r" % result)
+    shot("gui-option-bytes-written", app)
+    if not result or not result.startswith("Success"):
+        fail("the confirmed write did not end in Success: %r" % result)
+    with open(MEM, "rb") as f:
+        flash_after = f.read(0x100000)
+        opt_after = f.read(16)
+    if opt_after != new:
+        fail("the option bytes are %s, not the file's %s" % (opt_after.hex(), new.hex()))
+    if flash_after != flash_before:
+        fail("the flash changed although only the option bytes were written")
+    print("ok: confirmed, the option bytes written and nothing else")
+
+
 try:
-    {"hotplug": hotplug, "optionbytes": optionbytes, "erase": erase, "flash": flash, "fault": fault, "read": read, "cancel": cancel}[SCENARIO]()
+    {"optionbytes_confirmed": optionbytes_confirmed, "hotplug": hotplug, "optionbytes": optionbytes, "erase": erase, "flash": flash, "fault": fault, "read": read, "cancel": cancel}[SCENARIO]()
 finally:
     for p in reversed(procs):
         p.terminate()
