@@ -15,6 +15,16 @@ dev_present() { # VID:PID
 	done
 	return 1
 }
+count_present() { # VID:PID: how many such devices are configured with their node
+	n=0
+	for d in /sys/bus/usb/devices/*; do
+		[ -f "$d/idVendor" ] || continue
+		[ "$(cat "$d/idVendor"):$(cat "$d/idProduct")" = "$1" ] || continue
+		[ "$(cat "$d/bConfigurationValue" 2>/dev/null)" = 1 ] || continue
+		[ -e "/dev/bus/usb/$(printf %03d "$(cat "$d/busnum")")/$(printf %03d "$(cat "$d/devnum")")" ] && n=$((n + 1))
+	done
+	echo $n
+}
 wait_present() { # VID:PID [TENTHS]: the device is configured and has its node
 	i=0
 	while [ $i -lt "${2:-150}" ]; do

@@ -205,6 +205,38 @@ for tool in dfukit dfu-util; do
 	fresh $prof 1209:df10
 	job $? $tool $prof bad-file fail same - -- $tool -a 0 -D $T/bad-dfu11.bin
 done
+# Several devices on vhci-hcd (one emulator, --count 3, a memory file each):
+# dfukit --all flashes them all at once through libusb, one thread and one
+# libusb context each, every device found again by its port path.
+mkdir -p $T/many
+rm -f $T/many/*
+/bin/dfukit-emu --profile stm32f405 --count 3 --memory $T/many --attach-vhci 2>>/tmp/emu.log &
+EMU_PID=$!
+i=0
+while [ "$(count_present 0483:df11)" -lt 3 ] && [ $i -lt 150 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+n=$(count_present 0483:df11)
+if [ "$n" -lt 3 ]; then
+	flunk "all-3: $n of 3 devices appeared"
+else
+	dfukit --all -a 0 -s 0x08000000 -D $T/fw.bin >$T/all.out 2>&1
+	rc=$?
+	echo "@@ALL dfukit --all on 3 devices: exit $rc, $(grep '^Summary' $T/all.out)"
+	[ $rc = 0 ] && grep -q '^Summary: 3 passed, 0 failed' $T/all.out || {
+		tail -5 $T/all.out
+		flunk "all-3: dfukit --all"
+	}
+fi
+emu_stop
+k=0
+for f in $T/many/*.mem; do
+	head -c 32768 "$f" | cmp -s - $T/fw.bin || flunk "all-3: $f does not hold the image"
+	k=$((k + 1))
+done
+[ $k = 3 ] || flunk "all-3: $k memory files, expected 3"
+
 [ $fail = 0 ] || sed 's/^/    emu| /' /tmp/emu.log | tail -20
 echo "@@FAILURES $fail"
 [ $fail = 0 ]
