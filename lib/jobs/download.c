@@ -303,9 +303,10 @@ static dfk_code confirm_option_bytes(dfk_dev *dev, const dfk_plan *plan, bool ve
 	code = dfk_wait_for(ctx, ifc->transport, NULL, path, NULL, &found, err);
 	if (code == DFK_ERR_CANCELLED)
 		return code;
+	/* dfk_wait_for keeps only the DFU-mode interfaces on path. */
 	const dfk_dfu_if *alt = NULL;
 	for (size_t i = 0; !code && i < dfk_found_count(found) && !alt; i++)
-		if (dfk_found_get(found, i)->alt == ifc->alt && strcmp(dfk_found_get(found, i)->dev->path, path) == 0)
+		if (dfk_found_get(found, i)->alt == ifc->alt)
 			alt = dfk_found_get(found, i);
 	if (code || !alt) {
 		/* A boot configuration written may start the application. */
