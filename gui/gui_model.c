@@ -71,7 +71,7 @@ char *gui_device_list_signature(const gui_device_list *l)
 	GString *s = g_string_new(NULL);
 	for (size_t i = 0; i < l->count; i++) {
 		device_signature(s, &l->devs[i]);
-		g_string_append_c(s, '\n');
+		g_string_append(s, l->devs[i].fresh ? "|fresh\n" : "\n");
 	}
 	return g_string_free(s, FALSE);
 }

@@ -41,6 +41,9 @@ typedef struct gui_device {
 	uint16_t transfer_size;
 	gui_alt *alts;
 	size_t nalts;
+	/* Station mode: new to the station's watch (dfk_watch_*), i.e. never
+	 * flashed by it, or a new board at that port. */
+	bool fresh;
 } gui_device;
 
 typedef struct gui_device_list {

@@ -82,6 +82,7 @@ void gui_window_update(gui_window *w)
 	gtk_widget_set_sensitive(GTK_WIDGET(w->select_button), !busy);
 	gtk_widget_set_sensitive(GTK_WIDGET(w->device_list), !busy);
 	gui_preview_free(&p);
+	gui_station_view_update(w);
 }
 
 /* ---- Devices ---- */
@@ -268,6 +269,7 @@ void gui_window_set_devices(gui_window *w, gui_device_list *list, const char *pr
 {
 	gtk_label_set_text(w->device_problems, problems ? problems : "");
 	gtk_widget_set_visible(GTK_WIDGET(w->device_problems), problems && *problems);
+	gui_station_view_devices(w, list);
 	char *sig = gui_device_list_signature(list);
 	if (w->device_sig && strcmp(sig, w->device_sig) == 0) {
 		g_free(sig);
@@ -431,7 +433,7 @@ void gui_window_job_done(gui_window *w, const gui_job_result *r)
 	g_free(w->report);
 	w->report = g_strdup(r->report ? r->report : "");
 	gtk_widget_set_sensitive(GTK_WIDGET(w->save_report_button), w->report[0] != '\0');
-	if (w->closing) {
+	if (w->closing && g_hash_table_size(w->station_jobs) == 0) {
 		gtk_window_destroy(w->win);
 		return;
 	}
@@ -457,7 +459,7 @@ static void job_starting(gui_window *w, const char *what)
 
 static gui_job_events job_events(gui_window *w)
 {
-	gui_job_events ev = {on_job_log, on_job_progress, on_job_done, w, w->scanner};
+	gui_job_events ev = {on_job_log, on_job_progress, on_job_done, w, w->scanner, false};
 	return ev;
 }
 
@@ -695,12 +697,13 @@ static gboolean on_close_request(GtkWindow *win, gpointer user)
 	(void)win;
 	gui_window *w = user;
 	w->closing = true;
+	bool station = gui_station_view_cancel_all(w);
 	if (w->job) {
 		/* Close once the job has brought the device to a defined state. */
 		gui_job_cancel(w->job);
 		return TRUE;
 	}
-	return FALSE;
+	return station; /* the last station job closes the window */
 }
 
 static void on_destroy(GtkWidget *win, gpointer user)
@@ -715,6 +718,7 @@ static void on_destroy(GtkWidget *win, gpointer user)
 	g_free(w->device_sig);
 	g_free(w->selected_key);
 	g_free(w->report);
+	gui_station_view_free(w);
 	/* w itself stays: queued scanner deliveries may still look at it. */
 }
 
@@ -776,7 +780,9 @@ gui_window *gui_window_new(GtkApplication *app, const char *const *sources)
 	adw_application_window_set_content(ADW_APPLICATION_WINDOW(w->win), GTK_WIDGET(outer));
 
 	/* Devices */
+	gui_station_view_build(w, page, hb);
 	AdwPreferencesGroup *g = group(page, "Devices");
+	w->devices_group = g;
 	adw_preferences_group_set_description(g, "Connected DFU devices, updated as they come and go. Pick the one to "
 						 "write to; expand a row for its memory.");
 	w->device_list = GTK_LIST_BOX(gtk_list_box_new());
@@ -822,6 +828,7 @@ gui_window *gui_window_new(GtkApplication *app, const char *const *sources)
 
 	/* Actions */
 	g = group(right, "Actions");
+	w->actions_group = g;
 	GtkBox *row = GTK_BOX(gtk_box_new(GTK_ORIENTATION_HORIZONTAL, 12));
 	w->download_button = button("Download Firmware", G_CALLBACK(on_download), w);
 	gtk_widget_add_css_class(GTK_WIDGET(w->download_button), "suggested-action");
@@ -861,6 +868,7 @@ gui_window *gui_window_new(GtkApplication *app, const char *const *sources)
 
 	/* Progress */
 	g = group(right, "Progress");
+	w->progress_group = g;
 	for (int i = 0; i < GUI_PHASE_COUNT; i++) {
 		w->phase_rows[i] = ADW_ACTION_ROW(adw_action_row_new());
 		adw_preferences_row_set_title(ADW_PREFERENCES_ROW(w->phase_rows[i]), gui_phase_title(i));

@@ -7,6 +7,7 @@
 #include <adwaita.h>
 
 #include "gui_model.h"
+#include "gui_station.h"
 #include "gui_worker.h"
 
 typedef struct gui_window {
@@ -42,6 +43,17 @@ typedef struct gui_window {
 	char *report;
 	bool confirming; /* a confirmation dialog is open */
 	bool closing;
+	/* station mode (gui_station_view.c) */
+	bool station_mode;
+	GtkToggleButton *station_toggle;
+	AdwPreferencesGroup *station_group, *devices_group, *actions_group, *progress_group;
+	GtkListBox *station_list;
+	GtkButton *flash_all_button;
+	GtkSwitch *auto_switch;
+	GtkLabel *counters_label;
+	gui_station station;
+	GHashTable *station_jobs;    /* key -> its running job */
+	GHashTable *station_widgets; /* key -> its row's widgets */
 } gui_window;
 
 /* sources: NULL-terminated list for the scanner (NULL: no scanner, for
@@ -57,5 +69,18 @@ const gui_device *gui_window_device(const gui_window *w);
 void gui_window_job_done(gui_window *w, const gui_job_result *r);
 /* Recomputes the plan preview and which buttons can be pressed. */
 void gui_window_update(gui_window *w);
+
+/* Station mode: every device a row, Flash all, auto-flash of new devices,
+ * counters, per-device logs (gui_station_view.c). */
+void gui_window_set_station_mode(gui_window *w, bool on);
+/* Starts a job on every connected device that is not being flashed;
+ * returns how many started. */
+size_t gui_window_flash_all(gui_window *w);
+/* Used by gui_window.c. */
+void gui_station_view_build(gui_window *w, AdwPreferencesPage *page, AdwHeaderBar *hb);
+void gui_station_view_devices(gui_window *w, const gui_device_list *l);
+void gui_station_view_update(gui_window *w);
+bool gui_station_view_cancel_all(gui_window *w); /* true when jobs still run */
+void gui_station_view_free(gui_window *w);
 
 #endif

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "gui_report.h"
+#include "gui_station.h"
 #include "tool_exit.h"
 
 /* ---- Library context and transports ---- */
@@ -54,7 +55,9 @@ struct gui_scanner {
 	int scanning; /* index of the source being listed, or -1 */
 	bool stop;
 	char **sources;
-	bool *busy;
+	int *busy; /* jobs holding each source (not listed meanwhile) */
+	/* Station mode's new arrivals, fed by every listing (under lock). */
+	gui_arrivals *arrivals;
 	unsigned interval_ms;
 	gui_scan_cb cb;
 	void *user;
@@ -144,7 +147,12 @@ static void open_reason(const char *warnings, const char *path, char *out, size_
 	dfk_sanitize(raw, out, outsz);
 }
 
-static void scan_source(const char *source, gui_device_list *out, GString *problems)
+static uint64_t now_ms(void)
+{
+	return (uint64_t)(g_get_monotonic_time() / 1000);
+}
+
+static void scan_source(gui_scanner *s, const char *source, gui_device_list *out, GString *problems)
 {
 	scan_log log = {g_string_new(NULL)};
 	dfk_ctx *ctx = ctx_new(scan_on_log, &log, NULL, NULL);
@@ -161,6 +169,9 @@ static void scan_source(const char *source, gui_device_list *out, GString *probl
 		g_string_append_printf(problems, "%s%s", problems->len ? "\n" : "", err.msg);
 		goto done;
 	}
+	g_mutex_lock(&s->lock);
+	gui_arrivals_scan(s->arrivals, source, found, now_ms());
+	g_mutex_unlock(&s->lock);
 	for (size_t u = 0; u < dfk_found_usb_count(found); u++) {
 		const dfk_usb_dev *ud = dfk_found_usb_get(found, u);
 		if (!has_dfu_interface(ud))
@@ -260,7 +271,7 @@ static gpointer scan_thread(gpointer data)
 				s->scanning = (int)i;
 				g_mutex_unlock(&s->lock);
 				gui_device_list fresh = {0};
-				scan_source(s->sources[i], &fresh, problems);
+				scan_source(s, s->sources[i], &fresh, problems);
 				g_mutex_lock(&s->lock);
 				s->scanning = -1;
 				g_cond_broadcast(&s->idle);
@@ -268,7 +279,9 @@ static gpointer scan_thread(gpointer data)
 				s->last[i] = fresh;
 			}
 			for (size_t k = 0; k < s->last[i].count; k++)
-				gui_device_list_append(&d->list, &s->last[i].devs[k]);
+				if (gui_device_list_append(&d->list, &s->last[i].devs[k]))
+					d->list.devs[d->list.count - 1].fresh =
+					    gui_arrivals_fresh(s->arrivals, s->last[i].devs[k].key);
 		}
 		d->problems = g_string_free(problems, FALSE);
 		if (s->stop) {
@@ -361,7 +374,8 @@ gui_scanner *gui_scanner_start(const char *const *sources, unsigned interval_ms,
 	s->scanning = -1;
 	s->sources = g_strdupv((char **)sources);
 	size_t n = g_strv_length(s->sources);
-	s->busy = g_new0(bool, n + 1);
+	s->busy = g_new0(int, n + 1);
+	s->arrivals = gui_arrivals_new(GUI_STATION_GRACE_MS);
 	s->last = g_new0(gui_device_list, n + 1);
 	s->next_due = g_new0(gint64, n + 1);
 	s->interval_ms = interval_ms;
@@ -383,7 +397,7 @@ static void set_busy(gui_scanner *s, const char *source, bool busy)
 	for (size_t i = 0; s->sources[i]; i++) {
 		if (strcmp(s->sources[i], source) != 0)
 			continue;
-		s->busy[i] = busy;
+		s->busy[i] += busy ? 1 : (s->busy[i] > 0 ? -1 : 0);
 		while (busy && s->scanning == (int)i)
 			g_cond_wait(&s->idle, &s->lock);
 	}
@@ -399,6 +413,24 @@ void gui_scanner_acquire(gui_scanner *s, const char *source)
 void gui_scanner_release(gui_scanner *s, const char *source)
 {
 	set_busy(s, source, false);
+}
+
+void gui_scanner_watch_begin(gui_scanner *s, const char *source, const char *path)
+{
+	if (!s)
+		return;
+	g_mutex_lock(&s->lock);
+	gui_arrivals_begin(s->arrivals, source, path);
+	g_mutex_unlock(&s->lock);
+}
+
+void gui_scanner_watch_end(gui_scanner *s, const char *source, const char *path)
+{
+	if (!s)
+		return;
+	g_mutex_lock(&s->lock);
+	gui_arrivals_end(s->arrivals, source, path, now_ms());
+	g_mutex_unlock(&s->lock);
 }
 
 void gui_scanner_stop(gui_scanner *s)
@@ -431,7 +463,8 @@ struct gui_job {
 	bool is_read;
 	bool is_command;
 	gui_command command;
-	gui_device dev; /* alts not kept */
+	gui_device dev;		/* alts not kept */
+	char dev_raw_path[128]; /* the path as the transport names it (from the key) */
 	char *file, *out_path;
 	gui_download_opts o;
 	uint32_t read_addr, read_len;
@@ -698,10 +731,15 @@ static gpointer job_thread(gpointer data)
 	const dfk_dfu_if *ifc = NULL;
 	uint64_t bytes = 0;
 	bool verified = false;
-	if (j->ev.scanner)
+	bool holding = j->ev.scanner != NULL;
+	if (holding)
 		gui_scanner_acquire(j->ev.scanner, j->dev.source);
 	dfk_code rc = j->ctx ? transport_open(j->ctx, j->dev.source, &t, &j->err)
 			     : dfk_error_set(&j->err, DFK_ERR_NOMEM, "out of memory");
+	/* Station mode: this transport imports only its own device, so that
+	 * the jobs on the other devices of a USB/IP server can import theirs. */
+	if (rc == DFK_OK && j->ev.only_path)
+		rc = dfk_transport_set_only_path(t, j->dev_raw_path, &j->err);
 	if (rc == DFK_OK)
 		rc = job_find(j, t, &found, &ifc);
 	if (rc == DFK_OK) {
@@ -715,6 +753,12 @@ static gpointer job_thread(gpointer data)
 				  j->dev.path, ifc->alt, j->dev.serial);
 		dfk_dev *dev = NULL;
 		rc = dfk_dev_open(j->ctx, ifc, &dev, &j->err);
+		/* Station mode: the device is ours now; the listing goes on (it
+		 * shows new arrivals while the others are flashed). */
+		if (j->ev.only_path && holding) {
+			gui_scanner_release(j->ev.scanner, j->dev.source);
+			holding = false;
+		}
 		if (rc == DFK_OK) {
 			if (j->is_command) {
 				rc = run_command(j, dev);
@@ -731,7 +775,7 @@ static gpointer job_thread(gpointer data)
 	dfk_found_free(found);
 	if (t)
 		dfk_transport_free(t);
-	if (j->ev.scanner)
+	if (holding)
 		gui_scanner_release(j->ev.scanner, j->dev.source);
 	j->result.operation = j->is_command ? (j->command == GUI_CMD_MASS_ERASE ? "mass-erase" : "unprotect")
 			      : j->is_read  ? "upload"
@@ -757,6 +801,10 @@ static gui_job *job_new(const gui_device *d, const gui_job_events *ev)
 	j->dev = *d;
 	j->dev.alts = NULL;
 	j->dev.nalts = 0;
+	/* The key is "source|path" with the transport's own path. */
+	size_t n = strlen(d->source);
+	snprintf(j->dev_raw_path, sizeof(j->dev_raw_path), "%s",
+		 strncmp(d->key, d->source, n) == 0 && d->key[n] == '|' ? d->key + n + 1 : d->path);
 	j->last_phase = -1;
 	j->last_pct = -1;
 	dfk_error_clear(&j->err);

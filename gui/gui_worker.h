@@ -32,6 +32,14 @@ void gui_scanner_stop(gui_scanner *s);
 /* True when local USB ("libusb" among the sources) is listed again on
  * libusb hotplug events; false when it is only polled (or not listed). */
 bool gui_scanner_hotplug(const gui_scanner *s);
+/* Station mode: every listing feeds the library's watch (dfk_watch_*), and
+ * a delivered device is marked fresh while the watch counts it as a new
+ * arrival. A station job on (source, path) begins and ends with these, so
+ * the device is not fresh again when it re-enumerates within
+ * GUI_STATION_GRACE_MS (after a leave or reset). s may be NULL. */
+#define GUI_STATION_GRACE_MS 5000
+void gui_scanner_watch_begin(gui_scanner *s, const char *source, const char *path);
+void gui_scanner_watch_end(gui_scanner *s, const char *source, const char *path);
 
 /* ---- Jobs ---- */
 typedef enum gui_phase {
@@ -61,6 +69,10 @@ typedef struct gui_job_events {
 	void (*done)(void *user, const gui_job_result *r);
 	void *user;
 	gui_scanner *scanner; /* paused for the job's source while it runs; may be NULL */
+	/* Station mode: the job's transport touches only its device
+	 * (dfk_transport_set_only_path), and the scanner is paused only while
+	 * the device is being opened. */
+	bool only_path;
 } gui_job_events;
 
 typedef struct gui_job gui_job;

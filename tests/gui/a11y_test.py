@@ -7,6 +7,7 @@ Starts dfukit-emu on a unix socket and dfukit-gui against it, drives the
 window only through AT-SPI, and checks the emulator's memory file.
 Usage (inside a11y_session.sh): a11y_test.py BUILD_DIR SCENARIO
 SCENARIO: flash | fault | read | erase | cancel | hotplug | optionbytes | optionbytes_confirmed
+          | station | station_auto
 DFUKIT_GUI_SHOTS=DIR saves screenshots of the states into DIR."""
 import os
 import shutil
@@ -39,10 +40,10 @@ def fail(msg):
     sys.exit(1)
 
 
-def start_emu(*extra):
+def start_emu(*extra, memory=MEM):
     log = open(os.path.join(TMP, "emu.log"), "w")
     p = subprocess.Popen([BUILD + "/dfukit-emu", "--profile", "stm32f405", "--listen", "unix:" + SOCK,
-                          "--memory", MEM] + list(extra), stderr=log, stdout=log)
+                          "--memory", memory] + list(extra), stderr=log, stdout=log)
     procs.append(p)
     for _ in range(500):
         if "listening on" in open(os.path.join(TMP, "emu.log")).read():
@@ -402,8 +403,135 @@ def optionbytes_confirmed():
     print("ok: confirmed, the option bytes written and nothing else")
 
 
+MEMDIR = os.path.join(TMP, "mem")
+
+
+def station_emu(n, *extra):
+    """dfukit-emu serving n STM32F405s, busids 1-1..1-n, memories MEMDIR/1-k.mem."""
+    os.makedirs(MEMDIR, exist_ok=True)
+    return start_emu("--count", str(n), *extra, memory=MEMDIR)
+
+
+def holds(busid, data):
+    with open(os.path.join(MEMDIR, busid + ".mem"), "rb") as f:
+        return f.read(len(data)) == data
+
+
+def station_on(app):
+    toggle = app.findChild(lambda n: n.roleName in ("toggle button", "push button") and n.name == "Station mode",
+                           retry=True)
+    toggle.doActionNamed("click")
+    return toggle
+
+
+def counters(app):
+    found = labels(app, "Passed: ")
+    return found[0] if found else None
+
+
+def wait_counters(app, want, timeout, during=None):
+    """Polls the counters label until it reads want; times each read (the
+    window answers the bus while devices are flashed)."""
+    end = time.time() + timeout
+    node = None
+    slowest, polls, text = 0.0, 0, None
+    while time.time() < end:
+        node = node or counters(app)
+        if node is None:
+            time.sleep(0.2)
+            continue
+        t0 = time.time()
+        text = node.name
+        slowest = max(slowest, time.time() - t0)
+        polls += 1
+        if during and polls == 8:
+            during()
+        if text == want:
+            return polls, slowest
+        time.sleep(0.1)
+    fail("the counters read %r, wanted %r" % (text, want))
+
+
+def device_logs(app, busid):
+    return [n.name for n in app.findChildren(lambda n: n.roleName == "label"
+                                             and n.name.startswith("Opening 0483:df11 at %s," % busid))]
+
+
+def main_log(app):
+    tv = app.findChild(lambda n: n.roleName == "text" and n.name == "Log", retry=True)
+    t = tv.queryText()
+    return t.getText(0, t.characterCount)
+
+
+def station():
+    station_emu(3, "--timing", "real")
+    fw, data = write_fw(150000)
+    app = start_gui(fw)
+    station_on(app)
+    end = time.time() + 20
+    while time.time() < end and len(labels(app, "Waiting")) < 3:
+        time.sleep(0.2)
+    if len(labels(app, "Waiting")) != 3:
+        fail("station mode does not show 3 waiting devices: %r" % [n.name for n in labels(app, "Waiting")])
+    if not counters(app) or counters(app).name != "Passed: 0  Failed: 0":
+        fail("no counters at 0: %r" % (counters(app) and counters(app).name))
+    flash_all = button(app, "Flash all")
+    wait_sensitive(flash_all)
+    shot("gui-station-ready", app)
+    flash_all.doActionNamed("click")
+    polls, slowest = wait_counters(app, "Passed: 3  Failed: 0", 120, during=lambda: shot("gui-station", app))
+    if slowest > 1.0:
+        fail("the window took %.1f s to answer during the station run" % slowest)
+    time.sleep(0.5)
+    shot("gui-station-done", app)
+    for k in (1, 2, 3):
+        busid = "1-%d" % k
+        if not holds(busid, data):
+            fail("device %s does not hold the image" % busid)
+        logs = device_logs(app, busid)
+        if len(logs) != 1 or "Success" not in logs[0] or "1-%d" % (k % 3 + 1) + "," in logs[0]:
+            fail("device %s's own log is not its own, or has no Success: %r" % (busid, logs))
+    passed = [n.name for n in labels(app, "Passed")]
+    if len([p for p in passed if p.startswith("Passed") and not p.startswith("Passed: ")]) != 3:
+        fail("not every row says Passed: %r" % passed)
+    print("ok: Passed: 3  Failed: 0; %d polls, slowest %.2f s; each memory holds the image" % (polls, slowest))
+
+
+def station_auto():
+    # The window first, in station mode with auto-flash on; then the boards
+    # come, one after another, and each is flashed once as it appears.
+    fw, data = write_fw(40000)
+    app = start_gui(fw)
+    station_on(app)
+    # A GtkSwitch: role "check box" with the action "toggle" in GTK 4.8.
+    sw = app.findChild(lambda n: n.roleName in ("check box", "toggle button", "switch")
+                       and n.name.startswith("Auto-flash new devices"), retry=True)
+    sw.doActionNamed("toggle")
+    end = time.time() + 5
+    while time.time() < end and "Auto-flash on" not in main_log(app):
+        time.sleep(0.2)
+    if "Auto-flash on" not in main_log(app):
+        fail("the auto-flash switch did not turn on")
+    station_emu(3, "--arrive", "1500")
+    wait_counters(app, "Passed: 3  Failed: 0", 90)
+    # Several more listings: a flashed device that re-enumerates (or stays)
+    # is not flashed again.
+    time.sleep(4)
+    if counters(app).name != "Passed: 3  Failed: 0":
+        fail("flashed again: %r" % counters(app).name)
+    log = main_log(app)
+    for k in (1, 2, 3):
+        busid = "1-%d" % k
+        if not holds(busid, data):
+            fail("device %s does not hold the image" % busid)
+        n = log.count("[%s] flashing" % busid)
+        if n != 1:
+            fail("device %s was flashed %d times:\n%s" % (busid, n, log))
+    print("ok: 3 devices auto-flashed once each as they came")
+
+
 try:
-    {"optionbytes_confirmed": optionbytes_confirmed, "hotplug": hotplug, "optionbytes": optionbytes, "erase": erase, "flash": flash, "fault": fault, "read": read, "cancel": cancel}[SCENARIO]()
+    {"station": station, "station_auto": station_auto, "optionbytes_confirmed": optionbytes_confirmed, "hotplug": hotplug, "optionbytes": optionbytes, "erase": erase, "flash": flash, "fault": fault, "read": read, "cancel": cancel}[SCENARIO]()
 finally:
     for p in reversed(procs):
         p.terminate()
