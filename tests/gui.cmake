@@ -11,6 +11,13 @@ target_link_libraries(test_gui_model PRIVATE dfukit_gui_core)
 add_test(NAME gui_model COMMAND test_gui_model --tap)
 set_tests_properties(gui_model PROPERTIES LABELS "gui;unit" TIMEOUT 60)
 
+# Station mode without a display: rows, counters, and new arrivals for
+# auto-flash through dfk_watch, fed by a dfukit-emu serving two devices.
+add_executable(test_gui_station ${CMAKE_CURRENT_SOURCE_DIR}/gui/test_gui_station.c)
+target_link_libraries(test_gui_station PRIVATE dfukit_gui_core)
+add_test(NAME gui_station COMMAND test_gui_station $<TARGET_FILE:dfukit-emu> --tap)
+set_tests_properties(gui_station PROPERTIES LABELS "gui;unit" TIMEOUT 60)
+
 find_program(DFUKIT_XVFB_RUN xvfb-run)
 find_program(DFUKIT_DBUS_RUN_SESSION dbus-run-session)
 if(NOT DFUKIT_XVFB_RUN OR NOT DFUKIT_DBUS_RUN_SESSION OR NOT EXISTS /usr/lib/python3/dist-packages/dogtail)

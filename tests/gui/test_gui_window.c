@@ -362,6 +362,78 @@ static void test_option_bytes_confirm(void)
 	g_free(p);
 }
 
+/* Station mode: the single-device groups give way to a row per device,
+ * the counters start at 0, Flash all needs a file; a file the station
+ * refuses (option bytes: only single-device mode asks for them) fails every
+ * row without starting a job, and the counters say so. */
+static void test_station_mode(void)
+{
+	gui_window *w = new_window();
+	gui_device a = make_dev("1-1", 0x0483, 0xdf11, F405);
+	gui_device b = make_dev("1-2", 0x0483, 0xdf11, F405);
+	feed(w, &a, &b);
+	g_assert_cmpstr(gtk_button_get_label(w->flash_all_button), ==, "Flash all");
+	g_assert_false(gtk_widget_get_visible(GTK_WIDGET(w->station_group)));
+	g_assert_true(gtk_widget_get_sensitive(GTK_WIDGET(w->station_toggle)));
+	gtk_test_accessible_assert_property(GTK_ACCESSIBLE(w->station_toggle), GTK_ACCESSIBLE_PROPERTY_LABEL,
+					    "Station mode");
+	gtk_test_accessible_assert_property(GTK_ACCESSIBLE(w->auto_switch), GTK_ACCESSIBLE_PROPERTY_LABEL,
+					    "Auto-flash new devices");
+
+	gtk_toggle_button_set_active(w->station_toggle, TRUE);
+	g_assert_true(w->station_mode);
+	g_assert_true(gtk_widget_get_visible(GTK_WIDGET(w->station_group)));
+	g_assert_false(gtk_widget_get_visible(GTK_WIDGET(w->devices_group)));
+	g_assert_false(gtk_widget_get_visible(GTK_WIDGET(w->actions_group)));
+	g_assert_cmpuint(w->station.count, ==, 2);
+	g_assert_cmpstr(label(w->counters_label), ==, "Passed: 0  Failed: 0");
+	g_assert_false(gtk_widget_get_sensitive(GTK_WIDGET(w->flash_all_button))); /* no file */
+	g_assert_cmpuint(gui_window_flash_all(w), ==, 0);
+
+	/* A third device comes: a row of its own, Waiting. */
+	gui_device c = make_dev("1-3", 0x0483, 0xdf11, F405);
+	gui_device_list l = {0};
+	g_assert_true(gui_device_list_append(&l, &a));
+	g_assert_true(gui_device_list_append(&l, &b));
+	g_assert_true(gui_device_list_append(&l, &c));
+	gui_window_set_devices(w, &l, "");
+	g_assert_cmpuint(w->station.count, ==, 3);
+	char *t = gui_station_state_text(gui_station_find(&w->station, "unix:/nowhere|1-3"));
+	g_assert_cmpstr(t, ==, "Waiting");
+	g_free(t);
+
+	/* Option bytes: refused per row, nothing started. */
+	gui_alt two[2];
+	two[0] = a.alts[0];
+	memset(&two[1], 0, sizeof(two[1]));
+	two[1].alt = 1;
+	snprintf(two[1].name, sizeof(two[1].name), "@Option Bytes  /0x1FFFC000/01*016 e");
+	two[1].has_map = true;
+	a.alts = two;
+	a.nalts = 2;
+	feed(w, &a, NULL);
+	g_assert_cmpuint(w->station.count, ==, 1); /* waiting rows of gone devices dropped */
+	char *p = write_dfuse_target("opt.dfu", 1, "Option Bytes", 0x1FFFC000, 0xee, 16);
+	gui_window_open_file(w, p);
+	g_assert_true(gtk_widget_get_sensitive(GTK_WIDGET(w->flash_all_button)));
+	g_assert_cmpuint(gui_window_flash_all(w), ==, 0);
+	g_assert_cmpuint(g_hash_table_size(w->station_jobs), ==, 0);
+	g_assert_cmpstr(label(w->counters_label), ==, "Passed: 0  Failed: 1");
+	t = gui_station_state_text(gui_station_find(&w->station, "unix:/nowhere|1-1"));
+	g_assert_true(g_str_has_prefix(t, "Failed: the file writes option bytes"));
+	g_free(t);
+	g_assert_nonnull(strstr(gui_station_find(&w->station, "unix:/nowhere|1-1")->log->str, "option bytes"));
+
+	/* Back to single-device mode: its groups again. */
+	gtk_toggle_button_set_active(w->station_toggle, FALSE);
+	g_assert_false(w->station_mode);
+	g_assert_true(gtk_widget_get_visible(GTK_WIDGET(w->devices_group)));
+	g_assert_true(gtk_widget_get_visible(GTK_WIDGET(w->actions_group)));
+	g_assert_false(gtk_widget_get_visible(GTK_WIDGET(w->station_group)));
+	gtk_window_destroy(w->win);
+	g_free(p);
+}
+
 static void test_parse_address(void)
 {
 	uint32_t a = 0;
@@ -389,6 +461,7 @@ int main(int argc, char **argv)
 	g_test_add_func("/gui/device-changes", test_device_changes);
 	g_test_add_func("/gui/local-usb-watch", test_local_usb_watch);
 	g_test_add_func("/gui/option-bytes-confirm", test_option_bytes_confirm);
+	g_test_add_func("/gui/station-mode", test_station_mode);
 	int rc = g_test_run();
 	const char *names[] = {"fw.bin", "loader.bin", "fw.dfu", "bad.hex", "opt.dfu"};
 	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
