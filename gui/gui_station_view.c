@@ -362,6 +362,8 @@ void gui_window_set_station_mode(gui_window *w, bool on)
 	gtk_widget_set_visible(GTK_WIDGET(w->devices_group), !on);
 	gtk_widget_set_visible(GTK_WIDGET(w->actions_group), !on);
 	gtk_widget_set_visible(GTK_WIDGET(w->progress_group), !on);
+	/* The log has the right-hand side to itself. */
+	gtk_widget_set_size_request(w->log_scroller, -1, on ? 640 : 160);
 	main_log(w, "info",
 		 on ? "Station mode: every device a row; Flash all, or auto-flash new devices" : "Single-device mode");
 	if (on) {
@@ -461,6 +463,14 @@ void gui_station_view_build(gui_window *w, AdwPreferencesPage *page, AdwHeaderBa
 	adw_preferences_group_add(g, GTK_WIDGET(w->station_list));
 	gtk_widget_set_visible(GTK_WIDGET(g), FALSE);
 	adw_preferences_page_add(page, g);
+}
+
+const gui_device *gui_station_view_plan_device(const gui_window *w)
+{
+	for (size_t i = 0; i < w->devices.count; i++)
+		if (w->devices.devs[i].status != GUI_DEV_BROKEN)
+			return &w->devices.devs[i];
+	return NULL;
 }
 
 void gui_station_view_free(gui_window *w)

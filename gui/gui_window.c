@@ -46,7 +46,7 @@ static bool raw_address(gui_window *w, uint32_t *addr)
 
 void gui_window_update(gui_window *w)
 {
-	const gui_device *d = gui_window_device(w);
+	const gui_device *d = w->station_mode ? gui_station_view_plan_device(w) : gui_window_device(w);
 	bool busy = w->job != NULL;
 	/* A raw file's address defaults to alt 0's first writable segment. */
 	gtk_widget_set_visible(GTK_WIDGET(w->address_row), w->file.loaded && w->file.raw && d && d->dfuse);
@@ -71,8 +71,13 @@ void gui_window_update(gui_window *w)
 		gtk_label_set_text(w->problems_label, p.problems);
 	}
 	gtk_widget_set_visible(GTK_WIDGET(w->problems_label), !addr_ok || p.problems[0]);
-	gtk_label_set_text(w->plan_label,
-			   p.plan[0] ? p.plan : "The plan appears here once a file and a device are chosen.");
+	char *plan = NULL;
+	if (w->station_mode && p.plan[0] && d)
+		plan = g_strdup_printf("For each device (as planned for %s at %s):\n%s", d->name, d->path, p.plan);
+	gtk_label_set_text(w->plan_label, plan	      ? plan
+					  : p.plan[0] ? p.plan
+						      : "The plan appears here once a file and a device are chosen.");
+	g_free(plan);
 	gtk_widget_set_sensitive(GTK_WIDGET(w->download_button), p.ok && addr_ok && !busy && !w->confirming);
 	gtk_widget_set_sensitive(GTK_WIDGET(w->read_button), d && d->status != GUI_DEV_BROKEN && !busy);
 	gtk_widget_set_sensitive(GTK_WIDGET(w->cancel_button), busy);
@@ -900,6 +905,7 @@ gui_window *gui_window_new(GtkApplication *app, const char *const *sources)
 	GtkWidget *sw = gtk_scrolled_window_new();
 	gtk_scrolled_window_set_child(GTK_SCROLLED_WINDOW(sw), tv);
 	gtk_widget_set_size_request(sw, -1, 160);
+	w->log_scroller = sw;
 	adw_preferences_group_add(g, sw);
 
 	GtkDropTarget *drop = gtk_drop_target_new(G_TYPE_FILE, GDK_ACTION_COPY);

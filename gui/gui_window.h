@@ -54,6 +54,7 @@ typedef struct gui_window {
 	gui_station station;
 	GHashTable *station_jobs;    /* key -> its running job */
 	GHashTable *station_widgets; /* key -> its row's widgets */
+	GtkWidget *log_scroller;
 } gui_window;
 
 /* sources: NULL-terminated list for the scanner (NULL: no scanner, for
@@ -82,5 +83,8 @@ void gui_station_view_devices(gui_window *w, const gui_device_list *l);
 void gui_station_view_update(gui_window *w);
 bool gui_station_view_cancel_all(gui_window *w); /* true when jobs still run */
 void gui_station_view_free(gui_window *w);
+/* The device the plan is shown for in station mode: the first listed one
+ * that can be flashed (the boards of a station are alike), or NULL. */
+const gui_device *gui_station_view_plan_device(const gui_window *w);
 
 #endif

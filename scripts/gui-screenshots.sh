@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 BUILD=$(realpath "${1:-build}")
 mkdir -p doc/screenshots
 OUT=$(realpath doc/screenshots)
-for scenario in flash fault erase; do
+for scenario in flash fault erase station; do
 	DFUKIT_GUI_SHOTS="$OUT" bash tests/gui/a11y_session.sh /usr/bin/python3 tests/gui/a11y_test.py "$BUILD" "$scenario"
 done
 ls "$OUT"/gui-*.png

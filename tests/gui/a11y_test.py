@@ -477,7 +477,6 @@ def station():
         fail("no counters at 0: %r" % (counters(app) and counters(app).name))
     flash_all = button(app, "Flash all")
     wait_sensitive(flash_all)
-    shot("gui-station-ready", app)
     flash_all.doActionNamed("click")
     polls, slowest = wait_counters(app, "Passed: 3  Failed: 0", 120, during=lambda: shot("gui-station", app))
     if slowest > 1.0:
