@@ -31,7 +31,7 @@ add_test(NAME gui_window COMMAND xvfb-run -a env GTK_A11Y=test NO_AT_BRIDGE=1 GS
                                  $<TARGET_FILE:test_gui_window> --tap)
 set_tests_properties(gui_window PROPERTIES LABELS gui TIMEOUT 120)
 
-foreach(scenario flash fault read erase cancel hotplug optionbytes optionbytes_confirmed station station_auto)
+foreach(scenario flash fault read erase cancel hotplug optionbytes optionbytes_confirmed station station_fault station_auto)
   add_test(NAME gui_a11y_${scenario}
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/gui/a11y_session.sh /usr/bin/python3
                    ${CMAKE_CURRENT_SOURCE_DIR}/gui/a11y_test.py ${CMAKE_BINARY_DIR} ${scenario})

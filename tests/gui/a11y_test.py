@@ -7,7 +7,7 @@ Starts dfukit-emu on a unix socket and dfukit-gui against it, drives the
 window only through AT-SPI, and checks the emulator's memory file.
 Usage (inside a11y_session.sh): a11y_test.py BUILD_DIR SCENARIO
 SCENARIO: flash | fault | read | erase | cancel | hotplug | optionbytes | optionbytes_confirmed
-          | station | station_auto
+          | station | station_fault | station_auto
 DFUKIT_GUI_SHOTS=DIR saves screenshots of the states into DIR."""
 import os
 import shutil
@@ -496,6 +496,31 @@ def station():
     print("ok: Passed: 3  Failed: 0; %d polls, slowest %.2f s; each memory holds the image" % (polls, slowest))
 
 
+def station_fault():
+    # One board of three fails: the others pass, the counters say so, and
+    # the failed row names the device status.
+    station_emu(3, "--fault", "1-2:status=errWRITE@dnblock=1")
+    fw, data = write_fw(40000)
+    app = start_gui(fw)
+    station_on(app)
+    end = time.time() + 20
+    while time.time() < end and len(labels(app, "Waiting")) < 3:
+        time.sleep(0.2)
+    flash_all = button(app, "Flash all")
+    wait_sensitive(flash_all)
+    flash_all.doActionNamed("click")
+    wait_counters(app, "Passed: 2  Failed: 1", 60)
+    failed = [n.name for n in labels(app, "Failed: ")]
+    if len(failed) != 1 or "errWRITE" not in failed[0]:
+        fail("the failed row does not say why: %r" % failed)
+    for busid, want in (("1-1", True), ("1-2", False), ("1-3", True)):
+        if holds(busid, data) != want:
+            fail("device %s %s the image" % (busid, "does not hold" if want else "holds"))
+    if "[1-2] Failed" not in main_log(app):
+        fail("the log does not name the failed device")
+    print("ok: Passed: 2  Failed: 1; " + failed[0])
+
+
 def station_auto():
     # The window first, in station mode with auto-flash on; then the boards
     # come, one after another, and each is flashed once as it appears.
@@ -530,7 +555,7 @@ def station_auto():
 
 
 try:
-    {"station": station, "station_auto": station_auto, "optionbytes_confirmed": optionbytes_confirmed, "hotplug": hotplug, "optionbytes": optionbytes, "erase": erase, "flash": flash, "fault": fault, "read": read, "cancel": cancel}[SCENARIO]()
+    {"station": station, "station_auto": station_auto, "station_fault": station_fault, "optionbytes_confirmed": optionbytes_confirmed, "hotplug": hotplug, "optionbytes": optionbytes, "erase": erase, "flash": flash, "fault": fault, "read": read, "cancel": cancel}[SCENARIO]()
 finally:
     for p in reversed(procs):
         p.terminate()
