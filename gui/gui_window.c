@@ -370,8 +370,8 @@ static gboolean on_drop(GtkDropTarget *t, const GValue *value, double x, double 
 	(void)x;
 	(void)y;
 	gui_window *w = user;
-	if (w->job || !G_VALUE_HOLDS(value, G_TYPE_FILE))
-		return FALSE;
+	if (w->job || g_hash_table_size(w->station_jobs) || !G_VALUE_HOLDS(value, G_TYPE_FILE))
+		return FALSE; /* not while devices are being written */
 	char *path = g_file_get_path(g_value_get_object(value));
 	if (!path)
 		return FALSE;

@@ -1,0 +1,99 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+# Copyright (c) dfukit contributors
+"""Writes the plan of tests/vm/guest-zoo.sh (the guest has only busybox, no
+JSON parser): one line per device description given, saying which IDs it
+shows, where a test image goes (alt 0's first writable region as the device
+advertises it, and that region's offset in dfukit-emu's memory file) and what
+dfukit must make of it.
+Usage: zoo-plan.py DESCRIPTION.json... > plan.txt"""
+import json
+import os
+import re
+import sys
+
+IMAGE_MAX = 32768
+UNITS = {"": 1, " ": 1, "B": 1, "K": 1024, "M": 1024 * 1024}
+
+
+def num(v):
+    return int(v, 0) if isinstance(v, str) else int(v)
+
+
+def dfuse_map(name):
+    """Segments (address, size, writable) of a DfuSe map string, read as
+    leniently as the library does (blanks, zero counts, any case)."""
+    parts = name.split("/")
+    segs = []
+    i = 1
+    while i + 1 < len(parts):
+        addr = num(parts[i].strip())
+        for m in re.finditer(r"(\d+)\s*\*\s*(\d+)\s*([KMB ]?)\s*([a-gA-G])", parts[i + 1], re.I):
+            count, size = int(m.group(1)), int(m.group(2)) * UNITS[m.group(3).upper()]
+            kind = ord(m.group(4).lower()) - ord("a") + 1
+            segs.append((addr, count * size, bool(kind & 4)))
+            addr += count * size
+        i += 2
+    return segs
+
+
+def real_segments(alt, protocol):
+    mem = alt.get("memory")
+    if isinstance(mem, str):
+        return [(a, s) for a, s, _ in dfuse_map(mem)]
+    if isinstance(mem, list):
+        return [(num(s.get("address", 0)), num(s["pages"]) * num(s["page_size"])) for s in mem]
+    return [(a, s) for a, s, _ in dfuse_map(alt["name"])]
+
+
+def ident(dev, fallback):
+    vid = num(dev.get("vid", fallback[0]))
+    pid = num(dev.get("pid", fallback[1]))
+    return vid, pid
+
+
+def plan(path):
+    d = json.load(open(path))
+    # The file's name: the guest finds the description by it.
+    name = os.path.basename(path)[: -len(".json")]
+    proto = d.get("protocol", "dfu")
+    dfu_dev = d["dfu_mode"]["device"]
+    dfu_id = ident(dfu_dev, (0, 0))
+    rt = d.get("runtime")
+    rt_id = ident(rt.get("device", {}), dfu_id) if rt else None
+    start_id = rt_id if d.get("power_on", {}).get("mode") == "runtime" else dfu_id
+    alts = d["dfu_mode"]["alts"]
+    # Memory files hold every alt's memory back to back.
+    base = 0
+    if proto == "dfuse":
+        real = real_segments(alts[0], proto)
+        target = next((a, s) for a, s, w in dfuse_map(alts[0]["name"]) if w and s > 0)
+        off = None
+        for a, s in real:
+            if a <= target[0] < a + s:
+                off = base + target[0] - a
+                break
+            base += s
+        if off is None:
+            raise SystemExit(f"{path}: 0x{target[0]:08x} is not in alt 0's real memory")
+        addr, size = f"0x{target[0]:08x}", min(IMAGE_MAX, target[1])
+    else:
+        seg = alts[0]["memory"][0]
+        addr, off, size = "-", 0, min(IMAGE_MAX, num(seg["pages"]) * num(seg["page_size"]))
+    expect = "fail" if "zero-poll-wedge" in d.get("quirks", []) else "ok"
+    attrs = d["dfu_mode"].get("functional", {}).get("attributes", ["can_download", "can_upload"])
+    tolerant = "manifestation_tolerant" in attrs if isinstance(attrs, list) else bool(num(attrs) & 4)
+    if proto == "dfu" and tolerant:
+        # Manifestation-tolerant: back to dfuIDLE; the reset keeps it there.
+        after = "%04x:%04x" % dfu_id
+    elif rt_id:
+        after = "%04x:%04x" % rt_id
+    elif proto == "dfuse":
+        after = "gone"
+    else:
+        after = "%04x:%04x" % dfu_id
+    print(name, proto, "%04x:%04x" % start_id, "%04x:%04x" % dfu_id, 0, addr, off, size, expect, after)
+
+
+for p in sys.argv[1:]:
+    plan(p)
