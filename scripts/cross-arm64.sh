@@ -9,7 +9,7 @@
 # packages, qemu-user-static and the packages' build dependencies.
 # Without dfukit-gui: Debian 12's GTK 4 -dev packages cannot be installed
 # for arm64 on an amd64 machine (gobject-introspection:arm64 needs python3:arm64).
-# About 3 minutes on a fresh Debian 12 root with 2 cores (166 s measured), half of it apt-get.
+# 3 to 4 minutes on a fresh Debian 12 root with 2 cores (166-256 s measured), about half of it apt-get.
 # Usage: scripts/cross-arm64.sh [build dir, default build-arm64]
 #   The packages end up in BUILD_DIR/debs/.
 set -euo pipefail
