@@ -536,6 +536,19 @@ static const struct {
     {"leave-checks-vector", EMU_Q_LEAVE_CHECKS_VECTOR, EMU_EARLY_SPEC,
      "DfuSe leave starts the application only when the address pointer holds a vector table whose initial stack "
      "pointer lies in SRAM (0x20000000); otherwise the loader resets into itself"},
+    {"busy-until-clrstatus", EMU_Q_BUSY_UNTIL_CLRSTATUS, EMU_EARLY_SPEC,
+     "an erase beyond the first MiB of a memory is done in its time, but the device stays in dfuDNBUSY "
+     "(with the same poll timeout) until it gets CLRSTATUS, which takes it to dfuIDLE (STM32H7 rev V)"},
+    {"zero-poll-wedge", EMU_Q_ZERO_POLL_WEDGE, EMU_EARLY_SPEC,
+     "the first erase wedges the loader: every GETSTATUS answers dfuDNBUSY with a 0 ms poll timeout and "
+     "nothing is erased until a USB reset re-enumerates it (a wedged Black Magic Probe)"},
+    {"erase-in-transfer", EMU_Q_ERASE_IN_TRANSFER, EMU_EARLY_SPEC,
+     "plain DFU: the first block of a download erases the whole memory, and every block is erased and "
+     "programmed inside its DNLOAD transfer (the reply comes when done; GETSTATUS reports at once) "
+     "(Zephyr USB DFU, ESP32-S2)"},
+    {"leave-no-status", EMU_Q_LEAVE_NO_STATUS, EMU_EARLY_SPEC,
+     "DfuSe leave: the chip starts its firmware on the zero-length DNLOAD; the GETSTATUS after it is never "
+     "answered (the host times out) and the device then re-enumerates (GD32VF103)"},
 };
 
 void emu_quirks_help(FILE *f)
@@ -566,8 +579,9 @@ static bool parse_quirks(pctx *c, json_object *root, emu_profile *p)
 		if (q < sizeof quirk_names / sizeof quirk_names[0]) {
 			if (quirk_names[q].early != EMU_EARLY_SPEC) {
 				if (early_set)
-					return fail(c, "a second busy-* quirk (at most one says how a busy device "
-						       "answers)");
+					return fail(
+					    c, "a second of busy-naks, busy-answers-dnbusy, busy-stalls-first-poll "
+					       "(at most one says how a busy device answers)");
 				early_set = true;
 				p->t.early = quirk_names[q].early;
 			} else if (p->quirks & quirk_names[q].bit) {

@@ -42,6 +42,7 @@ void emu_enter_dfu_mode(emu_device *dev)
 	dev->op_pending = dev->op_done = dev->manifested = false;
 	dev->op_after = EMU_AFTER_NONE;
 	dev->dn_off = dev->up_off = 0;
+	dev->busy_tail = false;
 }
 
 void emu_enter_runtime_mode(emu_device *dev)
@@ -201,7 +202,11 @@ void emu_device_bus_reset(emu_device *dev)
 	dev->alt = 0;
 	if (dev->gone || !dev->present)
 		return;
-	if (dev->runtime && dev->state == DFK_STATE_APP_DETACH && dev->last_now >= dev->detach_deadline) {
+	if (dev->wedged) {
+		/* A reset re-enumerates a wedged probe: its loader starts over. */
+		dev->wedged = dev->stuck_busy = false;
+		emu_reset_into(dev, false, EMU_EVENT_REENUMERATE);
+	} else if (dev->runtime && dev->state == DFK_STATE_APP_DETACH && dev->last_now >= dev->detach_deadline) {
 		dev->state = DFK_STATE_APP_IDLE; /* the detach timer ran out before this reset */
 	} else if (dev->runtime && dev->state == DFK_STATE_APP_DETACH) {
 		emu_reset_into(dev, false, EMU_EVENT_REENUMERATE);

@@ -122,7 +122,10 @@ static uint8_t plain_write(emu_device *dev, uint32_t *real_ms)
 		return DFK_STATUS_ERR_ADDRESS;
 	if (m->def->kind == EMU_MEM_FLASH && len) {
 		uint32_t page = m->segs[0].page;
-		for (uint64_t p = off / page; p <= (off + len - 1) / page; p++) {
+		uint64_t first = off / page, last = (off + len - 1) / page;
+		if (off == 0 && emu_quirk(dev, EMU_Q_ERASE_IN_TRANSFER))
+			last = m->npages - 1; /* Zephyr, ESP32-S2: the whole slot at the first block */
+		for (uint64_t p = first; p <= last; p++) {
 			if (!m->touched[p]) {
 				emu_flash_erase_page(dev, m, p * page);
 				m->touched[p] = 1;
@@ -137,7 +140,7 @@ static uint8_t plain_write(emu_device *dev, uint32_t *real_ms)
 	return st;
 }
 
-static int plain_dnload(emu_device *dev, uint16_t block, const uint8_t *data, uint16_t wlength)
+static int plain_dnload(emu_device *dev, uint16_t block, const uint8_t *data, uint16_t wlength, uint32_t *delay_ms)
 {
 	if (!(emu_attrs(dev) & DFK_ATTR_CAN_DNLOAD))
 		return stall_error(dev);
@@ -169,7 +172,20 @@ static int plain_dnload(emu_device *dev, uint16_t block, const uint8_t *data, ui
 	emu_fault_ctx ctx = {
 	    .block_dir = 1, .block = dev->dn_blocks++, .has_addr = true, .addr = dev->dn_off, .len = wlength};
 	int r = emu_faults_fire(dev, &ctx);
-	return r != -1 ? r : EMU_URB_OK;
+	if (r != -1)
+		return r;
+	if (emu_quirk(dev, EMU_Q_ERASE_IN_TRANSFER) && dev->forced_status < 0) {
+		/* The work happens in the request handler: the reply to this
+		 * DNLOAD comes when it is done, its GETSTATUS says so at once. */
+		uint32_t real = 0;
+		dev->op_result = plain_write(dev, &real);
+		dev->op_done = true;
+		if (dev->timing == EMU_TIMING_REAL) {
+			*delay_ms = real;
+			dev->stats.busy_ms += real;
+		}
+	}
+	return EMU_URB_OK;
 }
 
 int emu_dfu_upload_faults(emu_device *dev, const emu_fault_ctx *ctx)
@@ -212,6 +228,15 @@ static int plain_upload(emu_device *dev, uint8_t *data, uint16_t wlength, uint32
 	return EMU_URB_OK;
 }
 
+/* Whether the pending DNLOAD erases: a DfuSe erase command, a plain DFU
+ * data block (pages are erased as the download first touches them). */
+static bool erases(const emu_device *dev)
+{
+	if (dev->prof->dfuse)
+		return dev->op_block == 0 && dev->op_len >= 1 && dev->op_buf[0] == 0x41;
+	return dev->op_len > 0;
+}
+
 /* GETSTATUS in dfuDNLOAD-SYNC: run the pending block/command (first poll)
  * or report its result (after the busy period). */
 static int dnload_sync_status(emu_device *dev, uint8_t *data, uint16_t wlength, uint32_t *actual, uint64_t now_ms)
@@ -219,6 +244,14 @@ static int dnload_sync_status(emu_device *dev, uint8_t *data, uint16_t wlength, 
 	if (dev->op_pending && !dev->op_done) {
 		uint32_t real = 0, rep = 0;
 		uint8_t st;
+		if (emu_quirk(dev, EMU_Q_ZERO_POLL_WEDGE) && erases(dev)) {
+			/* A wedged probe: nothing is erased, busy at 0 ms until a reset. */
+			dev->wedged = dev->stuck_busy = true;
+			dev->stuck_poll_ms = 0;
+			dev->state = DFK_STATE_DNBUSY;
+			put_status(data, wlength, actual, DFK_STATUS_OK, 0, DFK_STATE_DNBUSY);
+			return EMU_URB_OK;
+		}
 		if (dev->forced_status >= 0) {
 			st = (uint8_t)dev->forced_status; /* status fault: the operation fails, memory untouched */
 			dev->forced_status = -1;
@@ -235,7 +268,7 @@ static int dnload_sync_status(emu_device *dev, uint8_t *data, uint16_t wlength, 
 		/* DfuSe ROMs say dfuDNBUSY once whatever the operation; a chip
 		 * that resets after this status goes out must say it too. */
 		if (emu_quirk(dev, EMU_Q_ALWAYS_DNBUSY) || (dev->timing == EMU_TIMING_REAL && real > 0) ||
-		    dev->op_after == EMU_AFTER_RESET) {
+		    dev->op_after == EMU_AFTER_RESET || dev->busy_tail) {
 			uint32_t poll = emu_dfu_busy(dev, now_ms, real, rep);
 			dev->state = DFK_STATE_DNBUSY;
 			put_status(data, wlength, actual, DFK_STATUS_OK, poll, DFK_STATE_DNBUSY);
@@ -270,6 +303,12 @@ static int getstatus(emu_device *dev, uint8_t *data, uint16_t wlength, uint32_t 
 			uint32_t poll = emu_dfu_busy(dev, now_ms, dev->prof->t.manifest_ms, dev->prof->t.manifest_ms);
 			put_status(data, wlength, actual, DFK_STATUS_OK, poll, DFK_STATE_MANIFEST);
 			emu_dfuse_leave(dev);
+			if (emu_quirk(dev, EMU_Q_LEAVE_NO_STATUS)) {
+				/* GD32VF103: already running its firmware, this status
+				 * never goes out; the host's unlink ends the connection. */
+				*actual = 0;
+				return EMU_URB_TIMEOUT;
+			}
 			return EMU_URB_OK;
 		}
 		if (!dev->manifested) {
@@ -319,6 +358,25 @@ static int early(emu_device *dev, uint8_t req, uint8_t *data, uint16_t wlength, 
 	}
 }
 
+/* STM32H7 rev V (quirk busy-until-clrstatus): the erase is over, yet the
+ * device reports dfuDNBUSY with the same poll timeout until CLRSTATUS. */
+static int busy_tail(emu_device *dev, uint8_t req, uint8_t *data, uint16_t wlength, uint32_t *actual)
+{
+	switch (req) {
+	case DFK_REQ_GETSTATUS:
+		put_status(data, wlength, actual, DFK_STATUS_OK, dev->busy_tail_poll, DFK_STATE_DNBUSY);
+		return EMU_URB_OK;
+	case DFK_REQ_GETSTATE: return put_state(data, wlength, actual, DFK_STATE_DNBUSY);
+	case DFK_REQ_CLRSTATUS:
+		dev->busy_tail = false;
+		dev->op_pending = dev->op_done = false;
+		dev->state = DFK_STATE_IDLE;
+		dev->status = DFK_STATUS_OK;
+		return EMU_URB_OK;
+	default: return EMU_URB_STALL;
+	}
+}
+
 int emu_dfu_request(emu_device *dev, const uint8_t setup[8], uint8_t *data, uint32_t *actual, uint64_t now_ms,
 		    uint32_t *delay_ms)
 {
@@ -340,13 +398,15 @@ int emu_dfu_request(emu_device *dev, const uint8_t setup[8], uint8_t *data, uint
 		/* busy fault: stuck in dfuDNBUSY from the next status on */
 		dev->state = DFK_STATE_DNBUSY;
 		if (req == DFK_REQ_GETSTATUS) {
-			put_status(data, wlength, actual, DFK_STATUS_OK, 100, DFK_STATE_DNBUSY);
+			put_status(data, wlength, actual, DFK_STATUS_OK, dev->stuck_poll_ms, DFK_STATE_DNBUSY);
 			return EMU_URB_OK;
 		}
 		if (req == DFK_REQ_GETSTATE)
 			return put_state(data, wlength, actual, dev->state);
 		return EMU_URB_STALL;
 	}
+	if (dev->busy_tail && dev->state == DFK_STATE_DNBUSY && now_ms >= dev->deadline)
+		return busy_tail(dev, req, data, wlength, actual);
 	if (dev->state == DFK_STATE_DNBUSY || dev->state == DFK_STATE_MANIFEST) {
 		if (now_ms >= dev->deadline) {
 			busy_over(dev);
@@ -374,7 +434,7 @@ int emu_dfu_request(emu_device *dev, const uint8_t setup[8], uint8_t *data, uint
 				return refuse(dev);
 			return emu_dfuse_dnload(dev, wvalue, data, wlength);
 		}
-		return plain_dnload(dev, wvalue, data, wlength);
+		return plain_dnload(dev, wvalue, data, wlength, delay_ms);
 	case DFK_REQ_UPLOAD:
 		if (dfuse) {
 			if (!(emu_attrs(dev) & DFK_ATTR_CAN_UPLOAD))

@@ -137,6 +137,10 @@ uint8_t emu_dfuse_execute(emu_device *dev, uint32_t *real_ms, uint32_t *reported
 				st = DFK_STATUS_ERR_TARGET;
 			else
 				*real_ms = emu_flash_erase_ms(dev, page);
+			/* STM32H7 rev V: past the first MiB the ROM stays busy. */
+			if (page && emu_quirk(dev, EMU_Q_BUSY_UNTIL_CLRSTATUS) && m->nsegs &&
+			    (uint64_t)a >= (uint64_t)m->segs[0].start + (1u << 20))
+				dev->busy_tail = true;
 		}
 	} else if (dev->op_buf[0] == CMD_ERASE) {
 		if (emu_dfuse_protected(dev)) {
@@ -156,6 +160,8 @@ uint8_t emu_dfuse_execute(emu_device *dev, uint32_t *real_ms, uint32_t *reported
 	}
 	if (*reported_ms == UINT32_MAX)
 		*reported_ms = scaled(dev, *real_ms);
+	if (dev->busy_tail)
+		dev->busy_tail_poll = *reported_ms ? *reported_ms : 1;
 	return st;
 }
 

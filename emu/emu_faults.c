@@ -221,7 +221,10 @@ static int fault_apply(emu_device *dev, const emu_fault *f)
 	switch (f->kind) {
 	case EMU_F_STALL: return EMU_URB_STALL;
 	case EMU_F_STATUS: dev->forced_status = f->status; return -1;
-	case EMU_F_BUSY: dev->stuck_busy = true; return -1;
+	case EMU_F_BUSY:
+		dev->stuck_busy = true;
+		dev->stuck_poll_ms = 100;
+		return -1;
 	case EMU_F_DISCONNECT:
 		dev->gone = true;
 		dev->present = false;

@@ -82,6 +82,10 @@ enum {
 	EMU_Q_STALL_KEEPS_STATE = 1u << 4,    /* refused requests stall without dfuERROR */
 	EMU_Q_ALWAYS_DNBUSY = 1u << 5,	      /* the GETSTATUS after each DNLOAD says dfuDNBUSY */
 	EMU_Q_LEAVE_CHECKS_VECTOR = 1u << 6,  /* DfuSe leave jumps only to a valid vector table */
+	EMU_Q_BUSY_UNTIL_CLRSTATUS = 1u << 7, /* erase beyond the first MiB: dfuDNBUSY until CLRSTATUS */
+	EMU_Q_ZERO_POLL_WEDGE = 1u << 8,      /* the first erase wedges: dfuDNBUSY, 0 ms, until a reset */
+	EMU_Q_ERASE_IN_TRANSFER = 1u << 9,    /* plain DFU: the work is done inside the DNLOAD transfer */
+	EMU_Q_LEAVE_NO_STATUS = 1u << 10,     /* DfuSe leave: the GETSTATUS after it is never answered */
 };
 
 typedef struct emu_timing_def {
@@ -330,6 +334,10 @@ struct emu_device {
 	uint32_t addr_ptr;
 	uint64_t dn_off, up_off; /* plain DFU stream offsets */
 	bool stuck_busy;	 /* busy fault fired */
+	uint32_t stuck_poll_ms;	 /* bwPollTimeout while stuck busy */
+	bool wedged;		 /* zero-poll-wedge: stuck until a bus reset */
+	bool busy_tail;		 /* busy-until-clrstatus: done, but dfuDNBUSY until CLRSTATUS */
+	uint32_t busy_tail_poll; /* bwPollTimeout it keeps reporting meanwhile */
 	uint32_t slow_ms;	 /* slow fault fired: every reply this much later */
 	int forced_status;	 /* status fault waiting for its request, -1: none */
 	bool short_pending;

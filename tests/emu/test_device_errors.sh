@@ -77,7 +77,7 @@ J
 bad quirk 65 ': quirks\[1\]: unknown quirk "busy-nak" ' <<'J'
 {"dfu_mode": {"device": {"vid": 1, "pid": 2}, "alts": [{"memory": [{"pages": 1, "page_size": 1}]}]}, "quirks": ["always-dnbusy", "busy-nak"]}
 J
-bad two-busy 65 ': quirks\[1\]: a second busy-\* quirk' <<'J'
+bad two-busy 65 ': quirks\[1\]: a second of busy-naks' <<'J'
 {"dfu_mode": {"device": {"vid": 1, "pid": 2}, "alts": [{"memory": [{"pages": 1, "page_size": 1}]}]}, "quirks": ["busy-naks", "busy-answers-dnbusy"]}
 J
 bad fault 65 ': faults\[0\]: unknown fault kind .explode.' <<'J'
