@@ -41,6 +41,7 @@ void tool_flash_usage(FILE *f)
 {
 	fprintf(f, "Usage: dfukit [options] ...            (dfu-util compatible)\n"
 		   "       dfukit suffix|prefix|pack|info|unpack ...  (file commands)\n"
+		   "       dfukit capture [-d|-p|-n|-S ...] -o FILE  (describe a device for dfukit-emu)\n"
 		   "  -h --help                     this text\n"
 		   "  -V --version                  print the version and exit\n"
 		   "  -v --verbose                  more output; -v -v: every USB request too\n"

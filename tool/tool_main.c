@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "tool.h"
+#include "tool_capture.h"
 
 int main(int argc, char **argv)
 {
@@ -17,6 +18,8 @@ int main(int argc, char **argv)
 		return status;
 
 	if (argc > 1) {
+		if (strcmp(argv[1], "capture") == 0)
+			return tool_capture_main(argc - 1, argv + 1);
 		for (size_t i = 0; i < sizeof(file_cmds) / sizeof(file_cmds[0]); i++) {
 			if (strcmp(argv[1], file_cmds[i]) == 0)
 				return tool_files_main(argc - 1, argv + 1);
