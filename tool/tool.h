@@ -146,6 +146,8 @@ dfk_code tool_trace_close(tool_trace *tr, dfk_error *err);
 void tool_ui_device_result(tool_ui *ui, dfk_code code, const char *msg, uint64_t bytes, bool verified);
 /* Prints the error once ("dfukit: msg" on stderr, or in the JSON result). */
 void tool_ui_error(tool_ui *ui, const char *msg);
+/* A hint after an error: what the user can do about it (text mode only). */
+void tool_ui_hint(tool_ui *ui, const char *msg);
 /* The final JSON result object ({"result":...,"exit":N,...}); extra is
  * a pre-formatted list of ,"key":value members or NULL. */
 void tool_ui_result(tool_ui *ui, int exit_code, dfk_code code, const char *msg, const char *op, const char *extra);

@@ -668,6 +668,9 @@ int tool_flash_main(int argc, char **argv)
 	}
 	if (rc)
 		tool_ui_error(&r.ui, r.err.msg[0] ? r.err.msg : "failed");
+	if (rc && strstr(r.err.msg, "read protection is likely active"))
+		tool_ui_hint(&r.ui, "-s :unprotect:force removes read protection by mass-erasing the whole flash "
+				    "(everything on it is lost), then the device resets");
 	char extra[1200] = "";
 	if (rc == DFK_OK && (opts.download || opts.upload))
 		snprintf(extra, sizeof(extra), ",\"bytes\":%llu%s", (unsigned long long)r.bytes,

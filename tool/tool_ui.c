@@ -173,6 +173,14 @@ void tool_ui_error(tool_ui *ui, const char *msg)
 	fprintf(stderr, "%s: %s\n", tool_progname(), clean);
 }
 
+void tool_ui_hint(tool_ui *ui, const char *msg)
+{
+	if (ui->json)
+		return;
+	tool_ui_break(ui);
+	fprintf(stderr, "%s: hint: %s\n", tool_progname(), msg);
+}
+
 void tool_ui_result(tool_ui *ui, int exit_code, dfk_code code, const char *msg, const char *op, const char *extra)
 {
 	if (!ui->json)

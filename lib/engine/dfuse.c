@@ -44,18 +44,12 @@ static void put_le32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)(v >> 24);
 }
 
-dfk_code dfk_dfuse_set_address(dfk_dev *dev, uint32_t addr, dfk_error *err)
+/* ST ROMs answer with errVENDOR while read protection (RDP level 1) is on:
+ * some to SET_ADDRESS, others only to reads, erases and writes. */
+static dfk_code protection_hint(dfk_error *err)
 {
-	DFK_ERR_ENSURE(err);
-	uint8_t cmd[5] = {DFK_DFUSE_SET_ADDRESS};
-
-	put_le32(cmd + 1, addr);
-	if (!dfk__dfuse_command(dev, cmd, sizeof(cmd), err))
-		return DFK_OK;
-	dfk_error_prefix(err, "set address 0x%08X failed", addr);
-	/* ST ROMs answer every address with errVENDOR while read protection
-	 * (RDP level 1) is on. */
-	if (err->code != DFK_ERR_CANCELLED && strstr(err->msg, dfk_status_name(DFK_STATUS_ERR_VENDOR))) {
+	if (err->code != DFK_ERR_CANCELLED && strstr(err->msg, dfk_status_name(DFK_STATUS_ERR_VENDOR)) &&
+	    !strstr(err->msg, "read protection")) {
 		char msg[DFK_ERROR_MSG_MAX];
 		snprintf(msg, sizeof(msg), "%s", err->msg);
 		dfk_error_set(err, err->code,
@@ -66,14 +60,28 @@ dfk_code dfk_dfuse_set_address(dfk_dev *dev, uint32_t addr, dfk_error *err)
 	return err->code;
 }
 
+dfk_code dfk_dfuse_set_address(dfk_dev *dev, uint32_t addr, dfk_error *err)
+{
+	DFK_ERR_ENSURE(err);
+	uint8_t cmd[5] = {DFK_DFUSE_SET_ADDRESS};
+
+	put_le32(cmd + 1, addr);
+	if (!dfk__dfuse_command(dev, cmd, sizeof(cmd), err))
+		return DFK_OK;
+	dfk_error_prefix(err, "set address 0x%08X failed", addr);
+	return protection_hint(err);
+}
+
 dfk_code dfk_dfuse_erase_page(dfk_dev *dev, uint32_t addr, dfk_error *err)
 {
 	DFK_ERR_ENSURE(err);
 	uint8_t cmd[5] = {DFK_DFUSE_ERASE};
 
 	put_le32(cmd + 1, addr);
-	if (dfk__dfuse_command(dev, cmd, sizeof(cmd), err))
-		return dfk_error_prefix(err, "erase of page 0x%08X failed", addr);
+	if (dfk__dfuse_command(dev, cmd, sizeof(cmd), err)) {
+		dfk_error_prefix(err, "erase of page 0x%08X failed", addr);
+		return protection_hint(err);
+	}
 	return DFK_OK;
 }
 
@@ -187,6 +195,7 @@ dfk_code dfk__dfuse_read_cb(dfk_dev *dev, uint32_t addr, uint64_t len, bool allo
 		code = dfk_dfu_upload(dev, (uint16_t)block, buf, want, &got, err);
 		if (code) {
 			dfk_error_prefix(err, "read at 0x%08X failed", at);
+			protection_hint(err);
 			break;
 		}
 		if (got && sink)

@@ -21,14 +21,16 @@ trap 'stop_emu; cleanup_tmp' EXIT
 
 # start_emu PROFILE [EMU ARGS...]: a fresh device (unless the memory file
 # $MEM exists already: flash survives a restart). Sets DFUKIT_USBIP.
+# PROFILE is a built-in name, or a description file (a path ending .json).
 start_emu() {
-	local profile=$1
+	local profile=$1 which=--profile
 	shift
+	case "$profile" in *.json) which=--device ;; esac
 	stop_emu
 	# A fresh log: the child truncates it only after fork, and the old one
 	# says "listening" too.
 	rm -f "$SOCK" "$STATS" "$TMP/emu.log"
-	"$EMU" --profile "$profile" --listen "unix:$SOCK" --memory "$MEM" --stats "$STATS" "$@" \
+	"$EMU" "$which" "$profile" --listen "unix:$SOCK" --memory "$MEM" --stats "$STATS" "$@" \
 		>"$TMP/emu.log" 2>&1 &
 	EMU_PID=$!
 	# Ready when it says so (the socket file alone may not be listening yet).

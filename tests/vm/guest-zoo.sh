@@ -10,7 +10,7 @@
 # does not do what the plan says it must. dfu-util's results are recorded,
 # not judged ("ref").
 #
-# A plan line: NAME PROTO START_ID DFU_ID ALT ADDR OFFSET SIZE EXPECT AFTER_LEAVE
+# A plan line: NAME PROTO START_ID DFU_ID ALT ADDR OFFSET SIZE EXPECT AFTER_LEAVE ...
 #   PROTO dfu|dfuse; START_ID the VID:PID at power-on, DFU_ID in DFU mode;
 #   ADDR the DfuSe address written ("-" for plain DFU), OFFSET its offset in
 #   the memory file, SIZE the image size; EXPECT ok|fail: dfukit's download;
@@ -91,7 +91,7 @@ run() {
 	fi
 }
 
-while read -r NAME PROTO START_ID DFU_ID ALT ADDR OFFSET SIZE EXPECT AFTER_LEAVE; do
+while read -r NAME PROTO START_ID DFU_ID ALT ADDR OFFSET SIZE EXPECT AFTER_LEAVE _; do
 	case "$NAME" in '' | '#'*) continue ;; esac
 	MEM=$T/mem-$NAME
 	rm -f "$MEM"

@@ -2,10 +2,12 @@
 # SPDX-License-Identifier: MIT
 # Copyright (c) dfukit contributors
 """Writes the plan of tests/vm/guest-zoo.sh (the guest has only busybox, no
-JSON parser): one line per device description given, saying which IDs it
-shows, where a test image goes (alt 0's first writable region as the device
-advertises it, and that region's offset in dfukit-emu's memory file) and what
-dfukit must make of it.
+JSON parser) and of tests/zoo/zoo_device.sh: one line per device description
+given, saying which IDs it shows, where a test image goes (alt 0's first
+writable region as the device advertises it, and that region's offset in
+dfukit-emu's memory file), what dfukit must make of it, whether it uploads,
+its quirks, its number of alt settings, the size of alt 0's real memory and
+whether alt 0's name lies about that memory ("lies" or "-").
 Usage: zoo-plan.py DESCRIPTION.json... > plan.txt"""
 import json
 import os
@@ -46,6 +48,26 @@ def real_segments(alt, protocol):
     return [(a, s) for a, s, _ in dfuse_map(alt["name"])]
 
 
+def first_writable(alt):
+    """The first address the device advertises writable and really takes
+    (a loader may refuse its own sectors: MicroPython's mboot), and the
+    writable bytes from there."""
+    adv = [(a, s) for a, s, w in dfuse_map(alt["name"]) if w and s > 0]
+    mem = alt.get("memory")
+    if not isinstance(mem, list):
+        return adv[0]
+    for a, s in adv:
+        for seg in mem:
+            if "w" not in seg.get("rights", "rwe"):
+                continue
+            lo = num(seg["address"])
+            hi = lo + num(seg["pages"]) * num(seg["page_size"])
+            start, end = max(a, lo), min(a + s, hi)
+            if start < end:
+                return start, end - start
+    raise SystemExit("alt 0 has no address that is advertised and really writable")
+
+
 def ident(dev, fallback):
     vid = num(dev.get("vid", fallback[0]))
     pid = num(dev.get("pid", fallback[1]))
@@ -67,7 +89,7 @@ def plan(path):
     base = 0
     if proto == "dfuse":
         real = real_segments(alts[0], proto)
-        target = next((a, s) for a, s, w in dfuse_map(alts[0]["name"]) if w and s > 0)
+        target = first_writable(alts[0])
         off = None
         for a, s in real:
             if a <= target[0] < a + s:
@@ -92,7 +114,17 @@ def plan(path):
         after = "gone"
     else:
         after = "%04x:%04x" % dfu_id
-    print(name, proto, "%04x:%04x" % start_id, "%04x:%04x" % dfu_id, 0, addr, off, size, expect, after)
+    upload = "yes" if (("can_upload" in attrs) if isinstance(attrs, list) else bool(num(attrs) & 2)) else "no"
+    quirks = ",".join(q for q in d.get("quirks", [])) or "-"
+    # alt 0's real memory: its size (a full image), and whether the name lies about it
+    if proto == "dfuse":
+        real = real_segments(alts[0], proto)
+    else:
+        real = [(0, num(alts[0]["memory"][0]["pages"]) * num(alts[0]["memory"][0]["page_size"]))]
+    full = sum(s for _, s in real)
+    lies = "lies" if proto == "dfuse" and "memory" in alts[0] else "-"
+    print(name, proto, "%04x:%04x" % start_id, "%04x:%04x" % dfu_id, 0, addr, off, size, expect, after,
+          upload, quirks, len(alts), full, lies)
 
 
 for p in sys.argv[1:]:
