@@ -264,8 +264,19 @@ static json_object *usb_string(cap *c, uint8_t index, const char *what)
 		}
 	}
 	text[n] = '\0';
-	if (ok)
+	/* ASCII sent as bytes (no UTF-16) can be valid UTF-16 by chance ("BB"
+	 * as U+4242): every unit two printable ASCII bytes or one and a 0,
+	 * some the former. Kept as the bytes, which say what happened. */
+	bool ascii_pairs = ok, some_high = false;
+	for (size_t i = 2; ascii_pairs && i < len; i += 2) {
+		bool lo = buf[i] >= 0x20 && buf[i] < 0x7F, hi = buf[i + 1] >= 0x20 && buf[i + 1] < 0x7F;
+		ascii_pairs = lo && (hi || buf[i + 1] == 0);
+		some_high = some_high || hi;
+	}
+	if (ok && !(ascii_pairs && some_high))
 		return json_object_new_string(text);
+	if (ok)
+		note(c, "%s looks like ASCII sent without UTF-16: kept as bytes", what);
 	char hex[255 * 3 + 1];
 	size_t h = 0;
 	for (size_t i = 0; i < len; i++)

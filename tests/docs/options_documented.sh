@@ -22,7 +22,7 @@ check() { # PROGRAM-LABEL HELP-TEXT FILE...
 }
 check dfukit "$("$BUILD/dfukit" --help 2>&1)" "$SRC/doc/man/dfukit.1.scd" \
 	"$SRC/data/completion/bash/dfukit" "$SRC/data/completion/zsh/_dfukit"
-for cmd in suffix prefix pack info unpack; do
+for cmd in suffix prefix pack info unpack capture; do
 	check "dfukit $cmd" "$("$BUILD/dfukit" "$cmd" --help 2>&1)" "$SRC/doc/man/dfukit.1.scd" \
 		"$SRC/data/completion/bash/dfukit" "$SRC/data/completion/zsh/_dfukit"
 done
