@@ -405,8 +405,16 @@ static void start_urb(emu_session *s, urb *u, uint64_t now)
 		}
 	}
 	if (status == 1) {
-		u->due = UINT64_MAX;
 		free(buf);
+		if (u->event != EMU_EVENT_NONE) {
+			/* Gone without answering (a chip that resets on the
+			 * request): no reply, and no unlink would be read any
+			 * more, so the connection goes down now. */
+			s->event = u->event;
+			finish(s, u->event == EMU_EVENT_DISCONNECT ? "device disconnected" : "device re-enumerates");
+			return;
+		}
+		u->due = UINT64_MAX;
 		return;
 	}
 	if (status != 0)

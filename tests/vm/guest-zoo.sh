@@ -56,7 +56,8 @@ run() {
 	zdev=$1 zjob=$2 tool=$3 expect=$4 memcheck=$5 post=$6
 	shift 7
 	t0=$(now_ms)
-	"$@" >$T/out 2>&1 </dev/null
+	# Bounded: a tool that never gives up on a device fails its job, not the run.
+	timeout 120 "$@" >$T/out 2>&1 </dev/null
 	rc=$?
 	t1=$(now_ms)
 	after=-
@@ -145,7 +146,8 @@ while read -r NAME PROTO START_ID DFU_ID ALT ADDR OFFSET SIZE EXPECT AFTER_LEAVE
 				[ $tool = dfukit ] && flunk "$tool $NAME upload-content"
 			fi
 		fi
-		start "$NAME" "$START_ID" && run "$NAME" leave $tool "$EXPECT" - "$AFTER_LEAVE" -- $tool $leave
+		# Leaving erases nothing: a device whose erases fail still leaves.
+		start "$NAME" "$START_ID" && run "$NAME" leave $tool ok - "$AFTER_LEAVE" -- $tool $leave
 	done
 done </zoo/plan.txt
 

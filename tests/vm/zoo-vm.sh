@@ -14,8 +14,8 @@ TABLE=${2:-$BUILD/zoo-fidelity.md}
 shift $(($# < 2 ? $# : 2))
 # Quirky ones first, then ordinary ROMs and loaders of several makers.
 devices=("$@")
-[ ${#devices[@]} -gt 0 ] || devices=(at32f403a at32f415 particle-photon arduino-portenta-h7 tinyusb-dfu
-	stm32duino-bootloader stm32f072)
+[ ${#devices[@]} -gt 0 ] || devices=(gd32vf103-a blackmagic-probe-wedged stm32h743-rev-v nrf52840-zephyr at32f403a
+	at32f415 particle-photon arduino-portenta-h7 tinyusb-dfu stm32duino-bootloader stm32f072)
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
 files=() paths=()
