@@ -73,6 +73,15 @@ typedef struct tool_flash_opts {
 /* Parses argv into o. Returns -1 to continue, otherwise the exit status
  * (0 after --help/--version). */
 int tool_flash_parse(int argc, char **argv, tool_flash_opts *o);
+/* getopt codes of the long-only selection options, the same in every
+ * command that takes them. */
+enum { TOOL_OPT_USBIP = 0x200, TOOL_OPT_USB_TIMEOUT };
+/* The device-selection options that -l, the flasher and capture share:
+ * -d -p -n -S -c -i --usbip --usb-timeout (usbip_given: set once --usbip
+ * came, which replaces $DFUKIT_USBIP). Returns -1 when ch is not one of
+ * them, 0 when it was taken, 64 with the message ("-p: invalid path ...")
+ * in msg when its argument is wrong. A -d warning goes to o->match_warning. */
+int tool_selection_opt(tool_flash_opts *o, int ch, const char *arg, bool *usbip_given, char *msg, size_t msgsz);
 /* Parses -s's "[ADDR][:MODIFIER...]" into o->job (whole-word modifiers). */
 dfk_code tool_dfuse_spec_parse(const char *spec, dfk_job_opts *job, dfk_error *err);
 /* Strict unsigned number (decimal, 0x hex, 0 octal as strtoul base 0):

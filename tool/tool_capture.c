@@ -25,11 +25,7 @@
 
 static const char cmd[] = "capture";
 
-enum {
-	OPT_USBIP = 0x100,
-	OPT_FORCE,
-	OPT_USB_TIMEOUT,
-};
+enum { OPT_FORCE = 0x100 };
 
 /* What the format bounds (doc/device-format.md, "Rules"). */
 #define CAP_MAX_ALTS 32
@@ -112,19 +108,17 @@ static int parse(cap *c, int argc, char **argv)
 	    {"serial", required_argument, NULL, 'S'},
 	    {"cfg", required_argument, NULL, 'c'},
 	    {"intf", required_argument, NULL, 'i'},
-	    {"usbip", required_argument, NULL, OPT_USBIP},
-	    {"usb-timeout", required_argument, NULL, OPT_USB_TIMEOUT},
+	    {"usbip", required_argument, NULL, TOOL_OPT_USBIP},
+	    {"usb-timeout", required_argument, NULL, TOOL_OPT_USB_TIMEOUT},
 	    {NULL, 0, NULL, 0},
 	};
 	tool_flash_opts *o = &c->o;
-	dfk_error err, warning;
 	dfk_match_init(&o->match);
 	o->usb_timeout_ms = -1;
 	const char *env_usbip = getenv("DFUKIT_USBIP");
 	if (env_usbip && *env_usbip)
 		o->usbip[o->nusbip++] = env_usbip;
 	bool usbip_given = false;
-	uint64_t u;
 	int ch;
 	opterr = 0;
 	optind = 0;
@@ -138,61 +132,24 @@ static int parse(cap *c, int argc, char **argv)
 			c->output = optarg;
 			break;
 		case OPT_FORCE: c->force = true; break;
-		case 'd':
-			if (dfk_match_parse_device(&o->match, optarg, &warning, &err))
-				return usage_error("-d: %s", err.msg);
-			if (warning.msg[0])
-				fprintf(stderr, "%s %s: warning: -d: %s\n", tool_progname(), cmd, warning.msg);
-			break;
-		case 'p':
-			if (!*optarg || strlen(optarg) >= 64)
-				return usage_error("-p: invalid path \"%s\"", optarg);
-			o->match.path = optarg;
-			break;
-		case 'n':
-			if (!tool_parse_u64(optarg, 255, &u))
-				return usage_error("-n: invalid device number \"%s\" (0..255)", optarg);
-			o->match.devnum = (int)u;
-			break;
-		case 'S':
-			if (dfk_match_parse_serial(&o->match, optarg, o->serial_rt, o->serial_dfu, TOOL_SERIAL_MAX,
-						   &err))
-				return usage_error("-S: %s", err.msg);
-			break;
-		case 'c':
-			if (!tool_parse_u64(optarg, 255, &u))
-				return usage_error("-c: invalid configuration value \"%s\" (0..255)", optarg);
-			o->match.cfg = u == 0 ? DFK_MATCH_ANY : (int)u;
-			break;
-		case 'i':
-			if (!tool_parse_u64(optarg, 255, &u))
-				return usage_error("-i: invalid interface index \"%s\" (0..255)", optarg);
-			o->match.intf = (int)u;
-			break;
-		case OPT_USBIP:
-			if (!*optarg)
-				return usage_error("--usbip: empty address%s", "");
-			if (!usbip_given)
-				o->nusbip = 0;
-			usbip_given = true;
-			if (o->nusbip == TOOL_USBIP_MAX)
-				return usage_error("--usbip: more than 16 servers (\"%s\")", optarg);
-			o->usbip[o->nusbip++] = optarg;
-			break;
-		case OPT_USB_TIMEOUT:
-			if (!tool_parse_u64(optarg, 600000, &u) || u == 0)
-				return usage_error("--usb-timeout: invalid milliseconds \"%s\"", optarg);
-			o->usb_timeout_ms = (long)u;
-			break;
 		case ':': return usage_error("option %s needs an argument", argv[optind - 1]);
-		default:
+		default: {
+			char msg[DFK_ERROR_MSG_MAX + 64];
+			int r = tool_selection_opt(o, ch, optarg, &usbip_given, msg, sizeof(msg));
+			if (r == 0)
+				break;
+			if (r > 0)
+				return usage_error("%s", msg);
 			if (optopt && optopt < 0x100) {
 				char opt[3] = {'-', (char)optopt, '\0'};
 				return usage_error("unknown option %s", opt);
 			}
 			return usage_error("unknown option %s", argv[optind - 1]);
 		}
+		}
 	}
+	if (o->match_warning[0])
+		fprintf(stderr, "%s %s: warning: %s\n", tool_progname(), cmd, o->match_warning);
 	if (optind < argc)
 		return usage_error("unexpected argument \"%s\"", argv[optind]);
 	if (!c->output)

@@ -11,12 +11,10 @@
 #include "tool.h"
 
 enum {
-	OPT_USBIP = 0x100,
-	OPT_VERIFY,
+	OPT_VERIFY = 0x100,
 	OPT_NO_VERIFY,
 	OPT_POLL_CAP,
 	OPT_TIMEOUT,
-	OPT_USB_TIMEOUT,
 	OPT_WAIT_TIMEOUT,
 	OPT_LEAVE_WATCH,
 	OPT_FORCE,
@@ -183,6 +181,67 @@ static bool num_arg(const char *s, uint64_t max, long *out)
 	return true;
 }
 
+int tool_selection_opt(tool_flash_opts *o, int ch, const char *arg, bool *usbip_given, char *msg, size_t msgsz)
+{
+	dfk_error err, warning;
+	uint64_t u;
+
+#define BAD(...) (snprintf(msg, msgsz, __VA_ARGS__), 64)
+	switch (ch) {
+	case 'd':
+		if (dfk_match_parse_device(&o->match, arg, &warning, &err))
+			return BAD("-d: %s", err.msg);
+		/* Shown once the output mode is known. */
+		if (warning.msg[0])
+			snprintf(o->match_warning, sizeof(o->match_warning), "-d: %s", warning.msg);
+		return 0;
+	case 'n':
+		if (!tool_parse_u64(arg, 255, &u))
+			return BAD("-n: invalid device number \"%s\" (0..255)", arg);
+		o->match.devnum = (int)u;
+		return 0;
+	case 'p':
+		if (!*arg || strlen(arg) >= 64)
+			return BAD("-p: invalid path \"%s\"", arg);
+		o->match.path = arg;
+		return 0;
+	case 'c':
+		if (!tool_parse_u64(arg, 255, &u))
+			return BAD("-c: invalid configuration value \"%s\" (0..255)", arg);
+		o->match.cfg = u == 0 ? DFK_MATCH_ANY : (int)u; /* 0 means any, as in dfu-util */
+		return 0;
+	case 'i':
+		if (!tool_parse_u64(arg, 255, &u))
+			return BAD("-i: invalid interface index \"%s\" (0..255)", arg);
+		o->match.intf = (int)u;
+		return 0;
+	case 'S':
+		if (dfk_match_parse_serial(&o->match, arg, o->serial_rt, o->serial_dfu, TOOL_SERIAL_MAX, &err))
+			return BAD("-S: %s", err.msg);
+		return 0;
+	case TOOL_OPT_USBIP:
+		if (!*arg)
+			return BAD("--usbip: empty address");
+		if (!*usbip_given)
+			o->nusbip = 0;
+		*usbip_given = true;
+		if (o->nusbip == TOOL_USBIP_MAX)
+			return BAD("--usbip: more than 16 servers (\"%s\")", arg);
+		for (size_t i = 0; i < o->nusbip; i++)
+			if (strcmp(o->usbip[i], arg) == 0)
+				return BAD("--usbip %s given twice", arg);
+		o->usbip[o->nusbip++] = arg;
+		return 0;
+	case TOOL_OPT_USB_TIMEOUT:
+		if (!tool_parse_u64(arg, 600000, &u) || u == 0)
+			return BAD("--usb-timeout: invalid milliseconds \"%s\"", arg);
+		o->usb_timeout_ms = (long)u;
+		return 0;
+	default: return -1;
+	}
+#undef BAD
+}
+
 int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 {
 	static const struct option longopts[] = {
@@ -209,12 +268,12 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 	    {"reset", no_argument, NULL, 'R'},
 	    {"wait", no_argument, NULL, 'w'}, /* dfu-util 0.11 wrongly wants an argument */
 	    {"dfuse-address", required_argument, NULL, 's'},
-	    {"usbip", required_argument, NULL, OPT_USBIP},
+	    {"usbip", required_argument, NULL, TOOL_OPT_USBIP},
 	    {"verify", no_argument, NULL, OPT_VERIFY},
 	    {"no-verify", no_argument, NULL, OPT_NO_VERIFY},
 	    {"poll-cap", required_argument, NULL, OPT_POLL_CAP},
 	    {"timeout", required_argument, NULL, OPT_TIMEOUT},
-	    {"usb-timeout", required_argument, NULL, OPT_USB_TIMEOUT},
+	    {"usb-timeout", required_argument, NULL, TOOL_OPT_USB_TIMEOUT},
 	    {"wait-timeout", required_argument, NULL, OPT_WAIT_TIMEOUT},
 	    {"leave-watch", required_argument, NULL, OPT_LEAVE_WATCH},
 	    {"force", no_argument, NULL, OPT_FORCE},
@@ -228,7 +287,6 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 	    {NULL, 0, NULL, 0},
 	};
 	dfk_error err;
-	dfk_error warning;
 	dfk_error_clear(&err);
 	memset(o, 0, sizeof(*o));
 	o->verify = -1;
@@ -243,7 +301,6 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 		o->usbip[o->nusbip++] = env_usbip;
 	bool usbip_given = false;
 
-	long v;
 	uint64_t u;
 	int c;
 	opterr = 0;
@@ -259,35 +316,6 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 			if (!num_arg(optarg, 3600, &o->detach_delay_s))
 				return usage_error("-E: invalid number of seconds \"%s\" (0..3600)", optarg);
 			break;
-		case 'd':
-			if (dfk_match_parse_device(&o->match, optarg, &warning, &err)) {
-				fprintf(stderr, "%s: -d: %s\n", tool_progname(), err.msg);
-				return 64;
-			}
-			/* Shown once the output mode is known (tool_flash_main). */
-			if (warning.msg[0])
-				snprintf(o->match_warning, sizeof(o->match_warning), "-d: %s", warning.msg);
-			break;
-		case 'n':
-			if (!num_arg(optarg, 255, &v))
-				return usage_error("-n: invalid device number \"%s\" (0..255)", optarg);
-			o->match.devnum = (int)v;
-			break;
-		case 'p':
-			if (!*optarg || strlen(optarg) >= 64)
-				return usage_error("-p: invalid path \"%s\"", optarg);
-			o->match.path = optarg;
-			break;
-		case 'c':
-			if (!num_arg(optarg, 255, &v))
-				return usage_error("-c: invalid configuration value \"%s\" (0..255)", optarg);
-			o->match.cfg = v == 0 ? DFK_MATCH_ANY : (int)v; /* 0 means any, as in dfu-util */
-			break;
-		case 'i':
-			if (!num_arg(optarg, 255, &v))
-				return usage_error("-i: invalid interface index \"%s\" (0..255)", optarg);
-			o->match.intf = (int)v;
-			break;
 		case 'a':
 			/* A number selects bAlternateSetting; anything else is an
 			 * exact name (dfu-util's rule). */
@@ -299,13 +327,6 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 				o->match.alt_name = optarg;
 			} else {
 				return usage_error("-a: empty alternate setting%s", "");
-			}
-			break;
-		case 'S':
-			if (dfk_match_parse_serial(&o->match, optarg, o->serial_rt, o->serial_dfu, TOOL_SERIAL_MAX,
-						   &err)) {
-				fprintf(stderr, "%s: -S: %s\n", tool_progname(), err.msg);
-				return 64;
 			}
 			break;
 		case 't':
@@ -330,19 +351,6 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 				return 64;
 			}
 			break;
-		case OPT_USBIP:
-			if (!*optarg)
-				return usage_error("--usbip: empty address%s", "");
-			if (!usbip_given)
-				o->nusbip = 0;
-			usbip_given = true;
-			if (o->nusbip == TOOL_USBIP_MAX)
-				return usage_error("--usbip: more than 16 servers (\"%s\")", optarg);
-			for (size_t i = 0; i < o->nusbip; i++)
-				if (strcmp(o->usbip[i], optarg) == 0)
-					return usage_error("--usbip %s given twice", optarg);
-			o->usbip[o->nusbip++] = optarg;
-			break;
 		case OPT_VERIFY: o->verify = 1; break;
 		case OPT_NO_VERIFY: o->verify = 0; break;
 		case OPT_POLL_CAP:
@@ -352,10 +360,6 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 		case OPT_TIMEOUT:
 			if (!num_arg(optarg, 86400000, &o->timeout_ms) || o->timeout_ms == 0)
 				return usage_error("--timeout: invalid milliseconds \"%s\"", optarg);
-			break;
-		case OPT_USB_TIMEOUT:
-			if (!num_arg(optarg, 600000, &o->usb_timeout_ms) || o->usb_timeout_ms == 0)
-				return usage_error("--usb-timeout: invalid milliseconds \"%s\"", optarg);
 			break;
 		case OPT_WAIT_TIMEOUT:
 			if (!num_arg(optarg, 86400, &o->wait_timeout_s))
@@ -387,13 +391,22 @@ int tool_flash_parse(int argc, char **argv, tool_flash_opts *o)
 			fprintf(stderr, "%s: option %s needs an argument\n", tool_progname(), argv[optind - 1]);
 			tool_flash_usage(stderr);
 			return 64;
-		default:
+		default: {
+			char msg[DFK_ERROR_MSG_MAX + 64];
+			int r = tool_selection_opt(o, c, optarg, &usbip_given, msg, sizeof(msg));
+			if (r == 0)
+				break;
+			if (r > 0) {
+				fprintf(stderr, "%s: %s\n", tool_progname(), msg);
+				return r;
+			}
 			if (optopt && optopt < 0x100)
 				fprintf(stderr, "%s: unknown option -%c\n", tool_progname(), optopt);
 			else
 				fprintf(stderr, "%s: unknown option %s\n", tool_progname(), argv[optind - 1]);
 			tool_flash_usage(stderr);
 			return 64;
+		}
 		}
 	}
 	if (optind < argc)
