@@ -919,7 +919,8 @@ static dfk_code pick_device(cap *c, const dfk_found *found, const dfk_dfu_if **i
 	if (distinct > 1)
 		return dfk_error_set(&c->err, DFK_ERR_AMBIGUOUS,
 				     "%zu DFU capable USB devices match: capture takes one; select it with -S SERIAL, "
-				     "-p PATH or -d VID:PID (see dfukit -l)",
+				     "-p PATH or -d ,VID:PID for a device in DFU mode (-d VID:PID alone also matches "
+				     "every device in DFU mode, as in dfu-util) (see dfukit -l)",
 				     distinct);
 	/* Its DFU interface: the DFU-mode one if it has both. */
 	*ifc = NULL;
