@@ -25,7 +25,7 @@
 
 static const char cmd[] = "capture";
 
-enum { OPT_FORCE = 0x100 };
+enum { OPT_FORCE = 0x100, OPT_TIME_PAGE };
 
 /* What the format bounds (doc/device-format.md, "Rules"). */
 #define CAP_MAX_ALTS 32
@@ -38,13 +38,17 @@ enum { OPT_FORCE = 0x100 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "Usage: dfukit capture [selection] -o FILE [--force]\n"
+	fprintf(f, "Usage: dfukit capture [selection] -o FILE [--force] [--time-page ADDR]\n"
 		   "Describe the selected device for dfukit-emu --device FILE: identity, bus\n"
 		   "position, interfaces, DFU functional descriptor and alt settings (their names\n"
 		   "exactly, DfuSe memory layouts from the advertised maps). Only reads\n"
-		   "descriptors (and the DFU state): nothing is written to the device.\n"
+		   "descriptors (and the DFU state): nothing is written to the device, unless\n"
+		   "--time-page is given.\n"
 		   "  -o --output FILE              write the description here (- : standard output)\n"
 		   "     --force                    replace an existing FILE\n"
+		   "     --time-page ADDR           measure erase and programming times on the DfuSe\n"
+		   "                                page at ADDR: it is ERASED, written back with\n"
+		   "                                what it held and checked (the only writes)\n"
 		   "  -d --device VID:PID[,VID:PID] select by IDs, as for -l (one device must match)\n"
 		   "  -p --path BUS-PORT[.PORT...]  select by port path\n"
 		   "  -n --devnum N                 select by device number\n"
@@ -62,6 +66,8 @@ typedef struct cap {
 	tool_flash_opts o;
 	const char *output;
 	bool force;
+	bool has_time_page;
+	uint32_t time_page; /* --time-page */
 	dfk_ctx *ctx;
 	dfk_transport *t;
 	dfk_usb *h;
@@ -102,6 +108,7 @@ static int parse(cap *c, int argc, char **argv)
 	    {"verbose", no_argument, NULL, 'v'},
 	    {"output", required_argument, NULL, 'o'},
 	    {"force", no_argument, NULL, OPT_FORCE},
+	    {"time-page", required_argument, NULL, OPT_TIME_PAGE},
 	    {"device", required_argument, NULL, 'd'},
 	    {"path", required_argument, NULL, 'p'},
 	    {"devnum", required_argument, NULL, 'n'},
@@ -132,6 +139,14 @@ static int parse(cap *c, int argc, char **argv)
 			c->output = optarg;
 			break;
 		case OPT_FORCE: c->force = true; break;
+		case OPT_TIME_PAGE: {
+			uint64_t a;
+			if (!tool_parse_u64(optarg, UINT32_MAX, &a))
+				return usage_error("--time-page: invalid address \"%s\"", optarg);
+			c->has_time_page = true;
+			c->time_page = (uint32_t)a;
+			break;
+		}
 		case ':': return usage_error("option %s needs an argument", argv[optind - 1]);
 		default: {
 			char msg[DFK_ERROR_MSG_MAX + 64];
@@ -960,6 +975,17 @@ static dfk_code run(cap *c, json_object **doc, char *where, size_t wsz)
 			rc = describe(c, ifc, doc);
 			dfk_usb_close(c->h);
 			c->h = NULL;
+		}
+	}
+	if (rc == DFK_OK && c->has_time_page) {
+		char what[400] = "";
+		rc = tool_capture_time_page(c->ctx, found, ifc, c->time_page, *doc, what, sizeof(what), &c->err);
+		if (rc == DFK_OK) {
+			/* said in the description too */
+			json_object *d = json_object_object_get(*doc, "description");
+			char text[3200];
+			snprintf(text, sizeof(text), "%s; %s", json_object_get_string(d), what);
+			json_object_object_add(*doc, "description", json_object_new_string(text));
 		}
 	}
 	dfk_found_free(found);

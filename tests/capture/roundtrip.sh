@@ -8,7 +8,8 @@
 # same raw descriptors (device, configuration, strings 0..15, read with
 # emu_probe, not with dfukit), and capturing it again gives b.json == a.json.
 # Then the errors: no device, two devices, an output that cannot be written
-# (nothing left behind), an existing output without --force.
+# (nothing left behind), an existing output without --force. And
+# --time-page: timings measured on one page, which keeps its bytes.
 . "$(dirname "$0")/../emu/lib.sh" "$1"
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
 DFUKIT="$BUILD/dfukit"
@@ -239,6 +240,59 @@ for busid, d in json.load(open(sys.argv[1]))["devices"].items():
         print(busid, "requests:", bad or d["requests"], file=sys.stderr)
         sys.exit(1)
 EOF
+}
+
+# --time-page: the only writes, and only when asked. The emulator enforces
+# its erase and programming times (--timing real), so the measured ones are
+# at least those; the page keeps its bytes; a double served from the
+# capture erases that page size in the time measured.
+t_time_page() {
+	local mem="$T/tp.mem" want
+	rm -f "$mem"
+	start_emu --profile stm32f405 --timing real --memory "$mem"
+	head -c 16384 /dev/urandom >"$T/old.bin"
+	dd if="$T/old.bin" of="$mem" bs=1 seek=$((0x4000)) conv=notrunc status=none
+	cp "$mem" "$T/before.mem"
+	"$DFUKIT" capture --usbip "$ADDR" --time-page 0x08004123 -o "$T/tp.json" 2>"$T/err" ||
+		fail "--time-page: $(cat "$T/err")"
+	grep -q 'erasing the 16384-byte page at 0x08004000' "$T/err" || fail "--time-page does not say it erases: $(cat "$T/err")"
+	cmp -s "$mem" "$T/before.mem" || fail "--time-page: the device memory changed"
+	stop_emu
+	# stm32f405.json: 143 ms + 6.7 ms per KiB for a 16 KiB sector, 4000 ns per byte
+	want=$((143 + 67 * 16 / 10))
+	python3 - "$T/tp.json" "$want" <<'PY' || fail "--time-page: wrong timing in $(cat "$T/tp.json")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+t, want = d["timing"], int(sys.argv[2])
+e = t["erase_page_ms"]
+assert len(e) == 1 and e[0]["page_size"] == 16384, e
+assert want <= e[0]["ms"] < want + 5000, (e, want)
+assert t["program_ns_per_byte"] >= 4000, t
+assert t["poll_timeout_percent"] == 100, t  # the F405 reports its erase time
+assert "timing measured on the 16384-byte page at 0x08004000" in d["description"], d["description"]
+PY
+	# The double erases that page size in the measured time.
+	start_emu --device "$T/tp.json" --timing real
+	"$DFUKIT" capture --usbip "$ADDR" --time-page 0x08004000 -o "$T/tp2.json" 2>"$T/err" ||
+		fail "--time-page on the double: $(cat "$T/err")"
+	stop_emu
+	python3 - "$T/tp.json" "$T/tp2.json" <<'PY' || fail "the double's erase is faster than the one measured"
+import json, sys
+a, b = (json.load(open(p))["timing"]["erase_page_ms"][0]["ms"] for p in sys.argv[1:3])
+assert b >= a, (a, b)
+PY
+	# Addresses that cannot be timed: outside every map, a page that cannot be erased.
+	start_emu --profile stm32f405
+	"$DFUKIT" capture --usbip "$ADDR" --time-page 0x30000000 -o "$T/x.json" 2>"$T/err"
+	expect_eq "--time-page outside the maps: exit" "$?" 64
+	expect_match "--time-page outside the maps: message" "$(cat "$T/err")" 'no alt setting'
+	"$DFUKIT" capture --usbip "$ADDR" --time-page 0x1FFF7800 -o "$T/x.json" 2>"$T/err"
+	expect_eq "--time-page on OTP: exit" "$?" 64
+	expect_match "--time-page on OTP: message" "$(cat "$T/err")" 'not readable, erasable and writable'
+	[ ! -e "$T/x.json" ] || fail "--time-page errors left an output file"
+	"$DFUKIT" capture --usbip "$ADDR" --time-page nowhere -o "$T/x.json" 2>"$T/err"
+	expect_eq "--time-page nowhere: exit" "$?" 64
+	stop_emu
 }
 
 run_scenarios "${@:2}"
