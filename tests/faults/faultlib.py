@@ -211,8 +211,10 @@ def diff_outside(before, after, allowed, base):
 
 
 def error_lines(err):
-    """The tool's error lines: 'dfukit: ...' on stderr that are not warnings."""
-    return [l for l in err.splitlines() if l.startswith("dfukit: ") and not l.startswith("dfukit: warning:")]
+    """The tool's error lines: 'dfukit: ...' on stderr that are not warnings
+    or hints (what the user can do about the error, after it)."""
+    return [l for l in err.splitlines()
+            if l.startswith("dfukit: ") and not l.startswith(("dfukit: warning:", "dfukit: hint:"))]
 
 
 def has_control_chars(text):
