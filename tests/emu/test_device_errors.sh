@@ -13,7 +13,7 @@
 bad() {
 	local name=$1 want=$2 re=$3
 	cat >"$T/$name.json"
-	timeout 10 "$EMU" --device "$T/$name.json" --listen "unix:$T/never.sock" >"$T/out" 2>"$T/err"
+	timeout -k 5 10 "$EMU" --device "$T/$name.json" --listen "unix:$T/never.sock" >"$T/out" 2>"$T/err"
 	local st=$?
 	expect_eq "$name: exit status" "$st" "$want"
 	expect_eq "$name: one line" "$(wc -l <"$T/err")" 1
@@ -24,7 +24,7 @@ bad() {
 # A good description to start from (plain DFU, one 1 KiB alt setting).
 ok='{"dfu_mode": {"device": {"vid": 1, "pid": 2}, "alts": [{"memory": [{"pages": 1, "page_size": 1024}]}]}}'
 echo "$ok" >"$T/good.json"
-timeout 10 "$EMU" --device "$T/good.json" --listen "unix:$T/x" 2>"$T/err" &
+timeout -k 5 10 "$EMU" --device "$T/good.json" --listen "unix:$T/x" 2>"$T/err" &
 pid=$!
 for i in $(seq 1 100); do grep -q 'listening' "$T/err" && break; sleep 0.05; done
 expect_match "the base description is good" "$(cat "$T/err")" "^dfukit-emu: good listening on unix:$T/x\$"
@@ -145,22 +145,22 @@ bad deep 65 ':1:[0-9]+: JSON syntax error: ' <<J
 {"sources": $deep
 J
 printf '{"name": "a\0b"}' >"$T/nul.json"
-timeout 10 "$EMU" --device "$T/nul.json" --listen "unix:$T/never.sock" 2>"$T/err"
+timeout -k 5 10 "$EMU" --device "$T/nul.json" --listen "unix:$T/never.sock" 2>"$T/err"
 expect_eq "NUL byte: exit status" "$?" 65
 expect_match "NUL byte: message" "$(cat "$T/err")" "nul\\.json:1:12: a NUL byte"
 cp "$T/good.json" "$T/my board.json"
-timeout 10 "$EMU" --device "$T/my board.json" --listen "unix:$T/never.sock" 2>"$T/err"
+timeout -k 5 10 "$EMU" --device "$T/my board.json" --listen "unix:$T/never.sock" 2>"$T/err"
 expect_eq "no name, file name no device name: exit status" "$?" 65
 expect_match "no name, file name no device name: message" "$(cat "$T/err")" 'name: missing, and the file name "my board" is no device name'
 
 # A file that cannot be read: 66.
-timeout 10 "$EMU" --device "$T/nonexistent.json" --listen "unix:$T/never.sock" 2>"$T/err"
+timeout -k 5 10 "$EMU" --device "$T/nonexistent.json" --listen "unix:$T/never.sock" 2>"$T/err"
 expect_eq "missing file: exit status" "$?" 66
 expect_match "missing file: message" "$(cat "$T/err")" "^dfukit-emu: $T/nonexistent\\.json: cannot read: No such file or directory\$"
-timeout 10 "$EMU" --device "$T" --listen "unix:$T/never.sock" 2>"$T/err"
+timeout -k 5 10 "$EMU" --device "$T" --listen "unix:$T/never.sock" 2>"$T/err"
 expect_eq "a directory: exit status" "$?" 66
 # The first bad one of several stops the start.
-timeout 10 "$EMU" --device "$T/good.json" --device "$T/typo.json" --listen "unix:$T/never.sock" 2>"$T/err"
+timeout -k 5 10 "$EMU" --device "$T/good.json" --device "$T/typo.json" --listen "unix:$T/never.sock" 2>"$T/err"
 expect_eq "second of two bad: exit status" "$?" 65
 expect_match "second of two bad: message" "$(cat "$T/err")" 'typo\.json: unknown key'
 check "nothing left listening" test ! -e "$T/never.sock"
