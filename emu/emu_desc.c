@@ -548,7 +548,7 @@ static const struct {
      "(Zephyr USB DFU, ESP32-S2)"},
     {"leave-no-status", EMU_Q_LEAVE_NO_STATUS, EMU_EARLY_SPEC,
      "DfuSe leave: the chip starts its firmware on the zero-length DNLOAD; the GETSTATUS after it is never "
-     "answered (the host times out) and the device then re-enumerates (GD32VF103)"},
+     "answered: the device leaves the bus without a reply, then goes as after any leave (GD32VF103)"},
 };
 
 void emu_quirks_help(FILE *f)

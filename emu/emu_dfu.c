@@ -232,9 +232,7 @@ static int plain_upload(emu_device *dev, uint8_t *data, uint16_t wlength, uint32
  * data block (pages are erased as the download first touches them). */
 static bool erases(const emu_device *dev)
 {
-	if (dev->prof->dfuse)
-		return dev->op_block == 0 && dev->op_len >= 1 && dev->op_buf[0] == 0x41;
-	return dev->op_len > 0;
+	return dev->prof->dfuse ? emu_dfuse_pending_erase(dev) : dev->op_len > 0;
 }
 
 /* GETSTATUS in dfuDNLOAD-SYNC: run the pending block/command (first poll)
@@ -305,7 +303,7 @@ static int getstatus(emu_device *dev, uint8_t *data, uint16_t wlength, uint32_t 
 			emu_dfuse_leave(dev);
 			if (emu_quirk(dev, EMU_Q_LEAVE_NO_STATUS)) {
 				/* GD32VF103: already running its firmware, this status
-				 * never goes out; the host's unlink ends the connection. */
+				 * never goes out (the session drops the connection). */
 				*actual = 0;
 				return EMU_URB_TIMEOUT;
 			}

@@ -75,6 +75,11 @@ int emu_dfuse_dnload(emu_device *dev, uint16_t block, const uint8_t *data, uint3
 	return EMU_URB_OK;
 }
 
+bool emu_dfuse_pending_erase(const emu_device *dev)
+{
+	return dev->op_block == 0 && dev->op_len >= 1 && dev->op_buf[0] == CMD_ERASE;
+}
+
 static uint32_t scaled(const emu_device *dev, uint32_t ms)
 {
 	return (uint32_t)((uint64_t)ms * dev->prof->t.report_pct / 100);

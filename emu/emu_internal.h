@@ -385,6 +385,8 @@ int emu_dfuse_dnload(emu_device *dev, uint16_t block, const uint8_t *data, uint3
 /* Runs the pending DfuSe command/write; returns the status and sets
  * *real_ms / *reported_ms to its busy time. */
 uint8_t emu_dfuse_execute(emu_device *dev, uint32_t *real_ms, uint32_t *reported_ms);
+/* Whether the pending DfuSe DNLOAD is an erase command (page or mass). */
+bool emu_dfuse_pending_erase(const emu_device *dev);
 /* UPLOAD in DfuSe mode. */
 int emu_dfuse_upload(emu_device *dev, uint16_t block, uint8_t *data, uint16_t wlength, uint32_t *actual);
 /* Leave after the dfuMANIFEST status went out. */
