@@ -201,41 +201,23 @@ static json_object *usb_string(cap *c, uint8_t index, const char *what)
 		dfk_error_clear(&c->err);
 		return NULL;
 	}
-	char text[4 * 127 + 1];
-	size_t n = 0;
+	/* Exact: bLength the bytes sent, whole code units, no NUL, surrogates
+	 * paired; then the library's decoding is what the emulator re-encodes. */
 	bool ok = buf[0] == len && buf[1] == 3 && len % 2 == 0;
 	for (size_t i = 2; ok && i < len; i += 2) {
 		uint32_t u = (uint32_t)buf[i] | (uint32_t)buf[i + 1] << 8;
-		if (u == 0 || (u >= 0xDC00 && u < 0xE000)) {
-			ok = false;
-		} else if (u >= 0xD800 && u < 0xDC00) {
+		if (u >= 0xD800 && u < 0xDC00) {
 			uint32_t lo = i + 3 < len ? ((uint32_t)buf[i + 2] | (uint32_t)buf[i + 3] << 8) : 0;
-			if (lo < 0xDC00 || lo >= 0xE000) {
-				ok = false;
-				break;
-			}
-			u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+			ok = lo >= 0xDC00 && lo < 0xE000;
 			i += 2;
-		}
-		if (!ok)
-			break;
-		if (u < 0x80) {
-			text[n++] = (char)u;
-		} else if (u < 0x800) {
-			text[n++] = (char)(0xC0 | u >> 6);
-			text[n++] = (char)(0x80 | (u & 0x3F));
-		} else if (u < 0x10000) {
-			text[n++] = (char)(0xE0 | u >> 12);
-			text[n++] = (char)(0x80 | ((u >> 6) & 0x3F));
-			text[n++] = (char)(0x80 | (u & 0x3F));
 		} else {
-			text[n++] = (char)(0xF0 | u >> 18);
-			text[n++] = (char)(0x80 | ((u >> 12) & 0x3F));
-			text[n++] = (char)(0x80 | ((u >> 6) & 0x3F));
-			text[n++] = (char)(0x80 | (u & 0x3F));
+			ok = u != 0 && !(u >= 0xDC00 && u < 0xE000);
 		}
 	}
-	text[n] = '\0';
+	char text[4 * 127 + 1];
+	dfk_error derr;
+	if (ok && dfk_string_desc_decode(buf, len, text, sizeof(text), &derr))
+		ok = false;
 	/* ASCII sent as bytes (no UTF-16) can be valid UTF-16 by chance ("BB"
 	 * as U+4242): every unit two printable ASCII bytes or one and a 0,
 	 * some the former. Kept as the bytes, which say what happened. */

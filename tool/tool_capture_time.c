@@ -45,7 +45,8 @@ static const dfk_dfu_if *alt_for(const dfk_found *found, const dfk_dfu_if *pick,
 static dfk_code time_erase(dfk_dev *dev, uint32_t start, uint64_t *ms, uint32_t *asked, dfk_error *err)
 {
 	const dfk_ctx *ctx = dfk_dev_ctx(dev);
-	uint8_t cmd[5] = {0x41, (uint8_t)start, (uint8_t)(start >> 8), (uint8_t)(start >> 16), (uint8_t)(start >> 24)};
+	uint8_t cmd[5] = {DFK_DFUSE_ERASE, (uint8_t)start, (uint8_t)(start >> 8), (uint8_t)(start >> 16),
+			  (uint8_t)(start >> 24)};
 	dfk_status st = {0};
 	uint64_t t0 = now(ctx);
 	dfk_code rc = dfk_dfu_dnload(dev, 0, cmd, sizeof(cmd), err);
