@@ -6,8 +6,11 @@ JSON parser) and of tests/zoo/zoo_device.sh: one line per device description
 given, saying which IDs it shows, where a test image goes (alt 0's first
 writable region as the device advertises it, and that region's offset in
 dfukit-emu's memory file), what dfukit must make of it, whether it uploads,
-its quirks, its number of alt settings, the size of alt 0's real memory and
-whether alt 0's name lies about that memory ("lies" or "-").
+its quirks, its number of alt settings, the size of alt 0's real memory,
+whether alt 0's name lies about that memory ("lies" or "-"), whether it stays
+in DFU mode after a download, alt 0's real start address, the offset of the
+read-protection byte in the memory file ("-": none) and ADDR:OFFSET of alt
+0's first segment that cannot be written ("-": none).
 Usage: zoo-plan.py DESCRIPTION.json... > plan.txt"""
 import json
 import os
@@ -85,23 +88,15 @@ def plan(path):
     rt_id = ident(rt.get("device", {}), dfu_id) if rt else None
     start_id = rt_id if d.get("power_on", {}).get("mode") == "runtime" else dfu_id
     alts = d["dfu_mode"]["alts"]
-    # Memory files hold every alt's memory back to back.
-    base = 0
+    real = real_segments(alts[0], proto)
     if proto == "dfuse":
-        real = real_segments(alts[0], proto)
         target = first_writable(alts[0])
-        off = None
-        for a, s in real:
-            if a <= target[0] < a + s:
-                off = base + target[0] - a
-                break
-            base += s
+        off = offset_of(real, target[0])
         if off is None:
             raise SystemExit(f"{path}: 0x{target[0]:08x} is not in alt 0's real memory")
         addr, size = f"0x{target[0]:08x}", min(IMAGE_MAX, target[1])
     else:
-        seg = alts[0]["memory"][0]
-        addr, off, size = "-", 0, min(IMAGE_MAX, num(seg["pages"]) * num(seg["page_size"]))
+        addr, off, size = "-", 0, min(IMAGE_MAX, sum(s for _, s in real))
     expect = "fail" if "zero-poll-wedge" in d.get("quirks", []) else "ok"
     attrs = d["dfu_mode"].get("functional", {}).get("attributes", ["can_download", "can_upload"])
     tolerant = "manifestation_tolerant" in attrs if isinstance(attrs, list) else bool(num(attrs) & 4)
@@ -117,14 +112,48 @@ def plan(path):
     upload = "yes" if (("can_upload" in attrs) if isinstance(attrs, list) else bool(num(attrs) & 2)) else "no"
     quirks = ",".join(q for q in d.get("quirks", [])) or "-"
     # alt 0's real memory: its size (a full image), and whether the name lies about it
-    if proto == "dfuse":
-        real = real_segments(alts[0], proto)
-    else:
-        real = [(0, num(alts[0]["memory"][0]["pages"]) * num(alts[0]["memory"][0]["page_size"]))]
     full = sum(s for _, s in real)
     lies = "lies" if proto == "dfuse" and "memory" in alts[0] else "-"
+    # DfuSe devices stay in DFU mode after a download: a read-back is possible
+    stays = "yes" if tolerant or proto == "dfuse" else "no"
     print(name, proto, "%04x:%04x" % start_id, "%04x:%04x" % dfu_id, 0, addr, off, size, expect, after,
-          upload, quirks, len(alts), full, lies)
+          upload, quirks, len(alts), full, lies, stays, "0x%08x" % real[0][0], rdp_offset(d), refused(alts[0]))
+
+
+def offset_of(real, addr):
+    """The offset of addr in a memory laid out as the segments real."""
+    base = 0
+    for a, s in real:
+        if a <= addr < a + s:
+            return base + addr - a
+        base += s
+    return None
+
+
+def rdp_offset(d):
+    """The read-protection byte's offset in the memory file (every alt's
+    memory back to back), or "-"."""
+    r = d.get("read_protection")
+    if not r:
+        return "-"
+    proto = d.get("protocol", "dfu")
+    alts = d["dfu_mode"]["alts"]
+    before = sum(s for alt in alts[: num(r["alt"])] for _, s in real_segments(alt, proto))
+    return before + num(r["offset"])
+
+
+def refused(alt):
+    """ADDR:OFFSET of the first segment of alt's real memory that cannot be
+    written, or "-"."""
+    mem = alt.get("memory")
+    if not isinstance(mem, list):
+        return "-"
+    off = 0
+    for seg in mem:
+        if "w" not in seg.get("rights", "rwe"):
+            return "0x%08x:%d" % (num(seg["address"]), off)
+        off += num(seg["pages"]) * num(seg["page_size"])
+    return "-"
 
 
 for p in sys.argv[1:]:

@@ -9,7 +9,9 @@
 . "$(dirname "$0")/../flash/lib.sh" "$1"
 DESC=$2
 HERE=$(cd "$(dirname "$0")" && pwd)
-read -r NAME PROTO START_ID DFU_ID ALT ADDR OFFSET SIZE EXPECT AFTER UPLOAD QUIRKS NALTS FULL _ < <(python3 "$HERE/../vm/zoo-plan.py" "$DESC") ||
+# shellcheck disable=SC2034 # LIES: in the plan line, not used here
+read -r NAME PROTO START_ID DFU_ID ALT ADDR OFFSET SIZE EXPECT AFTER UPLOAD QUIRKS NALTS FULL LIES TOLERANT BASE \
+	RDP_OFFSET REFUSED _ < <(python3 "$HERE/../vm/zoo-plan.py" "$DESC") ||
 	{ echo "zoo-plan.py cannot read $DESC" >&2; exit 1; }
 
 # The region alt 0's test image goes to, in the memory file.
@@ -20,14 +22,6 @@ down_args() { # FILE [ADDR]
 	if [ "$PROTO" = dfuse ]; then echo "-a $ALT -s ${2:-$ADDR} -D $1"; else echo "-a $ALT -D $1"; fi
 }
 ms_now() { date +%s%3N; }
-# DfuSe devices stay in DFU mode after a download; plain DFU ones only when
-# manifestation tolerant.
-TOLERANT=$(python3 -c "
-import json, sys
-d = json.load(open(sys.argv[1]))
-a = d['dfu_mode'].get('functional', {}).get('attributes', ['can_download', 'can_upload'])
-t = 'manifestation_tolerant' in a if isinstance(a, list) else bool(int(str(a), 0) & 4)
-print('yes' if t or d.get('protocol') == 'dfuse' else 'no')" "$DESC")
 
 app_file "$TMP/fw.bin" "$SIZE"
 
@@ -159,32 +153,15 @@ quirk_leave_checks_vector() {
 check_full_over_old() {
 	fresh_emu "$DESC"
 	app_file "$TMP/full.bin" "$FULL"
-	local base
-	base=$(python3 -c "import json,sys; d=json.load(open(sys.argv[1])); m=d['dfu_mode']['alts'][0].get('memory'); print(m[0]['address'] if isinstance(m,list) else '$ADDR')" "$DESC")
-	expect 0 $(down_args "$TMP/full.bin" "$base")
+	expect 0 $(down_args "$TMP/full.bin" "$BASE")
 	grep_out 'Download done: [0-9]+ bytes, verified'
 	region_is "$TMP/full.bin" 0
 }
 # A region the map advertises writable that the device refuses (its own
 # loader, protected pages): the tool fails and nothing there changes.
 check_refused_region() {
-	local addr off
-	read -r addr off < <(python3 - "$DESC" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-alt = d["dfu_mode"]["alts"][0]
-def num(v):
-    return int(v, 0) if isinstance(v, str) else int(v)
-off = 0
-for seg in alt["memory"]:
-    size = num(seg["pages"]) * num(seg["page_size"])
-    if "w" not in seg.get("rights", "rwe"):
-        print("0x%08x" % num(seg["address"]), off)
-        break
-    off += size
-PY
-)
-	[ -n "$addr" ] || { fail "$NAME: no refused region in alt 0's memory"; return; }
+	local addr=${REFUSED%:*} off=${REFUSED#*:}
+	[ "$REFUSED" != - ] || { fail "$NAME: no refused region in alt 0's memory"; return; }
 	fresh_emu "$DESC"
 	app_file "$TMP/ref.bin" 4096
 	run -a "$ALT" -s "$addr" -D "$TMP/ref.bin"
@@ -195,30 +172,10 @@ PY
 
 check_read_protected() {
 	fresh_emu "$DESC"
-	# RDP level 1: the option byte at the description's read_protection offset
-	local alt off
-	read -r alt off < <(python3 -c "import json,sys; r=json.load(open(sys.argv[1]))['read_protection']; print(r['alt'], int(str(r['offset']),0))" "$DESC")
+	# RDP level 1: any value but 0xAA in the read-protection byte
+	[ "$RDP_OFFSET" != - ] || { fail "$NAME: the description has no read_protection"; return; }
 	stop_emu
-	python3 - "$DESC" "$MEM" "$alt" "$off" <<'PY'
-import json, sys
-d = json.load(open(sys.argv[1]))
-alt, off = int(sys.argv[3]), int(sys.argv[4])
-import re
-def size(a):
-    m = a.get("memory")
-    if isinstance(m, list):
-        return sum(int(str(s["pages"]), 0) * int(str(s["page_size"]), 0) for s in m)
-    name = m if isinstance(m, str) else a["name"]
-    units = {"": 1, " ": 1, "B": 1, "K": 1024, "M": 1048576}
-    t = 0
-    for seg in re.finditer(r"(\d+)\s*\*\s*(\d+)\s*([KMB ]?)\s*([a-gA-G])", name):
-        t += int(seg.group(1)) * int(seg.group(2)) * units[seg.group(3).upper()]
-    return t
-base = sum(size(a) for a in d["dfu_mode"]["alts"][:alt])
-with open(sys.argv[2], "r+b") as f:
-    f.seek(base + off)
-    f.write(b"\xbb")
-PY
+	printf '\273' | dd of="$MEM" bs=1 seek="$RDP_OFFSET" conv=notrunc status=none
 	start_emu "$DESC"
 	run -a "$ALT" -s "$ADDR:$SIZE" -U "$TMP/prot.bin"
 	[ "$RC" != 0 ] || fail "$NAME: an upload from a read-protected device exited 0"
