@@ -242,24 +242,11 @@ static json_object *usb_string(cap *c, uint8_t index, const char *what)
 
 /* ---- building the description ---- */
 
-static json_object *hex16(unsigned v)
-{
-	char buf[8];
-	snprintf(buf, sizeof(buf), "0x%04X", v & 0xFFFFu);
-	return json_object_new_string(buf);
-}
-
-static json_object *hex8(unsigned v)
-{
-	char buf[8];
-	snprintf(buf, sizeof(buf), "0x%02X", v & 0xFFu);
-	return json_object_new_string(buf);
-}
-
-static json_object *hex32(uint32_t v)
+/* "0x" and the value in `digits` upper-case hex digits. */
+static json_object *hexn(uint32_t v, int digits)
 {
 	char buf[12];
-	snprintf(buf, sizeof(buf), "0x%08X", (unsigned)v);
+	snprintf(buf, sizeof(buf), "0x%0*X", digits, (unsigned)v);
 	return json_object_new_string(buf);
 }
 
@@ -304,7 +291,7 @@ static json_object *functional(const uint8_t *f, const char *placement, cap *c)
 	add_int(o, "detach_timeout", f[3] | f[4] << 8);
 	add_int(o, "transfer_size", f[5] | f[6] << 8);
 	if (len >= 9)
-		add(o, "dfu_version", hex16((unsigned)(f[7] | f[8] << 8)));
+		add(o, "dfu_version", hexn((unsigned)(f[7] | f[8] << 8), 4));
 	if (placement)
 		add(o, "placement", json_object_new_string(placement));
 	return o;
@@ -316,11 +303,11 @@ static json_object *device_object(cap *c, const uint8_t *dd, size_t ddlen, const
 	json_object *o = json_object_new_object();
 	if (ddlen < 18 || dd[0] != 18)
 		note(c, "the device descriptor has bLength %u (%zu bytes sent): written as 18 bytes", dd[0], ddlen);
-	add(o, "vid", hex16((unsigned)(dd[8] | dd[9] << 8)));
-	add(o, "pid", hex16((unsigned)(dd[10] | dd[11] << 8)));
-	add(o, "bcd_device", hex16((unsigned)(dd[12] | dd[13] << 8)));
-	add(o, "bcd_usb", hex16((unsigned)(dd[2] | dd[3] << 8)));
-	add(o, "device_class", hex8(dd[4]));
+	add(o, "vid", hexn((unsigned)(dd[8] | dd[9] << 8), 4));
+	add(o, "pid", hexn((unsigned)(dd[10] | dd[11] << 8), 4));
+	add(o, "bcd_device", hexn((unsigned)(dd[12] | dd[13] << 8), 4));
+	add(o, "bcd_usb", hexn((unsigned)(dd[2] | dd[3] << 8), 4));
+	add(o, "device_class", hexn(dd[4], 2));
 	add_int(o, "device_subclass", dd[5]);
 	add_int(o, "device_protocol", dd[6]);
 	unsigned mps = dd[7];
@@ -332,7 +319,7 @@ static json_object *device_object(cap *c, const uint8_t *dd, size_t ddlen, const
 	add(o, "manufacturer", usb_string(c, dd[14], "the manufacturer"));
 	add(o, "product", usb_string(c, dd[15], "the product"));
 	add(o, "serial", usb_string(c, dd[16], "the serial number"));
-	add(o, "config_attributes", hex8(cfg[7]));
+	add(o, "config_attributes", hexn(cfg[7], 2));
 	add_int(o, "max_power_ma", cfg[8] * 2);
 	return o;
 }
@@ -352,12 +339,12 @@ static json_object *langids(cap *c)
 	if (rc || len < 2 || buf[1] != 3 || buf[0] != len || len % 2) {
 		note(c, "string descriptor 0 (the language IDs) is not well-formed: [0x0409] written");
 		dfk_error_clear(&c->err);
-		json_object_array_add(a, hex16(0x0409));
+		json_object_array_add(a, hexn(0x0409, 4));
 		c->langid = 0x0409;
 		return a;
 	}
 	for (size_t i = 2; i + 1 < len && i < 2 + 2 * 16; i += 2)
-		json_object_array_add(a, hex16((unsigned)(buf[i] | buf[i + 1] << 8)));
+		json_object_array_add(a, hexn((unsigned)(buf[i] | buf[i + 1] << 8), 4));
 	if (len >= 4)
 		c->langid = (uint16_t)(buf[2] | buf[3] << 8);
 	return a;
@@ -406,7 +393,7 @@ static json_object *segment(bool dfuse, uint32_t addr, uint32_t pages, uint32_t 
 {
 	json_object *s = json_object_new_object();
 	if (dfuse)
-		add(s, "address", hex32(addr));
+		add(s, "address", hexn(addr, 8));
 	add_int(s, "pages", pages);
 	add_int(s, "page_size", page_size);
 	if (perms) {
